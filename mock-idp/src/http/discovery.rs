@@ -1,0 +1,69 @@
+//! Discovery (`/.well-known/openid-configuration`) and the JWKS.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{Extensions, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::{infrastructure_response, recorder, take_infrastructure_fault, take_outcome};
+use crate::keys::SigningAlg;
+use crate::outcome::Outcome;
+use crate::personality::DiscoveryContext;
+use crate::state::Shared;
+use crate::types::Endpoint;
+
+/// The discovery document of this instance (also used by the library API).
+pub(crate) fn document(shared: &Shared) -> Option<Value> {
+    let ctx = DiscoveryContext {
+        issuer: &shared.issuer,
+        base: &shared.base,
+        signing_algs: vec![SigningAlg::RS256.as_str(), SigningAlg::ES256.as_str()],
+    };
+    shared.personality.discovery(&ctx)
+}
+
+/// `GET /.well-known/openid-configuration`.
+pub(crate) async fn discovery(State(shared): State<Arc<Shared>>, ext: Extensions) -> Response {
+    let rec = recorder(&ext);
+    rec.endpoint(Endpoint::Discovery);
+    if let Some(fault) = take_infrastructure_fault(&shared, Endpoint::Discovery, None) {
+        return infrastructure_response(&shared, Endpoint::Discovery, fault, &rec).await;
+    }
+    let Some(mut doc) = document(&shared) else {
+        return (StatusCode::NOT_FOUND, "this provider publishes no discovery document").into_response();
+    };
+    if let Some(taken) = take_outcome(&shared, Endpoint::Discovery, None) {
+        rec.outcome(taken.outcome.describe());
+        super::delay(&shared, &taken).await;
+        if taken.outcome == Outcome::DiscoveryIssuerMismatch {
+            doc["issuer"] = json!(format!("{}INVALID", shared.issuer));
+        }
+    }
+    cacheable_json(doc)
+}
+
+/// `GET /jwks`.
+pub(crate) async fn jwks(State(shared): State<Arc<Shared>>, ext: Extensions) -> Response {
+    let rec = recorder(&ext);
+    rec.endpoint(Endpoint::Jwks);
+    if let Some(fault) = take_infrastructure_fault(&shared, Endpoint::Jwks, None) {
+        return infrastructure_response(&shared, Endpoint::Jwks, fault, &rec).await;
+    }
+    if let Some(taken) = take_outcome(&shared, Endpoint::Jwks, None) {
+        rec.outcome(taken.outcome.describe());
+        super::delay(&shared, &taken).await;
+    }
+    let doc = shared.keys.read().unwrap().jwks();
+    cacheable_json(doc)
+}
+
+fn cacheable_json(doc: Value) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "public, max-age=60")],
+        doc.to_string(),
+    )
+        .into_response()
+}

@@ -1,0 +1,72 @@
+//! RFC 7009 token revocation.
+//!
+//! The client authenticates as at the token endpoint. Revoking a refresh token revokes its
+//! grant and so every access token issued for it; revoking an access token revokes only that
+//! token. Unknown tokens, and tokens of other clients, get the same `200 OK` (§2.2): the
+//! answer must not reveal whether a token exists.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{Extensions, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+
+use super::{Params, authenticate_client, infrastructure_response, recorder, take_infrastructure_fault, take_outcome};
+use crate::outcome::Outcome;
+use crate::personality::TokenFailure;
+use crate::state::Shared;
+use crate::types::{ClientId, Endpoint};
+
+/// `POST /revoke`.
+pub(crate) async fn handle(
+    State(shared): State<Arc<Shared>>,
+    ext: Extensions,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let rec = recorder(&ext);
+    rec.endpoint(Endpoint::Revocation);
+    let query = Params::from_query(uri.query());
+    let form = Params::parse(&body);
+    rec.params(form.pairs());
+    let hint = form.get("client_id").map(ClientId::new);
+    if let Some(fault) = take_infrastructure_fault(&shared, Endpoint::Revocation, hint.as_ref()) {
+        return infrastructure_response(&shared, Endpoint::Revocation, fault, &rec).await;
+    }
+    let result = async {
+        super::require_form(&headers).map_err(TokenFailure::InvalidRequest)?;
+        if let Some(name) = form.repeated().first() {
+            return Err(TokenFailure::InvalidRequest(format!("parameter {name} is repeated")));
+        }
+        let client = authenticate_client(&shared, &headers, &form, &query, &rec)?.client;
+        let token = form.get("token").ok_or_else(|| TokenFailure::InvalidRequest("token is missing".into()))?;
+        match form.get("token_type_hint") {
+            None | Some("access_token" | "refresh_token") => {}
+            Some(other) => {
+                return Err(TokenFailure::Scripted {
+                    status: 400,
+                    error: "unsupported_token_type".into(),
+                    description: Some(format!(
+                        "token_type_hint {other:?} is not supported; use access_token or refresh_token"
+                    )),
+                });
+            }
+        }
+        if let Some(taken) = take_outcome(&shared, Endpoint::Revocation, Some(&client.id)) {
+            rec.outcome(taken.outcome.describe());
+            super::delay(&shared, &taken).await;
+            if let Outcome::OAuthError { status, error, description } = taken.outcome {
+                return Err(TokenFailure::Scripted { status, error, description });
+            }
+        }
+        shared.store.lock().unwrap().revoke_token(token, &client.id);
+        Ok(StatusCode::OK.into_response())
+    }
+    .await;
+    result.unwrap_or_else(|failure| {
+        rec.error(failure.code().to_owned());
+        shared.personality.token_error(&failure)
+    })
+}

@@ -1,0 +1,220 @@
+//! The token endpoint: `authorization_code` and `refresh_token` grants.
+//!
+//! Validate (form body, no repeated parameters, one client authentication method, the
+//! grant's bindings: client, redirect_uri, PKCE, expiry, single use) → apply the scripted
+//! outcome → mint → let the personality shape the answer. Requests with
+//! `grant_type=refresh_token` are the [`Endpoint::Refresh`] endpoint for scripting and
+//! expectations.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{Extensions, HeaderMap, Uri};
+use axum::response::Response;
+
+use super::{Params, authenticate_client, infrastructure_response, recorder, take_infrastructure_fault, take_outcome};
+use crate::clients::{Client, RefreshRotation};
+use crate::lint::Finding;
+use crate::log::Recorder;
+use crate::outcome::Outcome;
+use crate::personality::{GrantProblem, TokenFailure};
+use crate::state::Shared;
+use crate::tokens::{MintRequest, mint};
+use crate::types::{ClientId, Endpoint, ScopeSet};
+
+/// `POST /token`.
+pub(crate) async fn handle(
+    State(shared): State<Arc<Shared>>,
+    ext: Extensions,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let rec = recorder(&ext);
+    let query = Params::from_query(uri.query());
+    let form = Params::parse(&body);
+    rec.params(query.pairs());
+    rec.params(form.pairs());
+    let endpoint =
+        if form.get("grant_type") == Some("refresh_token") { Endpoint::Refresh } else { Endpoint::Token };
+    rec.endpoint(endpoint);
+    let client_hint = form.get("client_id").map(ClientId::new).or_else(|| basic_client_id(&headers));
+    if let Some(fault) = take_infrastructure_fault(&shared, endpoint, client_hint.as_ref()) {
+        return infrastructure_response(&shared, endpoint, fault, &rec).await;
+    }
+    match exchange(&shared, &rec, endpoint, &headers, &query, &form).await {
+        Ok(resp) => resp,
+        Err(failure) => {
+            rec.error(format!("{}: {}", failure.code(), failure.description().unwrap_or_default()));
+            shared.personality.token_error(&failure)
+        }
+    }
+}
+
+fn basic_client_id(headers: &HeaderMap) -> Option<ClientId> {
+    use base64::Engine;
+    let v = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (_, b64) = v.split_once(' ')?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok()?;
+    let s = String::from_utf8(decoded).ok()?;
+    let id = s.split_once(':')?.0;
+    form_urlencoded::parse(format!("x={id}").as_bytes()).next().map(|(_, v)| ClientId::new(v.into_owned()))
+}
+
+async fn exchange(
+    shared: &Shared,
+    rec: &Recorder,
+    endpoint: Endpoint,
+    headers: &HeaderMap,
+    query: &Params,
+    form: &Params,
+) -> Result<Response, TokenFailure> {
+    super::require_form(headers).map_err(TokenFailure::InvalidRequest)?;
+    if let Some(name) = form.repeated().first() {
+        return Err(TokenFailure::InvalidRequest(format!("parameter {name} is repeated (RFC 6749 §3.1)")));
+    }
+    let client = authenticate_client(shared, headers, form, query, rec)?.client;
+    match form.get("grant_type") {
+        None => Err(TokenFailure::InvalidRequest("grant_type is missing".into())),
+        Some("authorization_code") => code_grant(shared, rec, &client, headers, form).await,
+        Some("refresh_token") => refresh_grant(shared, rec, &client, headers, form).await,
+        Some(other) => {
+            debug_assert_eq!(endpoint, Endpoint::Token);
+            Err(TokenFailure::UnsupportedGrantType(format!(
+                "grant_type {other:?} is not supported; use authorization_code or refresh_token"
+            )))
+        }
+    }
+}
+
+async fn code_grant(
+    shared: &Shared,
+    rec: &Recorder,
+    client: &Client,
+    headers: &HeaderMap,
+    form: &Params,
+) -> Result<Response, TokenFailure> {
+    let code = form.get("code").ok_or_else(|| TokenFailure::InvalidRequest("code is missing".into()))?;
+    let verifier = form.get("code_verifier");
+    if let Some(v) = verifier {
+        let ok = (43..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+        if !ok {
+            return Err(TokenFailure::InvalidRequest(
+                "code_verifier is malformed: 43 to 128 characters of [A-Za-z0-9-._~] (RFC 7636 §4.1)".into(),
+            ));
+        }
+    }
+    let redirect_uri = form.get("redirect_uri");
+    let now = shared.clock.now();
+    let grant_id = {
+        let mut store = shared.store.lock().unwrap();
+        store.redeem_code(code, &client.id, redirect_uri, verifier, now).inspect_err(|p| match p {
+            GrantProblem::CodeReused => rec.finding(Finding::code_reused()),
+            GrantProblem::RedirectUriMismatch if redirect_uri.is_none() => {
+                rec.finding(Finding::redirect_uri_not_repeated())
+            }
+            _ => {}
+        })
+    }
+    .map_err(TokenFailure::InvalidGrant)?;
+
+    let mut fault = None;
+    let mut change = None;
+    if let Some(taken) = take_outcome(shared, Endpoint::Token, Some(&client.id)) {
+        rec.outcome(taken.outcome.describe());
+        super::delay(shared, &taken).await;
+        match taken.outcome {
+            Outcome::InvalidGrant => {
+                shared.store.lock().unwrap().revoke_grant(grant_id);
+                return Err(TokenFailure::InvalidGrant(GrantProblem::ScriptedCode));
+            }
+            Outcome::OAuthError { status, error, description } => {
+                shared.store.lock().unwrap().revoke_grant(grant_id);
+                return Err(TokenFailure::Scripted { status, error, description });
+            }
+            Outcome::IdToken { fault: f } => fault = Some(f),
+            Outcome::TokenResponse { change: c } => change = Some(c),
+            _ => {}
+        }
+    }
+    let mut store = shared.store.lock().unwrap();
+    let grant = store.grant(grant_id).cloned().expect("redeemed code has a grant");
+    let success = mint(
+        shared,
+        &mut store,
+        MintRequest { grant_id, grant: &grant, refresh: client.refresh_tokens, with_nonce: true, fault, change },
+    );
+    drop(store);
+    Ok(shared.personality.token_success(&success, headers))
+}
+
+async fn refresh_grant(
+    shared: &Shared,
+    rec: &Recorder,
+    client: &Client,
+    headers: &HeaderMap,
+    form: &Params,
+) -> Result<Response, TokenFailure> {
+    let token =
+        form.get("refresh_token").ok_or_else(|| TokenFailure::InvalidRequest("refresh_token is missing".into()))?;
+    let now = shared.clock.now();
+    let used = shared
+        .store
+        .lock()
+        .unwrap()
+        .check_refresh_token(token, &client.id, now)
+        .inspect_err(|p| {
+            if *p == GrantProblem::RefreshReused {
+                rec.finding(Finding::refresh_token_reused());
+            }
+        })
+        .map_err(TokenFailure::InvalidGrant)?;
+    let mut grant = used.grant.clone();
+    if let Some(scope) = form.get("scope") {
+        let asked = ScopeSet::parse(scope, &shared.personality.profile().scope_separators);
+        if !asked.is_subset(&grant.scopes) {
+            return Err(TokenFailure::InvalidScope(format!(
+                "scope {scope:?} exceeds the original grant ({})",
+                grant.scopes.join(" ")
+            )));
+        }
+        grant.scopes = asked;
+    }
+    let mut rotate = client.refresh_rotation == RefreshRotation::Rotate;
+    let mut fault = None;
+    let mut change = None;
+    if let Some(taken) = take_outcome(shared, Endpoint::Refresh, Some(&client.id)) {
+        rec.outcome(taken.outcome.describe());
+        super::delay(shared, &taken).await;
+        match taken.outcome {
+            Outcome::RefreshRevoked => {
+                shared.store.lock().unwrap().revoke_token(token, &client.id);
+                return Err(TokenFailure::InvalidGrant(GrantProblem::RefreshRevoked));
+            }
+            Outcome::RefreshExpired => {
+                shared.store.lock().unwrap().expire_refresh_token(token, now);
+                return Err(TokenFailure::InvalidGrant(GrantProblem::RefreshExpired));
+            }
+            Outcome::InvalidGrant => return Err(TokenFailure::InvalidGrant(GrantProblem::ScriptedRefresh)),
+            Outcome::OAuthError { status, error, description } => {
+                return Err(TokenFailure::Scripted { status, error, description });
+            }
+            Outcome::RefreshRotated => rotate = true,
+            Outcome::IdToken { fault: f } => fault = Some(f),
+            Outcome::TokenResponse { change: c } => change = Some(c),
+            _ => {}
+        }
+    }
+    let mut store = shared.store.lock().unwrap();
+    let success = mint(
+        shared,
+        &mut store,
+        MintRequest { grant_id: used.grant_id, grant: &grant, refresh: rotate, with_nonce: false, fault, change },
+    );
+    if rotate {
+        store.rotate_out_refresh_token(token);
+    }
+    drop(store);
+    Ok(shared.personality.token_success(&success, headers))
+}

@@ -1,0 +1,164 @@
+//! Minting tokens: access and refresh tokens, and the ID token with any planted fault.
+//!
+//! Called by the token endpoint for both grants. The ID token is built from the user's data
+//! *now* (as a real IdP does at issuance); faults from [`IdTokenFault`] are applied to the
+//! claims or the signature exactly as the OpenID Foundation RP tests make them.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value, json};
+
+use crate::keys::{half_hash, hs256, signing_input};
+use crate::outcome::{IdTokenFault, TokenResponseChange};
+use crate::personality::TokenSuccess;
+use crate::state::{Grant, Shared, Store};
+use crate::types::random_token;
+
+/// What to mint.
+pub(crate) struct MintRequest<'a> {
+    pub grant_id: u64,
+    pub grant: &'a Grant,
+    /// Issue a refresh token.
+    pub refresh: bool,
+    /// Code exchange (the ID token carries `nonce`); refresh ID tokens do not (OIDC §12.2).
+    pub with_nonce: bool,
+    pub fault: Option<IdTokenFault>,
+    pub change: Option<TokenResponseChange>,
+}
+
+/// Mints and stores the tokens; returns the response content.
+pub(crate) fn mint(shared: &Shared, store: &mut Store, req: MintRequest<'_>) -> TokenSuccess {
+    let profile = shared.personality.profile();
+    let lifetimes = shared.lifetimes();
+    let now = shared.clock.now();
+    let access = format!("{}{}", profile.access_token_prefix, random_token(32));
+    store.add_access_token(&access, req.grant_id, req.grant.scopes.clone(), now + lifetimes.access_token);
+    let refresh = req.refresh.then(|| {
+        let t = format!("{}{}", profile.refresh_token_prefix, random_token(32));
+        store.add_refresh_token(&t, req.grant_id, now + lifetimes.refresh_token);
+        t
+    });
+    let id_token = (profile.oidc && req.grant.scopes.contains("openid")).then(|| {
+        let user = store.users.get(&req.grant.user);
+        let mut claims = user.map(|u| u.claims_for(&req.grant.scopes)).unwrap_or_default();
+        claims.insert("sub".into(), json!(req.grant.user.as_str()));
+        id_token(shared, req.grant, claims, &access, req.with_nonce, req.fault, lifetimes.id_token)
+    });
+    let mut success = TokenSuccess {
+        access_token: Some(access),
+        token_type: profile.token_type.clone(),
+        expires_in: Some(lifetimes.access_token.as_secs()),
+        refresh_token: refresh,
+        scope: Some(req.grant.scopes.clone()),
+        id_token,
+    };
+    if let Some(change) = req.change {
+        apply_change(&mut success, change);
+    }
+    success
+}
+
+fn apply_change(s: &mut TokenSuccess, change: TokenResponseChange) {
+    match change {
+        TokenResponseChange::InvertTokenTypeCase => {
+            s.token_type = s
+                .token_type
+                .chars()
+                .map(|c| if c.is_uppercase() { c.to_ascii_lowercase() } else { c.to_ascii_uppercase() })
+                .collect();
+        }
+        TokenResponseChange::OmitExpiresIn => s.expires_in = None,
+        TokenResponseChange::OmitScope => s.scope = None,
+        TokenResponseChange::OmitIdToken => s.id_token = None,
+        TokenResponseChange::OmitRefreshToken => s.refresh_token = None,
+        TokenResponseChange::OmitAccessToken => s.access_token = None,
+        TokenResponseChange::UnsupportedTokenType => s.token_type = "mac".into(),
+    }
+}
+
+/// Builds and signs an ID token, planting `fault` if any.
+fn id_token(
+    shared: &Shared,
+    grant: &Grant,
+    user_claims: Map<String, Value>,
+    access_token: &str,
+    with_nonce: bool,
+    fault: Option<IdTokenFault>,
+    lifetime: Duration,
+) -> String {
+    use IdTokenFault as F;
+    let now = shared.clock.unix();
+    let client = grant.client.as_str();
+    let mut c = Map::new();
+    c.insert("iss".into(), json!(shared.issuer));
+    c.insert("sub".into(), user_claims.get("sub").cloned().unwrap_or(json!(grant.user.as_str())));
+    c.insert("aud".into(), json!(client));
+    c.insert("exp".into(), json!(now + lifetime.as_secs()));
+    c.insert("iat".into(), json!(now));
+    c.insert("auth_time".into(), json!(grant.auth_time));
+    if with_nonce && let Some(n) = &grant.nonce {
+        c.insert("nonce".into(), json!(n));
+    }
+    c.insert("at_hash".into(), json!(half_hash(access_token)));
+    for (k, v) in user_claims {
+        c.entry(k).or_insert(v);
+    }
+    let spoil = |c: &mut Map<String, Value>, k: &str| {
+        let v = c.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+        c.insert(k.into(), json!(format!("{v}1")));
+    };
+    match fault {
+        Some(F::InvalidIss) => spoil(&mut c, "iss"),
+        Some(F::MissingIss) => drop(c.remove("iss")),
+        Some(F::InvalidAud) => spoil(&mut c, "aud"),
+        Some(F::MissingAud) => drop(c.remove("aud")),
+        Some(F::SecondaryAud) => drop(c.insert("aud".into(), json!([client, format!("{client}1")]))),
+        Some(F::AudAsArray) => drop(c.insert("aud".into(), json!([client]))),
+        Some(F::MissingSub) => drop(c.remove("sub")),
+        Some(F::InvalidSub) => spoil(&mut c, "sub"),
+        Some(F::MissingIat) => drop(c.remove("iat")),
+        Some(F::IatWeekAgo) => drop(c.insert("iat".into(), json!(now - 7 * 24 * 3600))),
+        Some(F::IatInFuture) => drop(c.insert("iat".into(), json!(now + 3600))),
+        Some(F::NbfInFuture) => drop(c.insert("nbf".into(), json!(now + 3600))),
+        Some(F::Expired) => {
+            c.insert("exp".into(), json!(now - 360));
+            c.insert("iat".into(), json!((now - 360).saturating_sub(lifetime.as_secs())));
+        }
+        Some(F::MissingExp) => drop(c.remove("exp")),
+        Some(F::InvalidNonce) => spoil(&mut c, "nonce"),
+        Some(F::MissingNonce) => drop(c.remove("nonce")),
+        Some(F::InvalidAtHash) => drop(c.insert("at_hash".into(), json!(half_hash(&format!("{access_token}1"))))),
+        Some(F::MissingAtHash) => drop(c.remove("at_hash")),
+        _ => {}
+    }
+    let claims = Value::Object(c);
+    let keys = shared.keys.read().unwrap();
+    let active = keys.active();
+    match fault {
+        Some(F::InvalidSignature) => {
+            let jwt = active.sign(&claims);
+            let (input, sig) = jwt.rsplit_once('.').expect("compact JWS has three parts");
+            let mut raw = URL_SAFE_NO_PAD.decode(sig).expect("own signature is base64url");
+            raw.iter_mut().for_each(|b| *b ^= 0x5A);
+            format!("{input}.{}", URL_SAFE_NO_PAD.encode(raw))
+        }
+        Some(F::AlgNone) => format!("{}.", signing_input(&json!({"alg": "none", "typ": "JWT"}), &claims)),
+        Some(F::UnknownKid) => keys.stray().sign(&claims),
+        Some(F::NoKid) => active.sign_with_header(&json!({"alg": active.alg().as_str(), "typ": "JWT"}), &claims),
+        Some(F::Hs256WithPublicKey) => {
+            let input = signing_input(&json!({"alg": "HS256", "typ": "JWT", "kid": active.kid()}), &claims);
+            let sig = hs256(active.public_key_bytes(), &input);
+            format!("{input}.{sig}")
+        }
+        Some(F::EmbeddedJwk) => {
+            let stray = keys.stray();
+            let header = json!({"alg": stray.alg().as_str(), "typ": "JWT", "kid": stray.kid(), "jwk": stray.jwk()});
+            stray.sign_with_header(&header, &claims)
+        }
+        Some(F::WrongTyp) => active
+            .sign_with_header(&json!({"alg": active.alg().as_str(), "typ": "at+jwt", "kid": active.kid()}), &claims),
+        _ => active.sign(&claims),
+    }
+}
