@@ -351,7 +351,7 @@ mod tests {
         assert_eq!(o, Outcome::id_token(IdTokenFault::InvalidIss));
         assert_eq!(o.kind(), "id_token");
         assert_eq!(o.describe(), "id_token fault invalid_iss");
-        let err = serde_json::from_str::<Outcome>(r#"{"kind":"deny","user":"x"}"#).unwrap_err();
+        let err = serde_json::from_str::<Outcome>(r#"{"kind":"approve","user":"x","usr":"y"}"#).unwrap_err();
         assert!(err.to_string().contains("unknown field"), "{err}");
     }
 
