@@ -40,6 +40,14 @@ pub(crate) async fn handle(
     };
     rec.params(form.pairs());
 
+    // Infrastructure faults come before any check; the client, if the token names one, is
+    // only used to match client-specific script entries.
+    let client_hint = bearer_hint(&headers)
+        .and_then(|t| shared.store.lock().unwrap().check_access_token(&t, shared.clock.now()).ok())
+        .map(|info| info.grant.client);
+    if let Some(fault) = take_infrastructure_fault(&shared, Endpoint::Userinfo, client_hint.as_ref()) {
+        return infrastructure_response(&shared, Endpoint::Userinfo, fault, &rec).await;
+    }
     let mut presented = Vec::new();
     if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         match v.split_once(' ') {
@@ -87,9 +95,6 @@ pub(crate) async fn handle(
         }
     };
     rec.client(&info.grant.client);
-    if let Some(fault) = take_infrastructure_fault(&shared, Endpoint::Userinfo, Some(&info.grant.client)) {
-        return infrastructure_response(&shared, Endpoint::Userinfo, fault, &rec).await;
-    }
     if shared.personality.profile().oidc && !info.scopes.contains("openid") {
         return bearer_error(
             &shared,
@@ -132,6 +137,12 @@ pub(crate) async fn handle(
         claims.insert("sub".into(), json!(format!("{}invalid", user.id)));
     }
     shared.personality.userinfo(claims)
+}
+
+fn bearer_hint(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
 }
 
 fn bearer_error(shared: &Shared, rec: &crate::log::Recorder, failure: BearerFailure) -> Response {
