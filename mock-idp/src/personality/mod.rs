@@ -474,7 +474,14 @@ pub trait Personality: Send + Sync + fmt::Debug + 'static {
             ),
         };
         let body = match failure {
-            BearerFailure::Missing => json!({"error": "invalid_request", "error_description": "no access token"}),
+            // RFC 6750 §3.1: no authentication attempted, no error code.
+            BearerFailure::Missing => {
+                let mut resp = StatusCode::UNAUTHORIZED.into_response();
+                if let Ok(v) = HeaderValue::from_str(&challenge) {
+                    resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+                }
+                return resp;
+            }
             BearerFailure::InvalidRequest(d) => json!({"error": "invalid_request", "error_description": d}),
             BearerFailure::InvalidToken(d) => json!({"error": "invalid_token", "error_description": d}),
             BearerFailure::InsufficientScope(d) => json!({"error": "insufficient_scope", "error_description": d}),
