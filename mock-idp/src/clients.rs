@@ -90,7 +90,10 @@ pub struct Client {
 }
 
 fn default_auth_methods() -> Vec<TokenAuthMethod> {
-    vec![TokenAuthMethod::ClientSecretBasic, TokenAuthMethod::ClientSecretPost]
+    vec![
+        TokenAuthMethod::ClientSecretBasic,
+        TokenAuthMethod::ClientSecretPost,
+    ]
 }
 fn default_true() -> bool {
     true
@@ -112,7 +115,9 @@ pub enum ClientError {
         why: String,
     },
     /// A public client must use `none` and PKCE.
-    #[error("client {0}: a client without a secret is public: its auth method must be `none` and PKCE required")]
+    #[error(
+        "client {0}: a client without a secret is public: its auth method must be `none` and PKCE required"
+    )]
     PublicClient(String),
     /// Secret auth methods without a secret, or `none` with one.
     #[error("client {0}: auth methods need a secret (client_secret_basic/post) or none of them (none)")]
@@ -200,7 +205,9 @@ impl Client {
             };
             let parsed = url::Url::parse(uri).map_err(|e| bad(&e.to_string()))?;
             if parsed.fragment().is_some() {
-                return Err(bad("a redirect URI must not contain a fragment (RFC 6749 §3.1.2)"));
+                return Err(bad(
+                    "a redirect URI must not contain a fragment (RFC 6749 §3.1.2)",
+                ));
             }
         }
         let secret_methods = self.auth_methods.iter().any(|m| *m != TokenAuthMethod::None);
@@ -262,10 +269,20 @@ mod tests {
         assert!(c.validate().unwrap_err().to_string().contains("not a url"));
         let c = Client::confidential("app", "s").redirect_uri("https://app.example/cb#frag");
         assert!(c.validate().unwrap_err().to_string().contains("fragment"));
-        assert!(Client::public("spa").redirect_uri("http://127.0.0.1/cb").validate().is_ok());
+        assert!(
+            Client::public("spa")
+                .redirect_uri("http://127.0.0.1/cb")
+                .validate()
+                .is_ok()
+        );
         let mut c = Client::public("spa");
         c.pkce = PkcePolicy::Optional;
         assert_eq!(c.validate(), Err(ClientError::PublicClient("spa".into())));
-        assert!(Client::confidential("app", "s").redirect_uri("https://a.example/cb").validate().is_ok());
+        assert!(
+            Client::confidential("app", "s")
+                .redirect_uri("https://a.example/cb")
+                .validate()
+                .is_ok()
+        );
     }
 }

@@ -32,7 +32,10 @@ impl Clock {
 
     /// Seconds since the Unix epoch, as used in JWT claims.
     pub fn unix(&self) -> u64 {
-        self.now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+        self.now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
     }
 
     /// Moves the clock forward by `by`. Codes, tokens and sessions whose lifetime ends

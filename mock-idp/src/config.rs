@@ -107,10 +107,14 @@ pub enum ConfigError {
 impl ConfigFile {
     /// Reads and checks a config file.
     pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-        let mut cfg: ConfigFile =
-            toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut cfg: ConfigFile = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
         let field = |field: &str, message: String| ConfigError::Field {
             path: path.to_owned(),
             field: field.to_owned(),
@@ -120,15 +124,22 @@ impl ConfigFile {
             && ProviderId::parse(p).is_none()
         {
             let known: Vec<&str> = ProviderId::ALL.iter().map(|p| p.as_str()).collect();
-            return Err(field("provider", format!("unknown provider {p:?}; known: {}", known.join(", "))));
+            return Err(field(
+                "provider",
+                format!("unknown provider {p:?}; known: {}", known.join(", ")),
+            ));
         }
         if let Some(a) = &cfg.signing_alg
             && SigningAlg::parse(a).is_none()
         {
-            return Err(field("signing_alg", format!("{a:?} is not supported; use \"RS256\" or \"ES256\"")));
+            return Err(field(
+                "signing_alg",
+                format!("{a:?} is not supported; use \"RS256\" or \"ES256\""),
+            ));
         }
         for (i, c) in cfg.clients.iter().enumerate() {
-            c.validate().map_err(|e| field(&format!("clients[{i}]"), e.to_string()))?;
+            c.validate()
+                .map_err(|e| field(&format!("clients[{i}]"), e.to_string()))?;
         }
         for (i, u) in cfg.users.iter().enumerate() {
             if u.id.as_str().is_empty() {
@@ -136,7 +147,10 @@ impl ConfigFile {
             }
         }
         if cfg.ca_cert.is_some() != cfg.ca_key.is_some() {
-            return Err(field("ca_cert", "ca_cert and ca_key go together: set both or neither".into()));
+            return Err(field(
+                "ca_cert",
+                "ca_cert and ca_key go together: set both or neither".into(),
+            ));
         }
         let base = path.parent().unwrap_or(Path::new("."));
         for p in [&mut cfg.ca_cert, &mut cfg.ca_key].into_iter().flatten() {
@@ -164,7 +178,9 @@ mod tests {
 
     #[test]
     fn unknown_key_is_named_with_its_line() {
-        let err = load("port = 1\n[[users]]\nid = \"a\"\nemial = \"x\"\n").unwrap_err().to_string();
+        let err = load("port = 1\n[[users]]\nid = \"a\"\nemial = \"x\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("emial"), "{err}");
         assert!(err.contains("line 4"), "{err}");
     }
@@ -173,7 +189,9 @@ mod tests {
     fn bad_values_name_the_field() {
         let err = load("signing_alg = \"HS256\"").unwrap_err().to_string();
         assert!(err.contains("`signing_alg`") && err.contains("RS256"), "{err}");
-        let err = load("[[clients]]\nid = \"x\"\nsecret = \"s\"\nredirect_uris = [\"nope\"]").unwrap_err().to_string();
+        let err = load("[[clients]]\nid = \"x\"\nsecret = \"s\"\nredirect_uris = [\"nope\"]")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("clients[0]") && err.contains("nope"), "{err}");
         let err = load("[lifetimes]\ncode = \"soon\"").unwrap_err().to_string();
         assert!(err.contains("code"), "{err}");

@@ -38,7 +38,11 @@ impl Expectation {
     fn matching<'a>(&self, hits: &'a [Hit]) -> Vec<&'a Hit> {
         hits.iter()
             .filter(|h| h.endpoint == self.endpoint)
-            .filter(|h| self.client_id.as_ref().is_none_or(|c| h.client_id.as_ref() == Some(c)))
+            .filter(|h| {
+                self.client_id
+                    .as_ref()
+                    .is_none_or(|c| h.client_id.as_ref() == Some(c))
+            })
             .collect()
     }
 }
@@ -53,7 +57,11 @@ pub struct ExpectationBuilder {
 
 impl ExpectationBuilder {
     pub(crate) fn new(shared: Arc<Shared>, endpoint: Endpoint) -> Self {
-        ExpectationBuilder { shared, endpoint, client_id: None }
+        ExpectationBuilder {
+            shared,
+            endpoint,
+            client_id: None,
+        }
     }
     /// Count only this client's requests.
     pub fn for_client(mut self, client_id: impl Into<String>) -> Self {
@@ -61,7 +69,12 @@ impl ExpectationBuilder {
         self
     }
     fn register(self, min: u64, max: Option<u64>) {
-        let e = Expectation { endpoint: self.endpoint, client_id: self.client_id, min, max };
+        let e = Expectation {
+            endpoint: self.endpoint,
+            client_id: self.client_id,
+            min,
+            max,
+        };
         self.shared.expectations.lock().unwrap().push(e);
     }
     /// Exactly `n` requests.
@@ -111,7 +124,11 @@ impl fmt::Display for VerificationReport {
         writeln!(f, "mock-idp: {} expectation(s) not met", self.failures.len())?;
         for fail in &self.failures {
             let e = &fail.expectation;
-            let who = e.client_id.as_ref().map(|c| format!(" from client {c}")).unwrap_or_default();
+            let who = e
+                .client_id
+                .as_ref()
+                .map(|c| format!(" from client {c}"))
+                .unwrap_or_default();
             writeln!(
                 f,
                 "  ✗ {} endpoint{who}: expected {}, received {}",
@@ -124,7 +141,15 @@ impl fmt::Display for VerificationReport {
             }
         }
         let summary: Vec<String> = self.received.iter().map(|(e, n)| format!("{e}={n}")).collect();
-        write!(f, "  all requests received: {}", if summary.is_empty() { "none".into() } else { summary.join(", ") })
+        write!(
+            f,
+            "  all requests received: {}",
+            if summary.is_empty() {
+                "none".into()
+            } else {
+                summary.join(", ")
+            }
+        )
     }
 }
 
@@ -143,7 +168,11 @@ pub fn verify(expectations: &[Expectation], hits: &[Hit]) -> Result<(), Verifica
                 requests: matching
                     .iter()
                     .map(|h| {
-                        let client = h.client_id.as_ref().map(|c| format!(" (client {c})")).unwrap_or_default();
+                        let client = h
+                            .client_id
+                            .as_ref()
+                            .map(|c| format!(" (client {c})"))
+                            .unwrap_or_default();
                         format!("#{} {} → {}{client}", h.seq, h.line, h.status)
                     })
                     .collect(),
@@ -166,16 +195,41 @@ mod tests {
     use super::*;
 
     fn hit(seq: u64, endpoint: Endpoint, client: &str) -> Hit {
-        Hit { seq, endpoint, client_id: Some(ClientId::new(client)), status: 200, line: "POST /token".into() }
+        Hit {
+            seq,
+            endpoint,
+            client_id: Some(ClientId::new(client)),
+            status: 200,
+            line: "POST /token".into(),
+        }
     }
 
     #[test]
     fn report_is_readable() {
-        let hits = vec![hit(1, Endpoint::Token, "a"), hit(2, Endpoint::Token, "b"), hit(3, Endpoint::Userinfo, "a")];
+        let hits = vec![
+            hit(1, Endpoint::Token, "a"),
+            hit(2, Endpoint::Token, "b"),
+            hit(3, Endpoint::Userinfo, "a"),
+        ];
         let exp = vec![
-            Expectation { endpoint: Endpoint::Token, client_id: None, min: 2, max: Some(2) },
-            Expectation { endpoint: Endpoint::Token, client_id: Some(ClientId::new("a")), min: 2, max: Some(2) },
-            Expectation { endpoint: Endpoint::Refresh, client_id: None, min: 0, max: Some(0) },
+            Expectation {
+                endpoint: Endpoint::Token,
+                client_id: None,
+                min: 2,
+                max: Some(2),
+            },
+            Expectation {
+                endpoint: Endpoint::Token,
+                client_id: Some(ClientId::new("a")),
+                min: 2,
+                max: Some(2),
+            },
+            Expectation {
+                endpoint: Endpoint::Refresh,
+                client_id: None,
+                min: 0,
+                max: Some(0),
+            },
         ];
         let report = verify(&exp, &hits).unwrap_err();
         assert_eq!(

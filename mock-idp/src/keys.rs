@@ -71,7 +71,10 @@ pub struct SigningKey {
 
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKey").field("kid", &self.kid).field("alg", &self.alg).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
     }
 }
 
@@ -92,7 +95,13 @@ impl SigningKey {
                 let e = b64(public.exponent().big_endian_without_leading_zero());
                 let jwk = json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e});
                 let public_der = public.as_ref().to_vec();
-                SigningKey { kid, alg, material: Material::Rsa(pair), public_der, jwk }
+                SigningKey {
+                    kid,
+                    alg,
+                    material: Material::Rsa(pair),
+                    public_der,
+                    jwk,
+                }
             }
             SigningAlg::ES256 => {
                 let pair = EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING)
@@ -102,7 +111,13 @@ impl SigningKey {
                 let (x, y) = (&point[1..33], &point[33..65]);
                 let jwk = json!({"kty": "EC", "use": "sig", "alg": "ES256", "kid": kid, "crv": "P-256",
                                  "x": b64(x), "y": b64(y)});
-                SigningKey { kid, alg, material: Material::Ec(pair), public_der: point, jwk }
+                SigningKey {
+                    kid,
+                    alg,
+                    material: Material::Ec(pair),
+                    public_der: point,
+                    jwk,
+                }
             }
         }
     }
@@ -135,7 +150,11 @@ impl SigningKey {
                     .expect("RSA signing failed");
                 sig
             }
-            Material::Ec(pair) => pair.sign(&rng, signing_input).expect("EC signing failed").as_ref().to_vec(),
+            Material::Ec(pair) => pair
+                .sign(&rng, signing_input)
+                .expect("EC signing failed")
+                .as_ref()
+                .to_vec(),
         }
     }
 
@@ -157,13 +176,19 @@ impl SigningKey {
             SigningAlg::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
             SigningAlg::ES256 => &signature::ECDSA_P256_SHA256_FIXED,
         };
-        signature::UnparsedPublicKey::new(alg, &self.public_der).verify(signing_input, sig).is_ok()
+        signature::UnparsedPublicKey::new(alg, &self.public_der)
+            .verify(signing_input, sig)
+            .is_ok()
     }
 }
 
 /// `b64(header) + "." + b64(claims)`.
 pub(crate) fn signing_input(header: &Value, claims: &Value) -> String {
-    format!("{}.{}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()))
+    format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes())
+    )
 }
 
 /// HMAC-SHA256 over the signing input, as a compact JWS signature part.
@@ -202,12 +227,18 @@ pub struct KeySet {
 impl KeySet {
     /// A key set with one freshly generated active key.
     pub fn generate(alg: SigningAlg) -> KeySet {
-        KeySet { keys: vec![Arc::new(SigningKey::generate(alg))], stray: OnceLock::new() }
+        KeySet {
+            keys: vec![Arc::new(SigningKey::generate(alg))],
+            stray: OnceLock::new(),
+        }
     }
 
     /// The key new tokens are signed with.
     pub fn active(&self) -> Arc<SigningKey> {
-        self.keys.last().expect("a key set always holds its active key").clone()
+        self.keys
+            .last()
+            .expect("a key set always holds its active key")
+            .clone()
     }
 
     /// All published keys, oldest first (the active key last).
@@ -243,14 +274,17 @@ impl KeySet {
 
     /// A key of the active algorithm that is never published, for "unknown kid" faults.
     pub fn stray(&self) -> Arc<SigningKey> {
-        self.stray.get_or_init(|| Arc::new(SigningKey::generate(self.active().alg))).clone()
+        self.stray
+            .get_or_init(|| Arc::new(SigningKey::generate(self.active().alg)))
+            .clone()
     }
 
     /// Verifies a JWT signed by one of the published keys and returns its claims. Expiry is
     /// not checked: RP-initiated logout accepts an expired `id_token_hint`.
     pub fn verify(&self, jwt: &str) -> Result<Value, JwtError> {
         let mut parts = jwt.split('.');
-        let (Some(h), Some(c), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some(h), Some(c), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(JwtError::Malformed);
         };
         let decode = |p: &str| URL_SAFE_NO_PAD.decode(p).map_err(|_| JwtError::Malformed);
@@ -258,7 +292,10 @@ impl KeySet {
         let claims: Value = serde_json::from_slice(&decode(c)?).map_err(|_| JwtError::Malformed)?;
         let sig = decode(s)?;
         let kid = header.get("kid").and_then(Value::as_str).map(str::to_owned);
-        let alg = header.get("alg").and_then(Value::as_str).and_then(SigningAlg::parse);
+        let alg = header
+            .get("alg")
+            .and_then(Value::as_str)
+            .and_then(SigningAlg::parse);
         let candidates: Vec<&Arc<SigningKey>> = self
             .keys
             .iter()
@@ -314,6 +351,9 @@ mod tests {
     #[test]
     fn half_hash_matches_the_oidc_example() {
         // OIDC Core A.3: access token "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y" → at_hash "77QmUPtjPfzWtF2AnpK9RQ"
-        assert_eq!(half_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"), "77QmUPtjPfzWtF2AnpK9RQ");
+        assert_eq!(
+            half_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+            "77QmUPtjPfzWtF2AnpK9RQ"
+        );
     }
 }

@@ -140,7 +140,9 @@ pub use lint::{Finding, LintCode, Severity};
 pub use log::RecordedRequest;
 pub use outcome::{AuthorizeResponseChange, IdTokenFault, Outcome, TokenResponseChange};
 pub use personality::ProviderId;
-pub use server::{ClientCredentials, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, MockIdp, MockIdpBuilder, StartError};
+pub use server::{
+    ClientCredentials, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, MockIdp, MockIdpBuilder, StartError,
+};
 pub use state::Interaction;
 pub use types::{ClientId, Endpoint, Scope, ScopeSet, Secret, UserId};
 pub use users::{User, UserPatch};

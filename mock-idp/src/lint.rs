@@ -64,8 +64,18 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn new(code: LintCode, severity: Severity, message: impl Into<String>, fix: impl Into<String>) -> Finding {
-        Finding { code, severity, message: message.into(), fix: fix.into() }
+    fn new(
+        code: LintCode,
+        severity: Severity,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            code,
+            severity,
+            message: message.into(),
+            fix: fix.into(),
+        }
     }
 
     /// No `state`.
@@ -125,7 +135,10 @@ impl Finding {
     /// http redirect.
     pub fn insecure_redirect_uri(uri: &str, loopback: bool) -> Finding {
         let (severity, tail) = if loopback {
-            (Severity::Info, " (fine on loopback for local development; real providers need https)")
+            (
+                Severity::Info,
+                " (fine on loopback for local development; real providers need https)",
+            )
         } else {
             (Severity::Error, ": codes travel in clear text")
         };
@@ -141,7 +154,9 @@ impl Finding {
         Finding::new(
             LintCode::UnknownScope,
             Severity::Warning,
-            format!("scope `{scope}` is not in the IdP's scopes_supported; a real provider may reject the request"),
+            format!(
+                "scope `{scope}` is not in the IdP's scopes_supported; a real provider may reject the request"
+            ),
             "request only scopes the provider documents (see the discovery document)",
         )
     }

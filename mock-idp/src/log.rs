@@ -36,7 +36,11 @@ const SECRET_NAMES: &[&str] = &[
 
 /// Masks the value if `name` names a secret.
 pub fn masked(name: &str, value: &str) -> String {
-    if SECRET_NAMES.iter().any(|s| s.eq_ignore_ascii_case(name)) { mask(value) } else { value.to_owned() }
+    if SECRET_NAMES.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+        mask(value)
+    } else {
+        value.to_owned()
+    }
 }
 
 /// One request as the IdP saw it.
@@ -91,7 +95,8 @@ impl Recorder {
     /// Records parameters (masked here).
     pub fn params(&self, params: &[(String, String)]) {
         let mut r = self.inner.lock().unwrap();
-        r.params.extend(params.iter().map(|(k, v)| (k.clone(), masked(k, v))));
+        r.params
+            .extend(params.iter().map(|(k, v)| (k.clone(), masked(k, v))));
     }
     /// Records the scripted outcome applied.
     pub fn outcome(&self, description: String) {
@@ -158,18 +163,29 @@ impl RequestLog {
     pub const CAPACITY: usize = 2000;
 
     /// Opens a record for an arriving request.
-    pub fn open(log: &Arc<Mutex<RequestLog>>, method: &str, path: &str, headers: Vec<(String, String)>) -> Recorder {
+    pub fn open(
+        log: &Arc<Mutex<RequestLog>>,
+        method: &str,
+        path: &str,
+        headers: Vec<(String, String)>,
+    ) -> Recorder {
         let mut l = log.lock().unwrap();
         l.next_seq += 1;
         let record = RecordedRequest {
             seq: l.next_seq,
-            at_unix_ms: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0),
+            at_unix_ms: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0),
             method: method.to_owned(),
             path: path.to_owned(),
             endpoint: None,
             client_id: None,
             params: Vec::new(),
-            headers: headers.into_iter().map(|(k, v)| (k.clone(), masked(&k, &v))).collect(),
+            headers: headers
+                .into_iter()
+                .map(|(k, v)| (k.clone(), masked(&k, &v)))
+                .collect(),
             status: 0,
             outcome: None,
             error: None,
@@ -181,7 +197,12 @@ impl RequestLog {
         if l.records.len() > Self::CAPACITY {
             l.records.pop_front();
         }
-        Recorder { inner, log: log.clone(), started: std::time::Instant::now(), counted: Arc::default() }
+        Recorder {
+            inner,
+            log: log.clone(),
+            started: std::time::Instant::now(),
+            counted: Arc::default(),
+        }
     }
 
     fn count(&mut self, r: &RecordedRequest) {
@@ -220,9 +241,17 @@ mod tests {
     #[test]
     fn secrets_are_masked_and_hits_counted_once() {
         let log = Arc::new(Mutex::new(RequestLog::default()));
-        let rec = RequestLog::open(&log, "POST", "/token", vec![("authorization".into(), "Basic abcdefgh".into())]);
+        let rec = RequestLog::open(
+            &log,
+            "POST",
+            "/token",
+            vec![("authorization".into(), "Basic abcdefgh".into())],
+        );
         rec.endpoint(Endpoint::Token);
-        rec.params(&[("client_secret".into(), "supersecret".into()), ("grant_type".into(), "x".into())]);
+        rec.params(&[
+            ("client_secret".into(), "supersecret".into()),
+            ("grant_type".into(), "x".into()),
+        ]);
         rec.count_now();
         rec.finish(200);
         let l = log.lock().unwrap();

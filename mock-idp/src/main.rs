@@ -13,7 +13,11 @@ use mock_idp::config::ConfigFile;
 use mock_idp::{Client, Interaction, MockIdp, ProviderId, SigningAlg};
 
 #[derive(Parser)]
-#[command(name = "mock-idp", version, about = "A strict, scriptable mock OpenID Provider / OAuth2 server")]
+#[command(
+    name = "mock-idp",
+    version,
+    about = "A strict, scriptable mock OpenID Provider / OAuth2 server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -62,7 +66,10 @@ struct Serve {
     #[arg(long, default_value = mock_idp::DEFAULT_CLIENT_SECRET)]
     client_secret: String,
     /// Redirect URI(s) of the default client, matched exactly. Repeat for several.
-    #[arg(long = "redirect-uri", default_value = "http://localhost:8080/oauth2/callback")]
+    #[arg(
+        long = "redirect-uri",
+        default_value = "http://localhost:8080/oauth2/callback"
+    )]
     redirect_uris: Vec<String>,
     /// Post-logout redirect URI(s) of the default client.
     #[arg(long = "post-logout-redirect-uri")]
@@ -107,19 +114,41 @@ async fn serve(args: Serve) -> ExitCode {
         },
         None => ConfigFile::default(),
     };
-    let provider_name = args.provider.clone().or(file.provider.clone()).unwrap_or_else(|| "oidc".into());
+    let provider_name = args
+        .provider
+        .clone()
+        .or(file.provider.clone())
+        .unwrap_or_else(|| "oidc".into());
     let Some(provider) = ProviderId::parse(&provider_name) else {
         let known: Vec<&str> = ProviderId::ALL.iter().map(|p| p.as_str()).collect();
-        return fail(2, format!("--provider: unknown provider {provider_name:?}; known: {}", known.join(", ")));
+        return fail(
+            2,
+            format!(
+                "--provider: unknown provider {provider_name:?}; known: {}",
+                known.join(", ")
+            ),
+        );
     };
-    let alg_name = args.signing_alg.clone().or(file.signing_alg.clone()).unwrap_or_else(|| "RS256".into());
+    let alg_name = args
+        .signing_alg
+        .clone()
+        .or(file.signing_alg.clone())
+        .unwrap_or_else(|| "RS256".into());
     let Some(alg) = SigningAlg::parse(&alg_name) else {
-        return fail(2, format!("--signing-alg: {alg_name:?} is not supported; use RS256 or ES256"));
+        return fail(
+            2,
+            format!("--signing-alg: {alg_name:?} is not supported; use RS256 or ES256"),
+        );
     };
 
     let bind = args.bind.or(file.bind).unwrap_or(IpAddr::from([127, 0, 0, 1]));
     let port = args.port.or(file.port).unwrap_or(9090);
-    let mut b = MockIdp::builder().provider(provider).signing_alg(alg).bind(bind).port(port).no_verify_on_drop();
+    let mut b = MockIdp::builder()
+        .provider(provider)
+        .signing_alg(alg)
+        .bind(bind)
+        .port(port)
+        .no_verify_on_drop();
     if let Some(host) = args.host.clone().or(file.host.clone()) {
         b = b.host(host);
     }
@@ -129,14 +158,28 @@ async fn serve(args: Serve) -> ExitCode {
     if let Some(l) = file.lifetimes.clone() {
         b = b.lifetimes(l);
     }
-    let interaction = if args.headless { Interaction::Headless } else { file.interaction.unwrap_or(Interaction::LoginPage) };
-    b = if interaction == Interaction::Headless { b.headless() } else { b.login_page() };
+    let interaction = if args.headless {
+        Interaction::Headless
+    } else {
+        file.interaction.unwrap_or(Interaction::LoginPage)
+    };
+    b = if interaction == Interaction::Headless {
+        b.headless()
+    } else {
+        b.login_page()
+    };
     let tls = args.tls || file.tls.unwrap_or(false);
     if tls {
-        let ca = args.ca_cert.clone().zip(args.ca_key.clone()).or(file.ca_cert.clone().zip(file.ca_key.clone()));
+        let ca = args
+            .ca_cert
+            .clone()
+            .zip(args.ca_key.clone())
+            .or(file.ca_cert.clone().zip(file.ca_key.clone()));
         b = match ca {
             Some((cert, key)) => {
-                let read = |p: &PathBuf| std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
+                let read = |p: &PathBuf| {
+                    std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+                };
                 match (read(&cert), read(&key)) {
                     (Ok(c), Ok(k)) => b.tls_with_ca(c, k),
                     (Err(e), _) | (_, Err(e)) => return fail(2, format!("--ca-cert/--ca-key: {e}")),
@@ -172,7 +215,12 @@ async fn serve(args: Serve) -> ExitCode {
     let ca_path = match idp.ca_pem() {
         Some(pem) => match std::fs::write(&args.ca_out, pem) {
             Ok(()) => Some(std::fs::canonicalize(&args.ca_out).unwrap_or(args.ca_out.clone())),
-            Err(e) => return fail(2, format!("--ca-out: cannot write {}: {e}", args.ca_out.display())),
+            Err(e) => {
+                return fail(
+                    2,
+                    format!("--ca-out: cannot write {}: {e}", args.ca_out.display()),
+                );
+            }
         },
         None => None,
     };
@@ -214,10 +262,13 @@ fn print_banner(idp: &MockIdp, interaction: Interaction, ca: Option<&std::path::
     if let Some(ca) = ca {
         println!("  CA certificate {}", ca.display());
     }
-    println!("  login          {}", match interaction {
-        Interaction::Headless => "headless (approves as login_hint or the first user)",
-        Interaction::LoginPage => "login page",
-    });
+    println!(
+        "  login          {}",
+        match interaction {
+            Interaction::Headless => "headless (approves as login_hint or the first user)",
+            Interaction::LoginPage => "login page",
+        }
+    );
     println!("  admin API      {}", idp.url("/__admin/"));
     println!("  request log    {}", idp.url("/__admin/requests"));
     println!("Press ctrl-c to stop.");

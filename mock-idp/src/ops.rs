@@ -84,7 +84,16 @@ impl Shared {
         outcome: Outcome,
     ) -> Result<u64, ScriptError> {
         check_applies(&outcome, endpoint)?;
-        let entry = ScriptEntry { id: 0, endpoint, client_id, times, used: 0, delay, name, outcome };
+        let entry = ScriptEntry {
+            id: 0,
+            endpoint,
+            client_id,
+            times,
+            used: 0,
+            delay,
+            name,
+            outcome,
+        };
         Ok(self.script.lock().unwrap().push(entry))
     }
 
@@ -105,7 +114,10 @@ impl Shared {
 
     /// Every lint finding in the log, with the request it was seen on.
     pub fn findings(&self) -> Vec<(u64, Finding)> {
-        self.requests().into_iter().flat_map(|r| r.findings.into_iter().map(move |f| (r.seq, f))).collect()
+        self.requests()
+            .into_iter()
+            .flat_map(|r| r.findings.into_iter().map(move |f| (r.seq, f)))
+            .collect()
     }
 
     /// Registers an expectation.

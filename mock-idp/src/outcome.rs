@@ -109,7 +109,10 @@ impl IdTokenFault {
     /// Whether a correct relying party must still accept the token (the OIDF "must accept"
     /// cases). Everything else must be rejected.
     pub fn must_be_accepted(self) -> bool {
-        matches!(self, IdTokenFault::AudAsArray | IdTokenFault::NoKid | IdTokenFault::MissingAtHash)
+        matches!(
+            self,
+            IdTokenFault::AudAsArray | IdTokenFault::NoKid | IdTokenFault::MissingAtHash
+        )
     }
 }
 
@@ -250,19 +253,30 @@ impl Outcome {
     }
     /// Approve as `user`.
     pub fn approve(user: impl Into<String>) -> Outcome {
-        Outcome::Approve { user: UserId::new(user) }
+        Outcome::Approve {
+            user: UserId::new(user),
+        }
     }
     /// Redirect back with `error` and an optional description.
     pub fn authorize_error(error: impl Into<String>, description: Option<&str>) -> Outcome {
-        Outcome::AuthorizeError { error: error.into(), description: description.map(str::to_owned) }
+        Outcome::AuthorizeError {
+            error: error.into(),
+            description: description.map(str::to_owned),
+        }
     }
     /// The user grants only `granted` (space-separated).
     pub fn narrow_scope(granted: &str) -> Outcome {
-        Outcome::NarrowScope { granted: ScopeSet::parse(granted, &[]) }
+        Outcome::NarrowScope {
+            granted: ScopeSet::parse(granted, &[]),
+        }
     }
     /// An OAuth JSON error with `status`.
     pub fn oauth_error(status: u16, error: impl Into<String>, description: Option<&str>) -> Outcome {
-        Outcome::OAuthError { status, error: error.into(), description: description.map(str::to_owned) }
+        Outcome::OAuthError {
+            status,
+            error: error.into(),
+            description: description.map(str::to_owned),
+        }
     }
     /// The personality's invalid-grant answer.
     pub fn invalid_grant() -> Outcome {
@@ -282,12 +296,19 @@ impl Outcome {
     }
     /// A raw response.
     pub fn status(status: u16, body: impl Into<String>) -> Outcome {
-        Outcome::Status { status, body: body.into(), content_type: None }
+        Outcome::Status {
+            status,
+            body: body.into(),
+            content_type: None,
+        }
     }
 
     /// Infrastructure faults preempt all request checks (see the module docs).
     pub fn is_infrastructure_fault(&self) -> bool {
-        matches!(self, Outcome::ServerError | Outcome::Status { .. } | Outcome::Malformed | Outcome::Stall)
+        matches!(
+            self,
+            Outcome::ServerError | Outcome::Status { .. } | Outcome::Malformed | Outcome::Stall
+        )
     }
 
     /// The endpoints this outcome makes sense for.
@@ -307,7 +328,9 @@ impl Outcome {
             Outcome::InvalidGrant | Outcome::IdToken { .. } | Outcome::TokenResponse { .. } => {
                 matches!(endpoint, E::Token | E::Refresh)
             }
-            Outcome::RefreshRotated | Outcome::RefreshRevoked | Outcome::RefreshExpired => endpoint == E::Refresh,
+            Outcome::RefreshRotated | Outcome::RefreshRevoked | Outcome::RefreshExpired => {
+                endpoint == E::Refresh
+            }
             Outcome::UserChanged { .. } | Outcome::UserinfoInvalidSub => endpoint == E::Userinfo,
             Outcome::DiscoveryIssuerMismatch => endpoint == E::Discovery,
         }
@@ -326,19 +349,26 @@ impl Outcome {
         match self {
             Outcome::IdToken { fault } => format!("id_token fault {}", snake(fault)),
             Outcome::TokenResponse { change } => format!("token response change {}", snake(change)),
-            Outcome::AuthorizeResponse { change } => format!("authorization response change {}", snake(change)),
+            Outcome::AuthorizeResponse { change } => {
+                format!("authorization response change {}", snake(change))
+            }
             Outcome::Approve { user } => format!("approve as {user}"),
             Outcome::AuthorizeError { error, .. } => format!("authorize error {error}"),
             Outcome::OAuthError { status, error, .. } => format!("oauth error {status} {error}"),
             Outcome::Status { status, .. } => format!("raw status {status}"),
-            Outcome::NarrowScope { granted } => format!("narrow scope to {granted:?}", granted = granted.join(" ")),
+            Outcome::NarrowScope { granted } => {
+                format!("narrow scope to {granted:?}", granted = granted.join(" "))
+            }
             other => other.kind().replace('_', " "),
         }
     }
 }
 
 fn snake<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

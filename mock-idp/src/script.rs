@@ -107,7 +107,11 @@ impl Script {
     pub fn take(&mut self, endpoint: Endpoint, client: Option<&ClientId>) -> Option<Taken> {
         let entry = self.entries.iter_mut().find(|e| e.matches(endpoint, client))?;
         entry.used += 1;
-        Some(Taken { id: entry.id, outcome: entry.outcome.clone(), delay: entry.delay })
+        Some(Taken {
+            id: entry.id,
+            outcome: entry.outcome.clone(),
+            delay: entry.delay,
+        })
     }
 
     /// Removes an entry; returns whether it existed.
@@ -135,9 +139,7 @@ impl Script {
 
 /// A scripted outcome that does not fit the endpoint it was queued for.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error(
-    "outcome `{outcome}` cannot be scripted on the {endpoint} endpoint; it applies to: {allowed}"
-)]
+#[error("outcome `{outcome}` cannot be scripted on the {endpoint} endpoint; it applies to: {allowed}")]
 pub struct ScriptError {
     /// The outcome kind.
     pub outcome: String,
@@ -152,9 +154,16 @@ pub fn check_applies(outcome: &Outcome, endpoint: Endpoint) -> Result<(), Script
     if outcome.applies_to(endpoint) {
         return Ok(());
     }
-    let allowed: Vec<&str> =
-        Endpoint::ALL.iter().filter(|e| outcome.applies_to(**e)).map(|e| e.name()).collect();
-    Err(ScriptError { outcome: outcome.kind(), endpoint, allowed: allowed.join(", ") })
+    let allowed: Vec<&str> = Endpoint::ALL
+        .iter()
+        .filter(|e| outcome.applies_to(**e))
+        .map(|e| e.name())
+        .collect();
+    Err(ScriptError {
+        outcome: outcome.kind(),
+        endpoint,
+        allowed: allowed.join(", "),
+    })
 }
 
 /// Builds a script entry: `idp.on_token().for_client("app").times(2).respond(...)`.
@@ -170,7 +179,14 @@ pub struct ScriptBuilder {
 
 impl ScriptBuilder {
     pub(crate) fn new(shared: Arc<Shared>, endpoint: Endpoint) -> ScriptBuilder {
-        ScriptBuilder { shared, endpoint, client_id: None, times: Times::N(1), delay: Duration::ZERO, name: None }
+        ScriptBuilder {
+            shared,
+            endpoint,
+            client_id: None,
+            times: Times::N(1),
+            delay: Duration::ZERO,
+            name: None,
+        }
     }
     /// Only requests from this client match.
     pub fn for_client(mut self, client_id: impl Into<String>) -> Self {
@@ -226,13 +242,18 @@ impl ScriptBuilder {
             outcome,
         };
         let id = self.shared.script.lock().unwrap().push(entry);
-        Ok(ScriptHandle { shared: self.shared, id })
+        Ok(ScriptHandle {
+            shared: self.shared,
+            id,
+        })
     }
 
     /// Mounts the outcome until the returned guard drops (a behaviour owned by one test
     /// step). Panics like [`ScriptBuilder::respond`].
     pub fn respond_scoped(self, outcome: Outcome) -> ScopedScript {
-        ScopedScript { handle: self.respond(outcome) }
+        ScopedScript {
+            handle: self.respond(outcome),
+        }
     }
 }
 
@@ -256,11 +277,21 @@ impl ScriptHandle {
     }
     /// How many requests this entry has answered.
     pub fn hits(&self) -> u32 {
-        self.shared.script.lock().unwrap().get(self.id).map_or(0, |e| e.used)
+        self.shared
+            .script
+            .lock()
+            .unwrap()
+            .get(self.id)
+            .map_or(0, |e| e.used)
     }
     /// Whether it still has uses left.
     pub fn is_live(&self) -> bool {
-        self.shared.script.lock().unwrap().get(self.id).is_some_and(ScriptEntry::is_live)
+        self.shared
+            .script
+            .lock()
+            .unwrap()
+            .get(self.id)
+            .is_some_and(ScriptEntry::is_live)
     }
     /// Unmounts it.
     pub fn remove(&self) {
@@ -307,13 +338,27 @@ mod tests {
     #[test]
     fn fifo_with_counts_and_client_matching() {
         let mut s = Script::default();
-        s.push(entry(Endpoint::Token, Some("b"), Times::N(1), Outcome::ServerError));
+        s.push(entry(
+            Endpoint::Token,
+            Some("b"),
+            Times::N(1),
+            Outcome::ServerError,
+        ));
         s.push(entry(Endpoint::Token, None, Times::N(2), Outcome::InvalidGrant));
         let a = ClientId::new("a");
         let b = ClientId::new("b");
-        assert_eq!(s.take(Endpoint::Token, Some(&a)).unwrap().outcome, Outcome::InvalidGrant);
-        assert_eq!(s.take(Endpoint::Token, Some(&b)).unwrap().outcome, Outcome::ServerError);
-        assert_eq!(s.take(Endpoint::Token, Some(&b)).unwrap().outcome, Outcome::InvalidGrant);
+        assert_eq!(
+            s.take(Endpoint::Token, Some(&a)).unwrap().outcome,
+            Outcome::InvalidGrant
+        );
+        assert_eq!(
+            s.take(Endpoint::Token, Some(&b)).unwrap().outcome,
+            Outcome::ServerError
+        );
+        assert_eq!(
+            s.take(Endpoint::Token, Some(&b)).unwrap().outcome,
+            Outcome::InvalidGrant
+        );
         assert!(s.take(Endpoint::Token, Some(&b)).is_none());
         assert!(s.take(Endpoint::Refresh, Some(&b)).is_none());
     }
@@ -321,7 +366,12 @@ mod tests {
     #[test]
     fn always_never_runs_out() {
         let mut s = Script::default();
-        s.push(entry(Endpoint::Userinfo, None, Times::Always, Outcome::ServerError));
+        s.push(entry(
+            Endpoint::Userinfo,
+            None,
+            Times::Always,
+            Outcome::ServerError,
+        ));
         for _ in 0..100 {
             assert!(s.take(Endpoint::Userinfo, None).is_some());
         }
@@ -330,6 +380,9 @@ mod tests {
     #[test]
     fn misapplied_outcome_names_where_it_fits() {
         let err = check_applies(&Outcome::Deny, Endpoint::Token).unwrap_err();
-        assert_eq!(err.to_string(), "outcome `deny` cannot be scripted on the token endpoint; it applies to: authorize");
+        assert_eq!(
+            err.to_string(),
+            "outcome `deny` cannot be scripted on the token endpoint; it applies to: authorize"
+        );
     }
 }

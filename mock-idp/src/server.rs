@@ -164,7 +164,10 @@ impl MockIdpBuilder {
     }
     /// Serves https with a leaf signed by a fixed CA.
     pub fn tls_with_ca(mut self, cert_pem: impl Into<String>, key_pem: impl Into<String>) -> Self {
-        self.tls = Some(CaSource::Pem { cert: cert_pem.into(), key: key_pem.into() });
+        self.tls = Some(CaSource::Pem {
+            cert: cert_pem.into(),
+            key: key_pem.into(),
+        });
         self
     }
     /// Listens on this port (default 0: a free one).
@@ -227,15 +230,23 @@ impl MockIdpBuilder {
         // Key generation (tens of ms for RSA) overlaps with binding and TLS setup.
         let alg = self.signing_alg;
         let keygen = tokio::task::spawn_blocking(move || KeySet::generate(alg));
-        let listener = TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
-        let local = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr, source })?;
         let host = self.host.unwrap_or_else(|| match local.ip() {
             IpAddr::V6(ip) => format!("[{ip}]"),
             ip => ip.to_string(),
         });
         let tls_material = match &self.tls {
             Some(source) => {
-                let mut names = vec![host.trim_matches(['[', ']']).to_owned(), "localhost".into(), "127.0.0.1".into()];
+                let mut names = vec![
+                    host.trim_matches(['[', ']']).to_owned(),
+                    "localhost".into(),
+                    "127.0.0.1".into(),
+                ];
                 names.dedup();
                 Some(tls::build(source, &names)?)
             }
@@ -245,8 +256,9 @@ impl MockIdpBuilder {
         let base = format!("{scheme}://{host}:{}", local.port());
         let issuer = match self.issuer {
             Some(i) => {
-                let ok = url::Url::parse(&i)
-                    .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.query().is_none() && u.fragment().is_none());
+                let ok = url::Url::parse(&i).is_ok_and(|u| {
+                    matches!(u.scheme(), "http" | "https") && u.query().is_none() && u.fragment().is_none()
+                });
                 if !ok {
                     return Err(StartError::Issuer(i));
                 }
@@ -272,7 +284,9 @@ impl MockIdpBuilder {
             default_client,
         });
         let router = crate::http::router(shared.clone());
-        let acceptor = tls_material.as_ref().map(|t| tokio_rustls::TlsAcceptor::from(t.server_config.clone()));
+        let acceptor = tls_material
+            .as_ref()
+            .map(|t| tokio_rustls::TlsAcceptor::from(t.server_config.clone()));
         let server = tokio::spawn(serve(listener, router, acceptor, shared.shutdown.clone()));
         Ok(MockIdp {
             shared,
@@ -342,7 +356,10 @@ pub struct MockIdp {
 
 impl std::fmt::Debug for MockIdp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MockIdp").field("issuer", &self.shared.issuer).field("addr", &self.addr).finish()
+        f.debug_struct("MockIdp")
+            .field("issuer", &self.shared.issuer)
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
@@ -400,7 +417,8 @@ impl MockIdp {
     }
     /// The discovery document URL.
     pub fn discovery_url(&self) -> String {
-        self.endpoint_url(Endpoint::Discovery).unwrap_or_else(|| self.url("/.well-known/openid-configuration"))
+        self.endpoint_url(Endpoint::Discovery)
+            .unwrap_or_else(|| self.url("/.well-known/openid-configuration"))
     }
     /// The discovery document, as served.
     pub fn discovery(&self) -> Option<Value> {
@@ -417,8 +435,14 @@ impl MockIdp {
     /// The default client's credentials (the first client registered at build time).
     pub fn client(&self) -> ClientCredentials {
         let store = self.shared.store.lock().unwrap();
-        let c = store.clients.get(&self.shared.default_client).expect("default client is registered");
-        ClientCredentials { id: c.id.clone(), secret: c.secret.clone() }
+        let c = store
+            .clients
+            .get(&self.shared.default_client)
+            .expect("default client is registered");
+        ClientCredentials {
+            id: c.id.clone(),
+            secret: c.secret.clone(),
+        }
     }
     /// The name of the IdP's session cookie.
     pub fn session_cookie_name(&self) -> String {
@@ -431,7 +455,9 @@ impl MockIdp {
     }
     /// Changes a user (email changed, disabled…). Panics if there is no such user.
     pub fn update_user(&self, id: &str, patch: UserPatch) -> User {
-        self.shared.update_user(&UserId::new(id), &patch).unwrap_or_else(|e| panic!("{e}"))
+        self.shared
+            .update_user(&UserId::new(id), &patch)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
     /// Deletes a user; their tokens and IdP sessions stop working.
     pub fn remove_user(&self, id: &str) -> bool {
@@ -443,7 +469,13 @@ impl MockIdp {
     }
     /// A user as the IdP knows them now.
     pub fn user(&self, id: &str) -> Option<User> {
-        self.shared.store.lock().unwrap().users.get(&UserId::new(id)).cloned()
+        self.shared
+            .store
+            .lock()
+            .unwrap()
+            .users
+            .get(&UserId::new(id))
+            .cloned()
     }
     /// Registers (or replaces) a client.
     pub fn add_client(&self, client: Client) -> Result<(), ClientError> {
@@ -513,7 +545,10 @@ impl MockIdp {
     }
     /// Requests that reached one endpoint.
     pub fn requests_to(&self, endpoint: Endpoint) -> Vec<RecordedRequest> {
-        self.requests().into_iter().filter(|r| r.endpoint == Some(endpoint)).collect()
+        self.requests()
+            .into_iter()
+            .filter(|r| r.endpoint == Some(endpoint))
+            .collect()
     }
     /// All lint findings seen so far.
     pub fn findings(&self) -> Vec<Finding> {

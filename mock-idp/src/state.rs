@@ -87,7 +87,8 @@ impl Pkce {
         } else {
             verifier.to_owned()
         };
-        aws_lc_rs::constant_time::verify_slices_are_equal(computed.as_bytes(), self.challenge.as_bytes()).is_ok()
+        aws_lc_rs::constant_time::verify_slices_are_equal(computed.as_bytes(), self.challenge.as_bytes())
+            .is_ok()
     }
 }
 
@@ -200,7 +201,9 @@ impl Store {
 
     /// Finds a user by id, login name or email.
     pub fn find_user(&self, hint: &str) -> Option<&User> {
-        self.users.get(&UserId::new(hint)).or_else(|| self.users.values().find(|u| u.is_named_by(hint)))
+        self.users
+            .get(&UserId::new(hint))
+            .or_else(|| self.users.values().find(|u| u.is_named_by(hint)))
     }
 
     /// A usable (existing, enabled) user.
@@ -247,7 +250,17 @@ impl Store {
     ) -> String {
         let code = random_token(32);
         let client = self.grants[&grant].client.clone();
-        self.codes.insert(code.clone(), CodeRecord { grant, client, redirect_uri, pkce, expires_at, redeemed: false });
+        self.codes.insert(
+            code.clone(),
+            CodeRecord {
+                grant,
+                client,
+                redirect_uri,
+                pkce,
+                expires_at,
+                redeemed: false,
+            },
+        );
         code
     }
 
@@ -283,7 +296,11 @@ impl Store {
         if rec.redirect_uri.is_none()
             && let Some(presented) = redirect_uri
         {
-            let registered = self.clients.get(client).map(|c| c.redirect_uris.clone()).unwrap_or_default();
+            let registered = self
+                .clients
+                .get(client)
+                .map(|c| c.redirect_uris.clone())
+                .unwrap_or_default();
             if !registered.iter().any(|r| r == presented) {
                 return Err(GrantProblem::RedirectUriMismatch);
             }
@@ -305,12 +322,27 @@ impl Store {
 
     /// Stores a new access token.
     pub fn add_access_token(&mut self, token: &str, grant: u64, scopes: ScopeSet, expires_at: SystemTime) {
-        self.access.insert(token.to_owned(), AccessRecord { grant, expires_at, scopes, revoked: false });
+        self.access.insert(
+            token.to_owned(),
+            AccessRecord {
+                grant,
+                expires_at,
+                scopes,
+                revoked: false,
+            },
+        );
     }
 
     /// Stores a new refresh token.
     pub fn add_refresh_token(&mut self, token: &str, grant: u64, expires_at: SystemTime) {
-        self.refresh.insert(token.to_owned(), RefreshRecord { grant, expires_at, state: RefreshState::Active });
+        self.refresh.insert(
+            token.to_owned(),
+            RefreshRecord {
+                grant,
+                expires_at,
+                state: RefreshState::Active,
+            },
+        );
     }
 
     /// Looks an access token up for a protected-resource request.
@@ -323,7 +355,10 @@ impl Store {
         if now >= rec.expires_at {
             return Err(AccessProblem::Expired);
         }
-        Ok(AccessInfo { grant: grant.clone(), scopes: rec.scopes.clone() })
+        Ok(AccessInfo {
+            grant: grant.clone(),
+            scopes: rec.scopes.clone(),
+        })
     }
 
     /// Checks a refresh token for `client` without using it up.
@@ -333,8 +368,16 @@ impl Store {
         client: &ClientId,
         now: SystemTime,
     ) -> Result<RefreshUse, GrantProblem> {
-        let rec = self.refresh.get(token).cloned().ok_or(GrantProblem::RefreshUnknown)?;
-        let grant = self.grants.get(&rec.grant).cloned().ok_or(GrantProblem::RefreshUnknown)?;
+        let rec = self
+            .refresh
+            .get(token)
+            .cloned()
+            .ok_or(GrantProblem::RefreshUnknown)?;
+        let grant = self
+            .grants
+            .get(&rec.grant)
+            .cloned()
+            .ok_or(GrantProblem::RefreshUnknown)?;
         if &grant.client != client {
             return Err(GrantProblem::RefreshClientMismatch);
         }
@@ -355,7 +398,10 @@ impl Store {
         if self.active_user(&grant.user).is_none() {
             return Err(GrantProblem::UserGone);
         }
-        Ok(RefreshUse { grant_id: rec.grant, grant })
+        Ok(RefreshUse {
+            grant_id: rec.grant,
+            grant,
+        })
     }
 
     /// Marks a refresh token rotated out (its successor has been issued).
@@ -414,7 +460,9 @@ impl Store {
 
     /// Whether `user` already consented to `client` for all of `scopes`.
     pub fn has_consent(&self, user: &UserId, client: &ClientId, scopes: &ScopeSet) -> bool {
-        self.consents.get(&(user.clone(), client.clone())).is_some_and(|given| scopes.is_subset(given))
+        self.consents
+            .get(&(user.clone(), client.clone()))
+            .is_some_and(|given| scopes.is_subset(given))
     }
 
     /// Forgets consents of a user (all clients).
@@ -481,7 +529,10 @@ pub struct Shared {
 
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shared").field("issuer", &self.issuer).field("instance", &self.instance).finish_non_exhaustive()
+        f.debug_struct("Shared")
+            .field("issuer", &self.issuer)
+            .field("instance", &self.instance)
+            .finish_non_exhaustive()
     }
 }
 

@@ -7,7 +7,8 @@
 use std::sync::Arc;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
@@ -57,7 +58,9 @@ pub fn build(source: &CaSource, hosts: &[String]) -> Result<TlsMaterial, TlsErro
             let key = KeyPair::generate()?;
             let mut params = CertificateParams::new(Vec::<String>::new())?;
             params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-            params.distinguished_name.push(DnType::CommonName, "gatecheck mock-idp CA");
+            params
+                .distinguished_name
+                .push(DnType::CommonName, "gatecheck mock-idp CA");
             params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
             let cert = params.self_signed(&key)?;
             (cert.pem(), key, Some(params))
@@ -70,12 +73,20 @@ pub fn build(source: &CaSource, hosts: &[String]) -> Result<TlsMaterial, TlsErro
     };
     let leaf_key = KeyPair::generate()?;
     let mut leaf = CertificateParams::new(hosts.to_vec())?;
-    leaf.distinguished_name.push(DnType::CommonName, hosts.first().cloned().unwrap_or_else(|| "localhost".into()));
+    leaf.distinguished_name.push(
+        DnType::CommonName,
+        hosts.first().cloned().unwrap_or_else(|| "localhost".into()),
+    );
     leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     let leaf_cert = leaf.signed_by(&leaf_key, &issuer)?;
     let chain = vec![CertificateDer::from(leaf_cert.der().to_vec())];
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
-    let mut config = rustls::ServerConfig::builder().with_no_client_auth().with_single_cert(chain, key)?;
+    let mut config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(TlsMaterial { ca_pem, server_config: Arc::new(config) })
+    Ok(TlsMaterial {
+        ca_pem,
+        server_config: Arc::new(config),
+    })
 }

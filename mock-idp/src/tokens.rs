@@ -34,7 +34,12 @@ pub(crate) fn mint(shared: &Shared, store: &mut Store, req: MintRequest<'_>) -> 
     let lifetimes = shared.lifetimes();
     let now = shared.clock.now();
     let access = format!("{}{}", profile.access_token_prefix, random_token(32));
-    store.add_access_token(&access, req.grant_id, req.grant.scopes.clone(), now + lifetimes.access_token);
+    store.add_access_token(
+        &access,
+        req.grant_id,
+        req.grant.scopes.clone(),
+        now + lifetimes.access_token,
+    );
     let refresh = req.refresh.then(|| {
         let t = format!("{}{}", profile.refresh_token_prefix, random_token(32));
         store.add_refresh_token(&t, req.grant_id, now + lifetimes.refresh_token);
@@ -44,7 +49,15 @@ pub(crate) fn mint(shared: &Shared, store: &mut Store, req: MintRequest<'_>) -> 
         let user = store.users.get(&req.grant.user);
         let mut claims = user.map(|u| u.claims_for(&req.grant.scopes)).unwrap_or_default();
         claims.insert("sub".into(), json!(req.grant.user.as_str()));
-        id_token(shared, req.grant, claims, &access, req.with_nonce, req.fault, lifetimes.id_token)
+        id_token(
+            shared,
+            req.grant,
+            claims,
+            &access,
+            req.with_nonce,
+            req.fault,
+            lifetimes.id_token,
+        )
     });
     let mut success = TokenSuccess {
         access_token: Some(access),
@@ -66,7 +79,13 @@ fn apply_change(s: &mut TokenSuccess, change: TokenResponseChange) {
             s.token_type = s
                 .token_type
                 .chars()
-                .map(|c| if c.is_uppercase() { c.to_ascii_lowercase() } else { c.to_ascii_uppercase() })
+                .map(|c| {
+                    if c.is_uppercase() {
+                        c.to_ascii_lowercase()
+                    } else {
+                        c.to_ascii_uppercase()
+                    }
+                })
                 .collect();
         }
         TokenResponseChange::OmitExpiresIn => s.expires_in = None,
@@ -93,7 +112,13 @@ fn id_token(
     let client = grant.client.as_str();
     let mut c = Map::new();
     c.insert("iss".into(), json!(shared.issuer));
-    c.insert("sub".into(), user_claims.get("sub").cloned().unwrap_or(json!(grant.user.as_str())));
+    c.insert(
+        "sub".into(),
+        user_claims
+            .get("sub")
+            .cloned()
+            .unwrap_or(json!(grant.user.as_str())),
+    );
     c.insert("aud".into(), json!(client));
     c.insert("exp".into(), json!(now + lifetime.as_secs()));
     c.insert("iat".into(), json!(now));
@@ -124,12 +149,17 @@ fn id_token(
         Some(F::NbfInFuture) => drop(c.insert("nbf".into(), json!(now + 3600))),
         Some(F::Expired) => {
             c.insert("exp".into(), json!(now - 360));
-            c.insert("iat".into(), json!((now - 360).saturating_sub(lifetime.as_secs())));
+            c.insert(
+                "iat".into(),
+                json!((now - 360).saturating_sub(lifetime.as_secs())),
+            );
         }
         Some(F::MissingExp) => drop(c.remove("exp")),
         Some(F::InvalidNonce) => spoil(&mut c, "nonce"),
         Some(F::MissingNonce) => drop(c.remove("nonce")),
-        Some(F::InvalidAtHash) => drop(c.insert("at_hash".into(), json!(half_hash(&format!("{access_token}1"))))),
+        Some(F::InvalidAtHash) => {
+            drop(c.insert("at_hash".into(), json!(half_hash(&format!("{access_token}1")))))
+        }
         Some(F::MissingAtHash) => drop(c.remove("at_hash")),
         _ => {}
     }
@@ -144,21 +174,32 @@ fn id_token(
             raw.iter_mut().for_each(|b| *b ^= 0x5A);
             format!("{input}.{}", URL_SAFE_NO_PAD.encode(raw))
         }
-        Some(F::AlgNone) => format!("{}.", signing_input(&json!({"alg": "none", "typ": "JWT"}), &claims)),
+        Some(F::AlgNone) => format!(
+            "{}.",
+            signing_input(&json!({"alg": "none", "typ": "JWT"}), &claims)
+        ),
         Some(F::UnknownKid) => keys.stray().sign(&claims),
-        Some(F::NoKid) => active.sign_with_header(&json!({"alg": active.alg().as_str(), "typ": "JWT"}), &claims),
+        Some(F::NoKid) => {
+            active.sign_with_header(&json!({"alg": active.alg().as_str(), "typ": "JWT"}), &claims)
+        }
         Some(F::Hs256WithPublicKey) => {
-            let input = signing_input(&json!({"alg": "HS256", "typ": "JWT", "kid": active.kid()}), &claims);
+            let input = signing_input(
+                &json!({"alg": "HS256", "typ": "JWT", "kid": active.kid()}),
+                &claims,
+            );
             let sig = hs256(active.public_key_bytes(), &input);
             format!("{input}.{sig}")
         }
         Some(F::EmbeddedJwk) => {
             let stray = keys.stray();
-            let header = json!({"alg": stray.alg().as_str(), "typ": "JWT", "kid": stray.kid(), "jwk": stray.jwk()});
+            let header =
+                json!({"alg": stray.alg().as_str(), "typ": "JWT", "kid": stray.kid(), "jwk": stray.jwk()});
             stray.sign_with_header(&header, &claims)
         }
-        Some(F::WrongTyp) => active
-            .sign_with_header(&json!({"alg": active.alg().as_str(), "typ": "at+jwt", "kid": active.kid()}), &claims),
+        Some(F::WrongTyp) => active.sign_with_header(
+            &json!({"alg": active.alg().as_str(), "typ": "at+jwt", "kid": active.kid()}),
+            &claims,
+        ),
         _ => active.sign(&claims),
     }
 }

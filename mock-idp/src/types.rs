@@ -176,7 +176,13 @@ impl ScopeSet {
     }
     /// The scopes of `self` that are also in `other`, in `self`'s order.
     pub fn intersect(&self, other: &ScopeSet) -> ScopeSet {
-        ScopeSet(self.0.iter().filter(|s| other.contains(s.as_str())).cloned().collect())
+        ScopeSet(
+            self.0
+                .iter()
+                .filter(|s| other.contains(s.as_str()))
+                .cloned()
+                .collect(),
+        )
     }
     /// Iterates over the scopes in order.
     pub fn iter(&self) -> impl Iterator<Item = &Scope> {
@@ -192,7 +198,11 @@ impl ScopeSet {
     }
     /// Joins the scopes with `separator` (space for RFC 6749, comma for GitHub's report).
     pub fn join(&self, separator: &str) -> String {
-        self.0.iter().map(Scope::as_str).collect::<Vec<_>>().join(separator)
+        self.0
+            .iter()
+            .map(Scope::as_str)
+            .collect::<Vec<_>>()
+            .join(separator)
     }
 }
 
@@ -278,7 +288,11 @@ pub(crate) fn random_token(bytes: usize) -> String {
 /// Masks a secret for display: keeps a short prefix so a person can tell two values apart.
 pub(crate) fn mask(value: &str) -> String {
     let keep: String = value.chars().take(4).collect();
-    if value.chars().count() <= 4 { "***".to_owned() } else { format!("{keep}…(masked, {} chars)", value.len()) }
+    if value.chars().count() <= 4 {
+        "***".to_owned()
+    } else {
+        format!("{keep}…(masked, {} chars)", value.len())
+    }
 }
 
 #[cfg(test)]

@@ -55,7 +55,11 @@ impl User {
     /// If `id` already looks like an email it is used as the email too.
     pub fn new(id: impl Into<String>) -> User {
         let id: String = id.into();
-        let email = if id.contains('@') { id.clone() } else { format!("{id}@example.com") };
+        let email = if id.contains('@') {
+            id.clone()
+        } else {
+            format!("{id}@example.com")
+        };
         User {
             username: Some(id.clone()),
             name: Some(id.clone()),
@@ -121,7 +125,10 @@ impl User {
     pub fn is_named_by(&self, hint: &str) -> bool {
         self.id.as_str() == hint
             || self.username.as_deref() == Some(hint)
-            || self.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(hint))
+            || self
+                .email
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case(hint))
     }
 
     /// The standard claims this user has for the granted scopes (`sub` always; `profile`

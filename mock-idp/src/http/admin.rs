@@ -39,7 +39,10 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/users/{id}/revoke", post(revoke_user))
         .route("/clients", get(list_clients).post(add_client))
         .route("/clients/{id}", delete(delete_client))
-        .route("/outcomes", get(list_outcomes).post(add_outcome).delete(clear_outcomes))
+        .route(
+            "/outcomes",
+            get(list_outcomes).post(add_outcome).delete(clear_outcomes),
+        )
         .route("/outcomes/{id}", delete(delete_outcome))
         .route("/clock", get(clock))
         .route("/clock/advance", post(advance_clock))
@@ -73,7 +76,7 @@ fn parse<T: DeserializeOwned>(body: &Bytes, what: &str) -> Result<T, AdminError>
     serde_json::from_slice(body).map_err(|e| bad(format!("invalid {what} JSON: {e}")))
 }
 
-async fn index() -> Json<Value> {
+pub(crate) async fn index() -> Json<Value> {
     Json(json!({
         "service": "gatecheck mock-idp admin API",
         "routes": [
@@ -128,16 +131,29 @@ async fn add_user(State(s): S, body: Bytes) -> Result<(StatusCode, Json<User>), 
 
 async fn get_user(State(s): S, Path(id): Path<String>) -> Result<Json<User>, AdminError> {
     let id = UserId::new(id);
-    s.store.lock().unwrap().users.get(&id).cloned().map(Json).ok_or_else(|| not_found(format!("no user {id}")))
+    s.store
+        .lock()
+        .unwrap()
+        .users
+        .get(&id)
+        .cloned()
+        .map(Json)
+        .ok_or_else(|| not_found(format!("no user {id}")))
 }
 
 async fn patch_user(State(s): S, Path(id): Path<String>, body: Bytes) -> Result<Json<User>, AdminError> {
     let patch: UserPatch = parse(&body, "user patch")?;
-    s.update_user(&UserId::new(id), &patch).map(Json).map_err(|e| not_found(e.to_string()))
+    s.update_user(&UserId::new(id), &patch)
+        .map(Json)
+        .map_err(|e| not_found(e.to_string()))
 }
 
 async fn delete_user(State(s): S, Path(id): Path<String>) -> Result<StatusCode, AdminError> {
-    if s.remove_user(&UserId::new(&id)) { Ok(StatusCode::NO_CONTENT) } else { Err(not_found(format!("no user {id}"))) }
+    if s.remove_user(&UserId::new(&id)) {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(not_found(format!("no user {id}")))
+    }
 }
 
 async fn revoke_user(State(s): S, Path(id): Path<String>) -> Json<Value> {
@@ -223,10 +239,21 @@ async fn add_outcome(State(s): S, body: Bytes) -> Result<(StatusCode, Json<Value
                 .filter(|n| *n > 0)
                 .ok_or_else(|| bad("times must be a positive integer or \"always\""))?,
         ),
-        Some(other) => return Err(bad(format!("times must be a positive integer or \"always\", not {other}"))),
+        Some(other) => {
+            return Err(bad(format!(
+                "times must be a positive integer or \"always\", not {other}"
+            )));
+        }
     };
     let id = s
-        .mount(req.endpoint, req.client_id, times, Duration::from_millis(req.delay_ms), req.name, req.outcome)
+        .mount(
+            req.endpoint,
+            req.client_id,
+            times,
+            Duration::from_millis(req.delay_ms),
+            req.name,
+            req.outcome,
+        )
         .map_err(|e| bad(e.to_string()))?;
     Ok((StatusCode::CREATED, Json(json!({"id": id}))))
 }
@@ -266,7 +293,9 @@ async fn advance_clock(State(s): S, body: Bytes) -> Result<Json<Value>, AdminErr
         _ => return Err(bad("send exactly one of {\"seconds\": 3600} or {\"by\": \"1h\"}")),
     };
     s.clock.advance(by);
-    Ok(Json(json!({"now": s.clock.unix(), "offset_seconds": s.clock.offset().as_secs()})))
+    Ok(Json(
+        json!({"now": s.clock.unix(), "offset_seconds": s.clock.offset().as_secs()}),
+    ))
 }
 
 async fn reset_clock(State(s): S) -> Json<Value> {
@@ -292,20 +321,32 @@ fn yes() -> bool {
 }
 
 async fn rotate_keys(State(s): S, body: Bytes) -> Result<Json<Value>, AdminError> {
-    let r: Rotate = if body.is_empty() { Rotate { alg: None, keep_old: true } } else { parse(&body, "rotate")? };
+    let r: Rotate = if body.is_empty() {
+        Rotate {
+            alg: None,
+            keep_old: true,
+        }
+    } else {
+        parse(&body, "rotate")?
+    };
     let alg = match r.alg.as_deref() {
         None => s.active_alg(),
-        Some(a) => SigningAlg::parse(a).ok_or_else(|| bad(format!("alg {a:?} is not supported; use RS256 or ES256")))?,
+        Some(a) => SigningAlg::parse(a)
+            .ok_or_else(|| bad(format!("alg {a:?} is not supported; use RS256 or ES256")))?,
     };
     let kid = s.rotate_keys(alg, r.keep_old);
-    Ok(Json(json!({"active": kid, "jwks": s.keys.read().unwrap().jwks()})))
+    Ok(Json(
+        json!({"active": kid, "jwks": s.keys.read().unwrap().jwks()}),
+    ))
 }
 
 async fn drop_key(State(s): S, Path(kid): Path<String>) -> Result<StatusCode, AdminError> {
     if s.keys.write().unwrap().drop_key(&kid) {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(not_found(format!("no published key {kid} other than the active one")))
+        Err(not_found(format!(
+            "no published key {kid} other than the active one"
+        )))
     }
 }
 
@@ -317,9 +358,15 @@ struct RequestFilter {
 async fn requests(State(s): S, Query(f): Query<RequestFilter>) -> Result<Json<Value>, AdminError> {
     let endpoint = match f.endpoint.as_deref() {
         None => None,
-        Some(name) => Some(Endpoint::from_name(name).ok_or_else(|| bad(format!("unknown endpoint {name:?}")))?),
+        Some(name) => {
+            Some(Endpoint::from_name(name).ok_or_else(|| bad(format!("unknown endpoint {name:?}")))?)
+        }
     };
-    let list: Vec<_> = s.requests().into_iter().filter(|r| endpoint.is_none() || r.endpoint == endpoint).collect();
+    let list: Vec<_> = s
+        .requests()
+        .into_iter()
+        .filter(|r| endpoint.is_none() || r.endpoint == endpoint)
+        .collect();
     Ok(Json(json!(list)))
 }
 
@@ -360,12 +407,21 @@ async fn add_expectation(State(s): S, body: Bytes) -> Result<StatusCode, AdminEr
     let (min, max) = match (e.times, e.min, e.max) {
         (Some(n), None, None) => (n, Some(n)),
         (None, min, max) if min.is_some() || max.is_some() => (min.unwrap_or(0), max),
-        _ => return Err(bad("send either {\"times\": n} or {\"min\": a, \"max\": b} (one of them may be omitted)")),
+        _ => {
+            return Err(bad(
+                "send either {\"times\": n} or {\"min\": a, \"max\": b} (one of them may be omitted)",
+            ));
+        }
     };
     if max.is_some_and(|m| m < min) {
         return Err(bad("max is below min"));
     }
-    s.add_expectation(Expectation { endpoint: e.endpoint, client_id: e.client_id, min, max });
+    s.add_expectation(Expectation {
+        endpoint: e.endpoint,
+        client_id: e.client_id,
+        min,
+        max,
+    });
     Ok(StatusCode::CREATED)
 }
 

@@ -87,7 +87,12 @@ pub(crate) async fn post(
     let rec = recorder(&ext);
     rec.endpoint(Endpoint::Authorize);
     if let Err(e) = super::require_form(&headers) {
-        return pages::error_page(StatusCode::BAD_REQUEST, "invalid_request", &e, "post the form-encoded parameters");
+        return pages::error_page(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &e,
+            "post the form-encoded parameters",
+        );
     }
     debug_assert_eq!(method, Method::POST);
     authorize(shared, rec, headers, Params::parse(&body)).await
@@ -110,7 +115,9 @@ async fn authorize(shared: Arc<Shared>, rec: Recorder, headers: HeaderMap, param
     };
     let now = shared.clock.now();
     let cookie_value = session_cookie(&shared, &headers);
-    let session = cookie_value.as_deref().and_then(|id| shared.store.lock().unwrap().session(id, now).cloned());
+    let session = cookie_value
+        .as_deref()
+        .and_then(|id| shared.store.lock().unwrap().session(id, now).cloned());
 
     let mut narrow = None;
     let mut change = None;
@@ -120,7 +127,12 @@ async fn authorize(shared: Arc<Shared>, rec: Recorder, headers: HeaderMap, param
         match taken.outcome {
             Outcome::Deny => return error_redirect(&shared, &req, &AuthorizeFailure::Denied, &rec),
             Outcome::AuthorizeError { error, description } => {
-                return error_redirect(&shared, &req, &AuthorizeFailure::Scripted { error, description }, &rec);
+                return error_redirect(
+                    &shared,
+                    &req,
+                    &AuthorizeFailure::Scripted { error, description },
+                    &rec,
+                );
             }
             Outcome::Approve { user } => {
                 let exists = shared.store.lock().unwrap().active_user(&user).is_some();
@@ -128,11 +140,23 @@ async fn authorize(shared: Arc<Shared>, rec: Recorder, headers: HeaderMap, param
                     return pages::error_page(
                         StatusCode::BAD_REQUEST,
                         "unknown_user",
-                        &format!("the scripted approval names user {user}, who does not exist or is disabled"),
+                        &format!(
+                            "the scripted approval names user {user}, who does not exist or is disabled"
+                        ),
                         "add the user before scripting Outcome::Approve",
                     );
                 }
-                return approve(&shared, &req, &user, true, session.as_ref(), None, None, true, &rec);
+                return approve(
+                    &shared,
+                    &req,
+                    &user,
+                    true,
+                    session.as_ref(),
+                    None,
+                    None,
+                    true,
+                    &rec,
+                );
             }
             Outcome::NarrowScope { granted } => narrow = Some(granted),
             Outcome::AuthorizeResponse { change: c } => change = Some(c),
@@ -141,7 +165,8 @@ async fn authorize(shared: Arc<Shared>, rec: Recorder, headers: HeaderMap, param
     }
 
     let max_age_exceeded = |s: &IdpSession| {
-        req.max_age.is_some_and(|max| shared.clock.unix().saturating_sub(s.auth_time) > max)
+        req.max_age
+            .is_some_and(|max| shared.clock.unix().saturating_sub(s.auth_time) > max)
     };
     let fresh_session = session.as_ref().filter(|s| !max_age_exceeded(s));
     let wants = |p: &str| req.prompt.iter().any(|v| v == p);
@@ -151,12 +176,26 @@ async fn authorize(shared: Arc<Shared>, rec: Recorder, headers: HeaderMap, param
         let Some(s) = fresh_session else {
             return error_redirect(&shared, &req, &AuthorizeFailure::LoginRequired, &rec);
         };
-        let consented = shared.store.lock().unwrap().has_consent(&s.user, &req.client_id, &req.scopes);
+        let consented = shared
+            .store
+            .lock()
+            .unwrap()
+            .has_consent(&s.user, &req.client_id, &req.scopes);
         if interaction == Interaction::LoginPage && !consented {
             return error_redirect(&shared, &req, &AuthorizeFailure::ConsentRequired, &rec);
         }
         let user = s.user.clone();
-        return approve(&shared, &req, &user, false, session.as_ref(), narrow, change, false, &rec);
+        return approve(
+            &shared,
+            &req,
+            &user,
+            false,
+            session.as_ref(),
+            narrow,
+            change,
+            false,
+            &rec,
+        );
     }
 
     let must_login = wants("login") || wants("select_account") || fresh_session.is_none();
@@ -172,15 +211,28 @@ async fn authorize(shared: Arc<Shared>, rec: Recorder, headers: HeaderMap, param
                 } else if let Some(s) = &session {
                     Ok(s.user.clone())
                 } else {
-                    store.users.values().find(|u| !u.disabled).map(|u| u.id.clone()).ok_or_else(|| {
-                        "the IdP has no enabled user to log in headlessly".to_owned()
-                    })
+                    store
+                        .users
+                        .values()
+                        .find(|u| !u.disabled)
+                        .map(|u| u.id.clone())
+                        .ok_or_else(|| "the IdP has no enabled user to log in headlessly".to_owned())
                 }
             };
             match user {
                 Ok(user) => {
                     let switched = fresh_session.is_some_and(|s| s.user != user);
-                    approve(&shared, &req, &user, must_login || switched, session.as_ref(), narrow, change, wants("consent"), &rec)
+                    approve(
+                        &shared,
+                        &req,
+                        &user,
+                        must_login || switched,
+                        session.as_ref(),
+                        narrow,
+                        change,
+                        wants("consent"),
+                        &rec,
+                    )
                 }
                 Err(why) => pages::error_page(
                     StatusCode::BAD_REQUEST,
@@ -192,15 +244,37 @@ async fn authorize(shared: Arc<Shared>, rec: Recorder, headers: HeaderMap, param
         }
         Interaction::LoginPage => {
             let consented = fresh_session.is_some_and(|s| {
-                shared.store.lock().unwrap().has_consent(&s.user, &req.client_id, &req.scopes)
+                shared
+                    .store
+                    .lock()
+                    .unwrap()
+                    .has_consent(&s.user, &req.client_id, &req.scopes)
             });
             if !must_login && !wants("consent") && consented {
                 let user = fresh_session.map(|s| s.user.clone()).expect("checked above");
-                return approve(&shared, &req, &user, false, session.as_ref(), narrow, change, false, &rec);
+                return approve(
+                    &shared,
+                    &req,
+                    &user,
+                    false,
+                    session.as_ref(),
+                    narrow,
+                    change,
+                    false,
+                    &rec,
+                );
             }
-            let consent_only_for = (!must_login).then(|| fresh_session.map(|s| s.user.clone())).flatten();
+            let consent_only_for = (!must_login)
+                .then(|| fresh_session.map(|s| s.user.clone()))
+                .flatten();
             let txn = random_token(16);
-            let pending = PendingAuthorization { request: req, created: now, narrow, change, consent_only_for };
+            let pending = PendingAuthorization {
+                request: req,
+                created: now,
+                narrow,
+                change,
+                consent_only_for,
+            };
             let resp = render_login(&shared, &txn, &pending);
             shared.store.lock().unwrap().pending.insert(txn, pending);
             resp
@@ -211,7 +285,11 @@ async fn authorize(shared: Arc<Shared>, rec: Recorder, headers: HeaderMap, param
 fn render_login(shared: &Shared, txn: &str, pending: &PendingAuthorization) -> Response {
     let store = shared.store.lock().unwrap();
     let users: Vec<User> = store.users.values().cloned().collect();
-    let signed_in = pending.consent_only_for.as_ref().and_then(|u| store.users.get(u)).cloned();
+    let signed_in = pending
+        .consent_only_for
+        .as_ref()
+        .and_then(|u| store.users.get(u))
+        .cloned();
     let preselect = pending
         .request
         .login_hint
@@ -243,7 +321,12 @@ pub(crate) async fn decision(
     let form = Params::parse(&body);
     rec.params(form.pairs());
     let Some(txn) = form.get("txn") else {
-        return pages::error_page(StatusCode::BAD_REQUEST, "invalid_request", "the form lacks its txn", "start the login again from your app");
+        return pages::error_page(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "the form lacks its txn",
+            "start the login again from your app",
+        );
     };
     let pending = shared.store.lock().unwrap().pending.remove(txn);
     let Some(mut pending) = pending else {
@@ -286,7 +369,12 @@ pub(crate) async fn decision(
                 } else if let Some(id) = &pending.consent_only_for {
                     id.clone()
                 } else {
-                    return pages::error_page(StatusCode::BAD_REQUEST, "invalid_request", "no account was chosen", "pick an account or type a login");
+                    return pages::error_page(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_request",
+                        "no account was chosen",
+                        "pick an account or type a login",
+                    );
                 }
             };
             if shared.store.lock().unwrap().active_user(&user).is_none() {
@@ -298,9 +386,24 @@ pub(crate) async fn decision(
                 );
             }
             let reauth = pending.consent_only_for.as_ref() != Some(&user);
-            approve(&shared, &req, &user, reauth, session.as_ref(), pending.narrow, pending.change, true, &rec)
+            approve(
+                &shared,
+                &req,
+                &user,
+                reauth,
+                session.as_ref(),
+                pending.narrow,
+                pending.change,
+                true,
+                &rec,
+            )
         }
-        _ => pages::error_page(StatusCode::BAD_REQUEST, "invalid_request", "unknown action", "press Allow or Deny"),
+        _ => pages::error_page(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "unknown action",
+            "press Allow or Deny",
+        ),
     }
 }
 
@@ -310,15 +413,25 @@ enum Rejection {
 }
 
 fn validate(shared: &Shared, params: &Params, rec: &Recorder) -> Result<AuthzRequest, Rejection> {
-    let page = |code: &str, msg: String, fix: &str| Rejection::Page(pages::error_page(StatusCode::BAD_REQUEST, code, &msg, fix));
+    let page = |code: &str, msg: String, fix: &str| {
+        Rejection::Page(pages::error_page(StatusCode::BAD_REQUEST, code, &msg, fix))
+    };
     let repeated = params.repeated();
     for name in ["client_id", "redirect_uri"] {
         if repeated.iter().any(|r| r == name) {
-            return Err(page("invalid_request", format!("parameter {name} is repeated"), "send each parameter once (RFC 6749 §3.1)"));
+            return Err(page(
+                "invalid_request",
+                format!("parameter {name} is repeated"),
+                "send each parameter once (RFC 6749 §3.1)",
+            ));
         }
     }
     let Some(client_id) = params.get("client_id").map(ClientId::new) else {
-        return Err(page("invalid_request", "client_id is missing".into(), "send the client_id your app is registered with"));
+        return Err(page(
+            "invalid_request",
+            "client_id is missing".into(),
+            "send the client_id your app is registered with",
+        ));
     };
     let client = shared.store.lock().unwrap().clients.get(&client_id).cloned();
     let Some(client) = client else {
@@ -338,13 +451,21 @@ fn validate(shared: &Shared, params: &Params, rec: &Recorder) -> Result<AuthzReq
                 "invalid_redirect_uri",
                 format!(
                     "redirect_uri {uri} is not registered for client {client_id} (registered: {})",
-                    if client.redirect_uris.is_empty() { "none".to_owned() } else { client.redirect_uris.join(", ") }
+                    if client.redirect_uris.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        client.redirect_uris.join(", ")
+                    }
                 ),
                 "register the exact URI (scheme, host, port, path and query must match character for character)",
             ));
         }
         None if is_oidc => {
-            return Err(page("invalid_request", "redirect_uri is missing".into(), "OpenID Connect requires redirect_uri in every authorization request"));
+            return Err(page(
+                "invalid_request",
+                "redirect_uri is missing".into(),
+                "OpenID Connect requires redirect_uri in every authorization request",
+            ));
         }
         None if client.redirect_uris.len() == 1 => (client.redirect_uris[0].clone(), false),
         None => {
@@ -387,12 +508,21 @@ fn validate(shared: &Shared, params: &Params, rec: &Recorder) -> Result<AuthzReq
         max_age: None,
         login_hint: params.get("login_hint").map(str::to_owned),
     };
-    let redirect = |req: &AuthzRequest, f: AuthorizeFailure| Err(Rejection::Redirect(Box::new(req.clone()), f));
+    let redirect =
+        |req: &AuthzRequest, f: AuthorizeFailure| Err(Rejection::Redirect(Box::new(req.clone()), f));
     if let Some(name) = repeated.first() {
-        return redirect(&req, AuthorizeFailure::InvalidRequest(format!("parameter {name} is repeated (RFC 6749 §3.1)")));
+        return redirect(
+            &req,
+            AuthorizeFailure::InvalidRequest(format!("parameter {name} is repeated (RFC 6749 §3.1)")),
+        );
     }
     match params.get("response_type") {
-        None => return redirect(&req, AuthorizeFailure::InvalidRequest("response_type is missing".into())),
+        None => {
+            return redirect(
+                &req,
+                AuthorizeFailure::InvalidRequest("response_type is missing".into()),
+            );
+        }
         Some("code") => {}
         Some(other) => {
             return redirect(
@@ -403,18 +533,27 @@ fn validate(shared: &Shared, params: &Params, rec: &Recorder) -> Result<AuthzReq
             );
         }
     }
-    for unknown in req.scopes.iter().filter(|s| !profile.scopes_supported.iter().any(|k| k == s.as_str())) {
+    for unknown in req
+        .scopes
+        .iter()
+        .filter(|s| !profile.scopes_supported.iter().any(|k| k == s.as_str()))
+    {
         rec.finding(Finding::unknown_scope(unknown.as_str()));
     }
     match (params.get("code_challenge"), params.get("code_challenge_method")) {
         (None, Some(_)) => {
-            return redirect(&req, AuthorizeFailure::InvalidRequest("code_challenge_method without code_challenge".into()));
+            return redirect(
+                &req,
+                AuthorizeFailure::InvalidRequest("code_challenge_method without code_challenge".into()),
+            );
         }
         (None, None) => {
             if client.pkce == crate::clients::PkcePolicy::Required {
                 return redirect(
                     &req,
-                    AuthorizeFailure::InvalidRequest("code_challenge is required for this client (PKCE)".into()),
+                    AuthorizeFailure::InvalidRequest(
+                        "code_challenge is required for this client (PKCE)".into(),
+                    ),
                 );
             }
             rec.finding(Finding::missing_pkce());
@@ -436,12 +575,16 @@ fn validate(shared: &Shared, params: &Params, rec: &Recorder) -> Result<AuthzReq
                 other => {
                     return redirect(
                         &req,
-                        AuthorizeFailure::InvalidRequest(format!("code_challenge_method {other:?} is not supported; use S256")),
+                        AuthorizeFailure::InvalidRequest(format!(
+                            "code_challenge_method {other:?} is not supported; use S256"
+                        )),
                     );
                 }
             }
             let well_formed = (43..=128).contains(&challenge.len())
-                && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+                && challenge
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
                 && (method != "S256" || challenge.len() == 43);
             if !well_formed {
                 return redirect(
@@ -451,13 +594,26 @@ fn validate(shared: &Shared, params: &Params, rec: &Recorder) -> Result<AuthzReq
                     ),
                 );
             }
-            req.pkce = Some(Pkce { challenge: challenge.to_owned(), method: method.to_owned() });
+            req.pkce = Some(Pkce {
+                challenge: challenge.to_owned(),
+                method: method.to_owned(),
+            });
         }
     }
     if let Some(prompt) = params.get("prompt") {
-        let values: Vec<String> = prompt.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
-        if let Some(bad) = values.iter().find(|v| !["none", "login", "consent", "select_account"].contains(&v.as_str())) {
-            return redirect(&req, AuthorizeFailure::InvalidRequest(format!("prompt value {bad:?} is not supported")));
+        let values: Vec<String> = prompt
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if let Some(bad) = values
+            .iter()
+            .find(|v| !["none", "login", "consent", "select_account"].contains(&v.as_str()))
+        {
+            return redirect(
+                &req,
+                AuthorizeFailure::InvalidRequest(format!("prompt value {bad:?} is not supported")),
+            );
         }
         if values.iter().any(|v| v == "none") && values.len() > 1 {
             return redirect(
@@ -473,7 +629,9 @@ fn validate(shared: &Shared, params: &Params, rec: &Recorder) -> Result<AuthzReq
             Err(_) => {
                 return redirect(
                     &req,
-                    AuthorizeFailure::InvalidRequest(format!("max_age {max_age:?} is not a non-negative integer")),
+                    AuthorizeFailure::InvalidRequest(format!(
+                        "max_age {max_age:?} is not a non-negative integer"
+                    )),
                 );
             }
         }
@@ -515,7 +673,11 @@ fn approve(
         let id = random_token(24);
         store.sessions.insert(
             id.clone(),
-            IdpSession { user: user.clone(), auth_time, expires_at: now + lifetimes.idp_session },
+            IdpSession {
+                user: user.clone(),
+                auth_time,
+                expires_at: now + lifetimes.idp_session,
+            },
         );
         id
     });
@@ -551,7 +713,12 @@ fn approve(
 }
 
 /// Redirects back with an error (RFC 6749 §4.1.2.1), in the personality's shape.
-fn error_redirect(shared: &Shared, req: &AuthzRequest, failure: &AuthorizeFailure, rec: &Recorder) -> Response {
+fn error_redirect(
+    shared: &Shared,
+    req: &AuthzRequest,
+    failure: &AuthorizeFailure,
+    rec: &Recorder,
+) -> Response {
     let params = shared.personality.authorize_error_params(failure);
     if let Some((_, e)) = params.iter().find(|(k, _)| k == "error") {
         rec.error(e.clone());
@@ -576,14 +743,18 @@ fn redirect_to_client(
     if shared.personality.profile().iss_in_authorization_response {
         match change {
             Some(AuthorizeResponseChange::MissingIss) => {}
-            Some(AuthorizeResponseChange::InvalidIss) => params.push(("iss".into(), format!("{}1", shared.issuer))),
+            Some(AuthorizeResponseChange::InvalidIss) => {
+                params.push(("iss".into(), format!("{}1", shared.issuer)))
+            }
             _ => params.push(("iss".into(), shared.issuer.clone())),
         }
     }
     match req.response_mode {
         ResponseMode::FormPost => pages::form_post(&req.redirect_uri, &params),
         ResponseMode::Query | ResponseMode::Fragment => {
-            let encoded: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(&params).finish();
+            let encoded: String = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&params)
+                .finish();
             let target = if req.response_mode == ResponseMode::Fragment {
                 format!("{}#{encoded}", req.redirect_uri)
             } else if req.redirect_uri.contains('?') {
@@ -593,7 +764,8 @@ fn redirect_to_client(
             };
             let mut resp = Redirect::to(&target).into_response();
             *resp.status_mut() = StatusCode::FOUND;
-            resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            resp.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             resp
         }
     }
@@ -625,7 +797,11 @@ fn set_session_cookie(shared: &Shared, resp: &mut Response, value: &str) {
 
 /// Ends the IdP session behind the request's cookie (end-session endpoint) and returns the
 /// `Set-Cookie` that clears it.
-pub(crate) fn end_idp_session(shared: &Shared, headers: &HeaderMap, store: &mut Store) -> Option<HeaderValue> {
+pub(crate) fn end_idp_session(
+    shared: &Shared,
+    headers: &HeaderMap,
+    store: &mut Store,
+) -> Option<HeaderValue> {
     let id = session_cookie(shared, headers)?;
     store.sessions.remove(&id);
     let cookie = Cookie::build((shared.session_cookie_name(), ""))

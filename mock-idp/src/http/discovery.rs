@@ -32,7 +32,11 @@ pub(crate) async fn discovery(State(shared): State<Arc<Shared>>, ext: Extensions
         return infrastructure_response(&shared, Endpoint::Discovery, fault, &rec).await;
     }
     let Some(mut doc) = document(&shared) else {
-        return (StatusCode::NOT_FOUND, "this provider publishes no discovery document").into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            "this provider publishes no discovery document",
+        )
+            .into_response();
     };
     if let Some(taken) = take_outcome(&shared, Endpoint::Discovery, None) {
         rec.outcome(taken.outcome.describe());
@@ -62,7 +66,10 @@ pub(crate) async fn jwks(State(shared): State<Arc<Shared>>, ext: Extensions) -> 
 fn cacheable_json(doc: Value) -> Response {
     (
         StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "public, max-age=60")],
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, max-age=60"),
+        ],
         doc.to_string(),
     )
         .into_response()

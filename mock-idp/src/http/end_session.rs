@@ -30,16 +30,25 @@ pub(crate) async fn handle(
 ) -> Response {
     let rec = recorder(&ext);
     rec.endpoint(Endpoint::EndSession);
-    let params = if method == Method::POST { Params::parse(&body) } else { Params::from_query(uri.query()) };
+    let params = if method == Method::POST {
+        Params::parse(&body)
+    } else {
+        Params::from_query(uri.query())
+    };
     rec.params(params.pairs());
-    let page = |code: &str, msg: String, fix: &str| pages::error_page(StatusCode::BAD_REQUEST, code, &msg, fix);
+    let page =
+        |code: &str, msg: String, fix: &str| pages::error_page(StatusCode::BAD_REQUEST, code, &msg, fix);
 
     let mut client_id = params.get("client_id").map(ClientId::new);
     if let Some(fault) = take_infrastructure_fault(&shared, Endpoint::EndSession, client_id.as_ref()) {
         return infrastructure_response(&shared, Endpoint::EndSession, fault, &rec).await;
     }
     if let Some(name) = params.repeated().first() {
-        return page("invalid_request", format!("parameter {name} is repeated"), "send each parameter once");
+        return page(
+            "invalid_request",
+            format!("parameter {name} is repeated"),
+            "send each parameter once",
+        );
     }
     if let Some(hint) = params.get("id_token_hint") {
         let claims = shared.keys.read().unwrap().verify(hint);
@@ -54,7 +63,11 @@ pub(crate) async fn handle(
             }
         };
         if claims.get("iss").and_then(Value::as_str) != Some(shared.issuer.as_str()) {
-            return page("invalid_request", "id_token_hint has another issuer".into(), "send an ID token of this IdP");
+            return page(
+                "invalid_request",
+                "id_token_hint has another issuer".into(),
+                "send an ID token of this IdP",
+            );
         }
         let aud = match claims.get("aud") {
             Some(Value::String(s)) => Some(s.clone()),
@@ -88,7 +101,11 @@ pub(crate) async fn handle(
             };
             let client = shared.store.lock().unwrap().clients.get(c).cloned();
             let Some(client) = client else {
-                return page("invalid_client", format!("unknown client_id {c}"), "fix the client_id");
+                return page(
+                    "invalid_client",
+                    format!("unknown client_id {c}"),
+                    "fix the client_id",
+                );
             };
             if !client.post_logout_redirect_uris.iter().any(|r| r == uri) {
                 return page(
@@ -119,7 +136,9 @@ pub(crate) async fn handle(
         Some(uri) => {
             let mut url = uri;
             if let Some(state) = params.get("state") {
-                let enc: String = form_urlencoded::Serializer::new(String::new()).append_pair("state", state).finish();
+                let enc: String = form_urlencoded::Serializer::new(String::new())
+                    .append_pair("state", state)
+                    .finish();
                 url.push(if url.contains('?') { '&' } else { '?' });
                 url.push_str(&enc);
             }
@@ -132,6 +151,7 @@ pub(crate) async fn handle(
     if let Some(c) = clear {
         resp.headers_mut().append(header::SET_COOKIE, c);
     }
-    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
 }

@@ -52,7 +52,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     if let Some(p) = &paths.end_session {
         r = r.route(p, get(end_session::handle).post(end_session::handle));
     }
-    r.nest("/__admin", admin::router())
+    r.route("/__admin/", get(admin::index))
+        .nest("/__admin", admin::router())
         .layer(middleware::from_fn_with_state(shared.clone(), record))
         .with_state(shared)
 }
@@ -66,7 +67,12 @@ async fn record(State(shared): State<Arc<Shared>>, mut req: Request, next: Next)
     let headers = req
         .headers()
         .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     let rec = RequestLog::open(&shared.log, req.method().as_str(), &path, headers);
     req.extensions_mut().insert(rec.clone());
@@ -84,14 +90,21 @@ pub(crate) struct Params {
 
 impl Params {
     pub fn parse(raw: &[u8]) -> Params {
-        Params { pairs: form_urlencoded::parse(raw).map(|(k, v)| (k.into_owned(), v.into_owned())).collect() }
+        Params {
+            pairs: form_urlencoded::parse(raw)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        }
     }
     pub fn from_query(query: Option<&str>) -> Params {
         Params::parse(query.unwrap_or("").as_bytes())
     }
     /// The value of `name`, if present and non-empty.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
     }
     /// Whether `name` is present (even empty).
     pub fn has(&self, name: &str) -> bool {
@@ -115,19 +128,27 @@ impl Params {
 
 /// The recorder of this request (always present: the middleware inserts it).
 pub(crate) fn recorder(req_ext: &axum::http::Extensions) -> Recorder {
-    req_ext.get::<Recorder>().cloned().expect("record middleware installed")
+    req_ext
+        .get::<Recorder>()
+        .cloned()
+        .expect("record middleware installed")
 }
 
 /// Checks the body is form-encoded, as RFC 6749 requires of token requests.
 pub(crate) fn require_form(headers: &HeaderMap) -> Result<(), String> {
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let mime = ct.split(';').next().unwrap_or("").trim();
     if mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
         Ok(())
     } else if ct.is_empty() {
         Err("missing Content-Type: send the parameters as application/x-www-form-urlencoded".into())
     } else {
-        Err(format!("Content-Type {ct:?} is not accepted: send the parameters as application/x-www-form-urlencoded"))
+        Err(format!(
+            "Content-Type {ct:?} is not accepted: send the parameters as application/x-www-form-urlencoded"
+        ))
     }
 }
 
@@ -147,7 +168,10 @@ pub(crate) fn authenticate_client(
     query: &Params,
     rec: &Recorder,
 ) -> Result<AuthenticatedClient, TokenFailure> {
-    let invalid = |d: &str, basic: bool| TokenFailure::InvalidClient { description: d.to_owned(), basic };
+    let invalid = |d: &str, basic: bool| TokenFailure::InvalidClient {
+        description: d.to_owned(),
+        basic,
+    };
     if query.has("client_secret") {
         rec.finding(Finding::secret_in_query());
         return Err(TokenFailure::InvalidRequest(
@@ -157,11 +181,15 @@ pub(crate) fn authenticate_client(
     }
     let basic = match headers.get(header::AUTHORIZATION) {
         Some(v) => {
-            let v = v.to_str().map_err(|_| invalid("malformed Authorization header", true))?;
+            let v = v
+                .to_str()
+                .map_err(|_| invalid("malformed Authorization header", true))?;
             let (scheme, rest) = v.split_once(' ').unwrap_or((v, ""));
             if !scheme.eq_ignore_ascii_case("basic") {
                 return Err(invalid(
-                    &format!("Authorization scheme {scheme:?} is not accepted here; use Basic client credentials"),
+                    &format!(
+                        "Authorization scheme {scheme:?} is not accepted here; use Basic client credentials"
+                    ),
                     true,
                 ));
             }
@@ -169,12 +197,23 @@ pub(crate) fn authenticate_client(
                 .decode(rest.trim())
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| invalid("Authorization: Basic value is not valid base64 of id:secret", true))?;
-            let (id, secret) = decoded
-                .split_once(':')
-                .ok_or_else(|| invalid("Authorization: Basic value lacks the ':' between id and secret", true))?;
+                .ok_or_else(|| {
+                    invalid(
+                        "Authorization: Basic value is not valid base64 of id:secret",
+                        true,
+                    )
+                })?;
+            let (id, secret) = decoded.split_once(':').ok_or_else(|| {
+                invalid(
+                    "Authorization: Basic value lacks the ':' between id and secret",
+                    true,
+                )
+            })?;
             let unescape = |s: &str| {
-                form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
+                form_urlencoded::parse(format!("x={s}").as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default()
             };
             Some((unescape(id), unescape(secret)))
         }
@@ -198,10 +237,18 @@ pub(crate) fn authenticate_client(
                     "client_id {other:?} in the body differs from {id:?} in the Authorization header"
                 )));
             }
-            (id.clone(), Some(secret.clone()), TokenAuthMethod::ClientSecretBasic)
+            (
+                id.clone(),
+                Some(secret.clone()),
+                TokenAuthMethod::ClientSecretBasic,
+            )
         }
         (None, Some(id)) => match body_secret {
-            Some(s) => (id.to_owned(), Some(s.to_owned()), TokenAuthMethod::ClientSecretPost),
+            Some(s) => (
+                id.to_owned(),
+                Some(s.to_owned()),
+                TokenAuthMethod::ClientSecretPost,
+            ),
             None => (id.to_owned(), None, TokenAuthMethod::None),
         },
         (None, None) => {
@@ -235,11 +282,19 @@ pub(crate) fn authenticate_client(
     }
     match (&client.secret, secret) {
         (Some(expected), Some(presented)) if expected.matches(&presented) => {}
-        (Some(_), Some(_)) => return Err(invalid("client authentication failed: wrong client_secret", is_basic)),
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "client authentication failed: wrong client_secret",
+                is_basic,
+            ));
+        }
         (None, None) => {}
         (Some(_), None) => return Err(invalid("client_secret is required for this client", is_basic)),
         (None, Some(_)) => {
-            return Err(invalid("this is a public client: it has no secret and must not send one", is_basic));
+            return Err(invalid(
+                "this is a public client: it has no secret and must not send one",
+                is_basic,
+            ));
         }
     }
     Ok(AuthenticatedClient { client })
@@ -253,7 +308,11 @@ pub(crate) fn take_infrastructure_fault(
 ) -> Option<Taken> {
     let mut script = shared.script.lock().unwrap();
     let first = script.peek(endpoint, client)?;
-    if first.outcome.is_infrastructure_fault() { script.take(endpoint, client) } else { None }
+    if first.outcome.is_infrastructure_fault() {
+        script.take(endpoint, client)
+    } else {
+        None
+    }
 }
 
 /// Takes the next scripted outcome for a request that passed validation.
@@ -282,9 +341,16 @@ pub(crate) async fn infrastructure_response(
     delay(shared, &taken).await;
     match taken.outcome {
         Outcome::ServerError => shared.personality.server_error(endpoint),
-        Outcome::Status { status, body, content_type } => (
+        Outcome::Status {
+            status,
+            body,
+            content_type,
+        } => (
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            [(header::CONTENT_TYPE, content_type.unwrap_or_else(|| "application/json".into()))],
+            [(
+                header::CONTENT_TYPE,
+                content_type.unwrap_or_else(|| "application/json".into()),
+            )],
             body,
         )
             .into_response(),
@@ -297,7 +363,11 @@ pub(crate) async fn infrastructure_response(
         Outcome::Stall => {
             rec.count_now();
             shared.shutdown.cancelled().await;
-            (StatusCode::SERVICE_UNAVAILABLE, "mock-idp shut down while this request was stalled").into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "mock-idp shut down while this request was stalled",
+            )
+                .into_response()
         }
         other => unreachable!("{other:?} is not an infrastructure fault"),
     }

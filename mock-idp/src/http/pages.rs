@@ -55,7 +55,11 @@ pub(crate) struct LoginPage<'a> {
 
 /// The login + consent page.
 pub(crate) fn login_page(p: &LoginPage<'_>) -> Response {
-    let scopes = if p.scopes.is_empty() { "(no scopes)".to_owned() } else { esc(p.scopes) };
+    let scopes = if p.scopes.is_empty() {
+        "(no scopes)".to_owned()
+    } else {
+        esc(p.scopes)
+    };
     let mut body = format!(
         "<h1>Sign in to {provider}</h1><div class=\"card\"><p><b>{client}</b> wants to access your account.</p>\
          <p class=\"muted\">Requested scopes: <code id=\"scopes\">{scopes}</code></p>\
@@ -103,7 +107,9 @@ pub(crate) fn login_page(p: &LoginPage<'_>) -> Response {
     if p.signed_in_as.is_some() {
         body.push_str("<button type=\"submit\" name=\"action\" value=\"switch\" id=\"switch\">Use another account</button>");
     }
-    body.push_str("</p></form></div><p class=\"muted\">gatecheck mock-idp — no real account is involved.</p>");
+    body.push_str(
+        "</p></form></div><p class=\"muted\">gatecheck mock-idp — no real account is involved.</p>",
+    );
     let mut resp = Html(page(&format!("Sign in – {}", p.provider), &body)).into_response();
     no_store(&mut resp);
     resp
@@ -129,9 +135,11 @@ pub(crate) fn error_page(status: StatusCode, code: &str, message: &str, fix: &st
 
 /// "You are signed out", when no post-logout redirect was asked for.
 pub(crate) fn signed_out_page() -> Response {
-    let mut resp =
-        Html(page("Signed out – mock-idp", "<h1 id=\"signed-out\">You are signed out of the identity provider</h1>"))
-            .into_response();
+    let mut resp = Html(page(
+        "Signed out – mock-idp",
+        "<h1 id=\"signed-out\">You are signed out of the identity provider</h1>",
+    ))
+    .into_response();
     no_store(&mut resp);
     resp
 }
@@ -153,7 +161,8 @@ pub(crate) fn form_post(action: &str, params: &[(String, String)]) -> Response {
 }
 
 fn no_store(resp: &mut Response) {
-    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
 #[cfg(test)]
@@ -162,6 +171,9 @@ mod tests {
 
     #[test]
     fn escapes_markup() {
-        assert_eq!(esc("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#x27;&amp;&#x27;&lt;/a&gt;");
+        assert_eq!(
+            esc("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#x27;&amp;&#x27;&lt;/a&gt;"
+        );
     }
 }

@@ -12,7 +12,9 @@ use axum::extract::State;
 use axum::http::{Extensions, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
-use super::{Params, authenticate_client, infrastructure_response, recorder, take_infrastructure_fault, take_outcome};
+use super::{
+    Params, authenticate_client, infrastructure_response, recorder, take_infrastructure_fault, take_outcome,
+};
 use crate::outcome::Outcome;
 use crate::personality::TokenFailure;
 use crate::state::Shared;
@@ -38,10 +40,14 @@ pub(crate) async fn handle(
     let result = async {
         super::require_form(&headers).map_err(TokenFailure::InvalidRequest)?;
         if let Some(name) = form.repeated().first() {
-            return Err(TokenFailure::InvalidRequest(format!("parameter {name} is repeated")));
+            return Err(TokenFailure::InvalidRequest(format!(
+                "parameter {name} is repeated"
+            )));
         }
         let client = authenticate_client(&shared, &headers, &form, &query, &rec)?.client;
-        let token = form.get("token").ok_or_else(|| TokenFailure::InvalidRequest("token is missing".into()))?;
+        let token = form
+            .get("token")
+            .ok_or_else(|| TokenFailure::InvalidRequest("token is missing".into()))?;
         match form.get("token_type_hint") {
             None | Some("access_token" | "refresh_token") => {}
             Some(other) => {
@@ -57,8 +63,17 @@ pub(crate) async fn handle(
         if let Some(taken) = take_outcome(&shared, Endpoint::Revocation, Some(&client.id)) {
             rec.outcome(taken.outcome.describe());
             super::delay(&shared, &taken).await;
-            if let Outcome::OAuthError { status, error, description } = taken.outcome {
-                return Err(TokenFailure::Scripted { status, error, description });
+            if let Outcome::OAuthError {
+                status,
+                error,
+                description,
+            } = taken.outcome
+            {
+                return Err(TokenFailure::Scripted {
+                    status,
+                    error,
+                    description,
+                });
             }
         }
         shared.store.lock().unwrap().revoke_token(token, &client.id);

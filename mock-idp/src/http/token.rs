@@ -13,7 +13,9 @@ use axum::extract::State;
 use axum::http::{Extensions, HeaderMap, Uri};
 use axum::response::Response;
 
-use super::{Params, authenticate_client, infrastructure_response, recorder, take_infrastructure_fault, take_outcome};
+use super::{
+    Params, authenticate_client, infrastructure_response, recorder, take_infrastructure_fault, take_outcome,
+};
 use crate::clients::{Client, RefreshRotation};
 use crate::lint::Finding;
 use crate::log::Recorder;
@@ -36,17 +38,27 @@ pub(crate) async fn handle(
     let form = Params::parse(&body);
     rec.params(query.pairs());
     rec.params(form.pairs());
-    let endpoint =
-        if form.get("grant_type") == Some("refresh_token") { Endpoint::Refresh } else { Endpoint::Token };
+    let endpoint = if form.get("grant_type") == Some("refresh_token") {
+        Endpoint::Refresh
+    } else {
+        Endpoint::Token
+    };
     rec.endpoint(endpoint);
-    let client_hint = form.get("client_id").map(ClientId::new).or_else(|| basic_client_id(&headers));
+    let client_hint = form
+        .get("client_id")
+        .map(ClientId::new)
+        .or_else(|| basic_client_id(&headers));
     if let Some(fault) = take_infrastructure_fault(&shared, endpoint, client_hint.as_ref()) {
         return infrastructure_response(&shared, endpoint, fault, &rec).await;
     }
     match exchange(&shared, &rec, endpoint, &headers, &query, &form).await {
         Ok(resp) => resp,
         Err(failure) => {
-            rec.error(format!("{}: {}", failure.code(), failure.description().unwrap_or_default()));
+            rec.error(format!(
+                "{}: {}",
+                failure.code(),
+                failure.description().unwrap_or_default()
+            ));
             shared.personality.token_error(&failure)
         }
     }
@@ -56,10 +68,14 @@ fn basic_client_id(headers: &HeaderMap) -> Option<ClientId> {
     use base64::Engine;
     let v = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
     let (_, b64) = v.split_once(' ')?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()?;
     let s = String::from_utf8(decoded).ok()?;
     let id = s.split_once(':')?.0;
-    form_urlencoded::parse(format!("x={id}").as_bytes()).next().map(|(_, v)| ClientId::new(v.into_owned()))
+    form_urlencoded::parse(format!("x={id}").as_bytes())
+        .next()
+        .map(|(_, v)| ClientId::new(v.into_owned()))
 }
 
 async fn exchange(
@@ -72,7 +88,9 @@ async fn exchange(
 ) -> Result<Response, TokenFailure> {
     super::require_form(headers).map_err(TokenFailure::InvalidRequest)?;
     if let Some(name) = form.repeated().first() {
-        return Err(TokenFailure::InvalidRequest(format!("parameter {name} is repeated (RFC 6749 §3.1)")));
+        return Err(TokenFailure::InvalidRequest(format!(
+            "parameter {name} is repeated (RFC 6749 §3.1)"
+        )));
     }
     let client = authenticate_client(shared, headers, form, query, rec)?.client;
     match form.get("grant_type") {
@@ -95,10 +113,14 @@ async fn code_grant(
     headers: &HeaderMap,
     form: &Params,
 ) -> Result<Response, TokenFailure> {
-    let code = form.get("code").ok_or_else(|| TokenFailure::InvalidRequest("code is missing".into()))?;
+    let code = form
+        .get("code")
+        .ok_or_else(|| TokenFailure::InvalidRequest("code is missing".into()))?;
     let verifier = form.get("code_verifier");
     if let Some(v) = verifier {
-        let ok = (43..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+        let ok = (43..=128).contains(&v.len())
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
         if !ok {
             return Err(TokenFailure::InvalidRequest(
                 "code_verifier is malformed: 43 to 128 characters of [A-Za-z0-9-._~] (RFC 7636 §4.1)".into(),
@@ -109,13 +131,15 @@ async fn code_grant(
     let now = shared.clock.now();
     let grant_id = {
         let mut store = shared.store.lock().unwrap();
-        store.redeem_code(code, &client.id, redirect_uri, verifier, now).inspect_err(|p| match p {
-            GrantProblem::CodeReused => rec.finding(Finding::code_reused()),
-            GrantProblem::RedirectUriMismatch if redirect_uri.is_none() => {
-                rec.finding(Finding::redirect_uri_not_repeated())
-            }
-            _ => {}
-        })
+        store
+            .redeem_code(code, &client.id, redirect_uri, verifier, now)
+            .inspect_err(|p| match p {
+                GrantProblem::CodeReused => rec.finding(Finding::code_reused()),
+                GrantProblem::RedirectUriMismatch if redirect_uri.is_none() => {
+                    rec.finding(Finding::redirect_uri_not_repeated())
+                }
+                _ => {}
+            })
     }
     .map_err(TokenFailure::InvalidGrant)?;
 
@@ -129,9 +153,17 @@ async fn code_grant(
                 shared.store.lock().unwrap().revoke_grant(grant_id);
                 return Err(TokenFailure::InvalidGrant(GrantProblem::ScriptedCode));
             }
-            Outcome::OAuthError { status, error, description } => {
+            Outcome::OAuthError {
+                status,
+                error,
+                description,
+            } => {
                 shared.store.lock().unwrap().revoke_grant(grant_id);
-                return Err(TokenFailure::Scripted { status, error, description });
+                return Err(TokenFailure::Scripted {
+                    status,
+                    error,
+                    description,
+                });
             }
             Outcome::IdToken { fault: f } => fault = Some(f),
             Outcome::TokenResponse { change: c } => change = Some(c),
@@ -143,7 +175,14 @@ async fn code_grant(
     let success = mint(
         shared,
         &mut store,
-        MintRequest { grant_id, grant: &grant, refresh: client.refresh_tokens, with_nonce: true, fault, change },
+        MintRequest {
+            grant_id,
+            grant: &grant,
+            refresh: client.refresh_tokens,
+            with_nonce: true,
+            fault,
+            change,
+        },
     );
     drop(store);
     Ok(shared.personality.token_success(&success, headers))
@@ -156,8 +195,9 @@ async fn refresh_grant(
     headers: &HeaderMap,
     form: &Params,
 ) -> Result<Response, TokenFailure> {
-    let token =
-        form.get("refresh_token").ok_or_else(|| TokenFailure::InvalidRequest("refresh_token is missing".into()))?;
+    let token = form
+        .get("refresh_token")
+        .ok_or_else(|| TokenFailure::InvalidRequest("refresh_token is missing".into()))?;
     let now = shared.clock.now();
     let used = shared
         .store
@@ -197,8 +237,16 @@ async fn refresh_grant(
                 return Err(TokenFailure::InvalidGrant(GrantProblem::RefreshExpired));
             }
             Outcome::InvalidGrant => return Err(TokenFailure::InvalidGrant(GrantProblem::ScriptedRefresh)),
-            Outcome::OAuthError { status, error, description } => {
-                return Err(TokenFailure::Scripted { status, error, description });
+            Outcome::OAuthError {
+                status,
+                error,
+                description,
+            } => {
+                return Err(TokenFailure::Scripted {
+                    status,
+                    error,
+                    description,
+                });
             }
             Outcome::RefreshRotated => rotate = true,
             Outcome::IdToken { fault: f } => fault = Some(f),
@@ -210,7 +258,14 @@ async fn refresh_grant(
     let success = mint(
         shared,
         &mut store,
-        MintRequest { grant_id: used.grant_id, grant: &grant, refresh: rotate, with_nonce: false, fault, change },
+        MintRequest {
+            grant_id: used.grant_id,
+            grant: &grant,
+            refresh: rotate,
+            with_nonce: false,
+            fault,
+            change,
+        },
     );
     if rotate {
         store.rotate_out_refresh_token(token);

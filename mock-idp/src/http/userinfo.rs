@@ -43,7 +43,14 @@ pub(crate) async fn handle(
     // Infrastructure faults come before any check; the client, if the token names one, is
     // only used to match client-specific script entries.
     let client_hint = bearer_hint(&headers)
-        .and_then(|t| shared.store.lock().unwrap().check_access_token(&t, shared.clock.now()).ok())
+        .and_then(|t| {
+            shared
+                .store
+                .lock()
+                .unwrap()
+                .check_access_token(&t, shared.clock.now())
+                .ok()
+        })
         .map(|info| info.grant.client);
     if let Some(fault) = take_infrastructure_fault(&shared, Endpoint::Userinfo, client_hint.as_ref()) {
         return infrastructure_response(&shared, Endpoint::Userinfo, fault, &rec).await;
@@ -77,7 +84,9 @@ pub(crate) async fn handle(
             return bearer_error(
                 &shared,
                 &rec,
-                BearerFailure::InvalidRequest("the access token was sent in more than one way (RFC 6750 §2)".into()),
+                BearerFailure::InvalidRequest(
+                    "the access token was sent in more than one way (RFC 6750 §2)".into(),
+                ),
             );
         }
     };
@@ -107,7 +116,11 @@ pub(crate) async fn handle(
         rec.outcome(taken.outcome.describe());
         super::delay(&shared, &taken).await;
         match taken.outcome {
-            Outcome::OAuthError { status, error, description } => {
+            Outcome::OAuthError {
+                status,
+                error,
+                description,
+            } => {
                 rec.error(error.clone());
                 return (
                     StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
@@ -124,7 +137,12 @@ pub(crate) async fn handle(
             _ => {}
         }
     }
-    let user = shared.store.lock().unwrap().active_user(&info.grant.user).cloned();
+    let user = shared
+        .store
+        .lock()
+        .unwrap()
+        .active_user(&info.grant.user)
+        .cloned();
     let Some(user) = user else {
         return bearer_error(
             &shared,
@@ -142,7 +160,9 @@ pub(crate) async fn handle(
 fn bearer_hint(headers: &HeaderMap) -> Option<String> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
 }
 
 fn bearer_error(shared: &Shared, rec: &crate::log::Recorder, failure: BearerFailure) -> Response {

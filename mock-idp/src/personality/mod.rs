@@ -194,7 +194,9 @@ impl GrantProblem {
     /// A precise description for the standard personality.
     pub fn describe(self) -> &'static str {
         match self {
-            GrantProblem::CodeUnknown => "the authorization code is not valid: it was never issued by this IdP",
+            GrantProblem::CodeUnknown => {
+                "the authorization code is not valid: it was never issued by this IdP"
+            }
             GrantProblem::CodeExpired => "the authorization code has expired",
             GrantProblem::CodeReused => {
                 "the authorization code was already redeemed; the tokens issued for it have been revoked (RFC 6749 §4.1.2)"
@@ -203,7 +205,9 @@ impl GrantProblem {
             GrantProblem::RedirectUriMismatch => {
                 "redirect_uri does not match the one sent in the authorization request (RFC 6749 §4.1.3)"
             }
-            GrantProblem::PkceMismatch => "PKCE verification failed: code_verifier does not match code_challenge",
+            GrantProblem::PkceMismatch => {
+                "PKCE verification failed: code_verifier does not match code_challenge"
+            }
             GrantProblem::PkceVerifierMissing => {
                 "code_verifier is required: the authorization request carried a code_challenge"
             }
@@ -337,9 +341,18 @@ pub trait Personality: Send + Sync + fmt::Debug + 'static {
         let url = |path: &Option<String>| path.as_ref().map(|p| Value::String(format!("{}{p}", ctx.base)));
         let mut doc = Map::new();
         doc.insert("issuer".into(), json!(ctx.issuer));
-        doc.insert("authorization_endpoint".into(), json!(format!("{}{}", ctx.base, p.paths.authorize)));
-        doc.insert("token_endpoint".into(), json!(format!("{}{}", ctx.base, p.paths.token)));
-        doc.insert("userinfo_endpoint".into(), json!(format!("{}{}", ctx.base, p.paths.userinfo)));
+        doc.insert(
+            "authorization_endpoint".into(),
+            json!(format!("{}{}", ctx.base, p.paths.authorize)),
+        );
+        doc.insert(
+            "token_endpoint".into(),
+            json!(format!("{}{}", ctx.base, p.paths.token)),
+        );
+        doc.insert(
+            "userinfo_endpoint".into(),
+            json!(format!("{}{}", ctx.base, p.paths.userinfo)),
+        );
         if let Some(v) = url(&p.paths.jwks) {
             doc.insert("jwks_uri".into(), v);
         }
@@ -355,10 +368,19 @@ pub trait Personality: Send + Sync + fmt::Debug + 'static {
         }
         doc.insert("scopes_supported".into(), json!(p.scopes_supported));
         doc.insert("response_types_supported".into(), json!(["code"]));
-        doc.insert("response_modes_supported".into(), json!(["query", "fragment", "form_post"]));
-        doc.insert("grant_types_supported".into(), json!(["authorization_code", "refresh_token"]));
+        doc.insert(
+            "response_modes_supported".into(),
+            json!(["query", "fragment", "form_post"]),
+        );
+        doc.insert(
+            "grant_types_supported".into(),
+            json!(["authorization_code", "refresh_token"]),
+        );
         doc.insert("subject_types_supported".into(), json!(["public"]));
-        doc.insert("id_token_signing_alg_values_supported".into(), json!(ctx.signing_algs));
+        doc.insert(
+            "id_token_signing_alg_values_supported".into(),
+            json!(ctx.signing_algs),
+        );
         doc.insert(
             "token_endpoint_auth_methods_supported".into(),
             json!(["client_secret_basic", "client_secret_post", "none"]),
@@ -366,19 +388,41 @@ pub trait Personality: Send + Sync + fmt::Debug + 'static {
         doc.insert(
             "claims_supported".into(),
             json!([
-                "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "name", "given_name",
-                "family_name", "preferred_username", "picture", "email", "email_verified"
+                "sub",
+                "iss",
+                "aud",
+                "exp",
+                "iat",
+                "auth_time",
+                "nonce",
+                "at_hash",
+                "name",
+                "given_name",
+                "family_name",
+                "preferred_username",
+                "picture",
+                "email",
+                "email_verified"
             ]),
         );
         if !p.pkce_methods_advertised.is_empty() {
-            doc.insert("code_challenge_methods_supported".into(), json!(p.pkce_methods_advertised));
+            doc.insert(
+                "code_challenge_methods_supported".into(),
+                json!(p.pkce_methods_advertised),
+            );
         }
-        doc.insert("prompt_values_supported".into(), json!(["none", "login", "consent", "select_account"]));
+        doc.insert(
+            "prompt_values_supported".into(),
+            json!(["none", "login", "consent", "select_account"]),
+        );
         doc.insert("claims_parameter_supported".into(), json!(false));
         doc.insert("request_parameter_supported".into(), json!(false));
         doc.insert("request_uri_parameter_supported".into(), json!(false));
         if p.advertise_iss_parameter {
-            doc.insert("authorization_response_iss_parameter_supported".into(), json!(true));
+            doc.insert(
+                "authorization_response_iss_parameter_supported".into(),
+                json!(true),
+            );
         }
         Some(Value::Object(doc))
     }
@@ -387,9 +431,10 @@ pub trait Personality: Send + Sync + fmt::Debug + 'static {
     fn authorize_error_params(&self, failure: &AuthorizeFailure) -> Vec<(String, String)> {
         let (error, description): (&str, Option<String>) = match failure {
             AuthorizeFailure::Denied => ("access_denied", Some("The user denied the request.".into())),
-            AuthorizeFailure::LoginRequired => {
-                ("login_required", Some("prompt=none was requested but the user is not logged in.".into()))
-            }
+            AuthorizeFailure::LoginRequired => (
+                "login_required",
+                Some("prompt=none was requested but the user is not logged in.".into()),
+            ),
             AuthorizeFailure::ConsentRequired => (
                 "consent_required",
                 Some("prompt=none was requested but the user has not consented to this client.".into()),
@@ -422,8 +467,10 @@ pub trait Personality: Send + Sync + fmt::Debug + 'static {
         }
         let mut resp = json_no_store(status, &Value::Object(body));
         if let TokenFailure::InvalidClient { basic: true, .. } = failure {
-            resp.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"mock-idp\""));
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"mock-idp\""),
+            );
         }
         resp
     }
@@ -484,7 +531,9 @@ pub trait Personality: Send + Sync + fmt::Debug + 'static {
             }
             BearerFailure::InvalidRequest(d) => json!({"error": "invalid_request", "error_description": d}),
             BearerFailure::InvalidToken(d) => json!({"error": "invalid_token", "error_description": d}),
-            BearerFailure::InsufficientScope(d) => json!({"error": "insufficient_scope", "error_description": d}),
+            BearerFailure::InsufficientScope(d) => {
+                json!({"error": "insufficient_scope", "error_description": d})
+            }
         };
         let mut resp = (status, axum::Json(body)).into_response();
         if let Ok(v) = HeaderValue::from_str(&challenge) {

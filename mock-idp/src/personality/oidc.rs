@@ -30,7 +30,9 @@ impl Oidc {
                     end_session: Some("/logout".into()),
                 },
                 scope_separators: vec![],
-                scopes_supported: ["openid", "profile", "email", "offline_access"].map(String::from).to_vec(),
+                scopes_supported: ["openid", "profile", "email", "offline_access"]
+                    .map(String::from)
+                    .to_vec(),
                 default_scopes: "openid email profile".into(),
                 token_type: "Bearer".into(),
                 access_token_prefix: "mat_".into(),

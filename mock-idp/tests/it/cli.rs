@@ -1,1 +1,220 @@
-//! (being written)
+//! The `mock-idp` binary: it starts, prints what an app needs, answers, stops cleanly on
+//! ctrl-c, and refuses bad flags and config with one clear message and exit code 2.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mock-idp");
+
+struct Running {
+    child: Child,
+    banner: Vec<String>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(args: &[&str]) -> Running {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--port", "0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mock-idp");
+    let mut banner = Vec::new();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let done = line.starts_with("Press ctrl-c");
+        banner.push(line);
+        if done {
+            break;
+        }
+    }
+    Running { child, banner }
+}
+
+fn field(banner: &[String], name: &str) -> String {
+    banner
+        .iter()
+        .find_map(|l| l.trim_start().strip_prefix(name).map(|v| v.trim().to_owned()))
+        .unwrap_or_else(|| panic!("no {name} in banner:\n{}", banner.join("\n")))
+}
+
+fn sigint(child: &Child) {
+    let ok = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+#[tokio::test]
+async fn serve_prints_the_banner_answers_discovery_and_stops_on_ctrl_c() {
+    let mut run = start(&["--headless"]);
+    let issuer = field(&run.banner, "issuer");
+    assert!(issuer.starts_with("http://127.0.0.1:"), "{issuer}");
+    assert_eq!(field(&run.banner, "client id"), "mock-client");
+    assert_eq!(field(&run.banner, "client secret"), "mock-secret");
+    assert_eq!(field(&run.banner, "admin API"), format!("{issuer}/__admin/"));
+    let doc: serde_json::Value = crate::common::http(None)
+        .get(format!("{issuer}/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["issuer"], issuer.as_str());
+    sigint(&run.child);
+    let status = wait_exit(&mut run.child, Duration::from_secs(10)).expect("exits after ctrl-c");
+    assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test]
+async fn tls_writes_the_ca_and_serves_https() {
+    let dir = std::env::temp_dir().join(format!("mockidp-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca_out = dir.join("ca.pem");
+    let run = start(&["--tls", "--ca-out", ca_out.to_str().unwrap()]);
+    let issuer = field(&run.banner, "issuer");
+    assert!(issuer.starts_with("https://"));
+    let ca = std::fs::read_to_string(field(&run.banner, "CA certificate")).unwrap();
+    let resp = crate::common::http(Some(&ca))
+        .get(format!("{issuer}/jwks"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn config_file_users_and_clients_are_served() {
+    let dir = std::env::temp_dir().join(format!("mockidp-cfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("idp.toml");
+    std::fs::write(
+        &cfg,
+        "interaction = \"headless\"\n[[clients]]\nid = \"team-app\"\nsecret = \"team-secret\"\n\
+         redirect_uris = [\"http://127.0.0.1:9/callback\"]\n[[users]]\nid = \"zoe\"\nemail = \"zoe@team.example\"\n",
+    )
+    .unwrap();
+    let run = start(&["--config", cfg.to_str().unwrap()]);
+    assert_eq!(field(&run.banner, "client id"), "team-app");
+    let issuer = field(&run.banner, "issuer");
+    let users: serde_json::Value = crate::common::http(None)
+        .get(format!("{issuer}/__admin/users"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(users[0]["email"], "zoe@team.example");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn fails_with(args: &[&str], needle: &str) {
+    let out = Command::new(BIN).args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(
+        stderr.contains(needle),
+        "{args:?}: expected {needle:?} in:\n{stderr}"
+    );
+    assert_eq!(
+        stderr
+            .trim()
+            .lines()
+            .filter(|l| l.starts_with("mock-idp:"))
+            .count()
+            .max(1),
+        1
+    );
+}
+
+#[test]
+fn bad_flags_and_config_exit_2_naming_the_problem() {
+    fails_with(
+        &["serve", "--port", "notaport"],
+        "invalid value 'notaport' for '--port",
+    );
+    fails_with(
+        &["serve", "--provider", "myspace", "--port", "0"],
+        "--provider: unknown provider \"myspace\"; known: oidc",
+    );
+    fails_with(
+        &["serve", "--signing-alg", "HS256", "--port", "0"],
+        "--signing-alg: \"HS256\" is not supported",
+    );
+    fails_with(
+        &["serve", "--redirect-uri", "not a url", "--port", "0"],
+        "redirect URI \"not a url\" is not usable",
+    );
+    fails_with(
+        &["serve", "--config", "/nonexistent/idp.toml"],
+        "cannot read config file /nonexistent/idp.toml",
+    );
+    let dir = std::env::temp_dir().join(format!("mockidp-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("bad.toml");
+    std::fs::write(&cfg, "[[users]]\nid = \"a\"\nemial = \"typo\"\n").unwrap();
+    fails_with(
+        &["serve", "--config", cfg.to_str().unwrap()],
+        "unknown field `emial`",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_taken_port_is_a_clear_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    fails_with(&["serve", "--port", &port], "--port: cannot listen on 127.0.0.1:");
+}
+
+#[test]
+fn help_explains_every_flag() {
+    let out = Command::new(BIN).args(["serve", "--help"]).output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--port",
+        "--bind",
+        "--host",
+        "--tls",
+        "--ca-cert",
+        "--ca-key",
+        "--ca-out",
+        "--config",
+        "--provider",
+        "--client-id",
+        "--client-secret",
+        "--redirect-uri",
+        "--post-logout-redirect-uri",
+        "--headless",
+        "--signing-alg",
+        "--issuer",
+    ] {
+        assert!(help.contains(flag), "{flag} undocumented:\n{help}");
+    }
+}

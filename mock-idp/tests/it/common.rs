@@ -44,7 +44,11 @@ pub fn oidc_http(
 
 /// An IdP with the default client registered for [`REDIRECT`] and [`POST_LOGOUT`].
 pub async fn idp() -> MockIdp {
-    MockIdp::builder().redirect_uri(REDIRECT).post_logout_redirect_uri(POST_LOGOUT).start().await
+    MockIdp::builder()
+        .redirect_uri(REDIRECT)
+        .post_logout_redirect_uri(POST_LOGOUT)
+        .start()
+        .await
 }
 
 /// The query (or fragment) parameters of a URL.
@@ -56,13 +60,21 @@ pub fn params_of(url: &str) -> Vec<(String, String)> {
 
 /// One parameter of a URL.
 pub fn param(url: &str, name: &str) -> Option<String> {
-    params_of(url).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    params_of(url)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
 }
 
 /// GET `url`, expect a 302, return the Location.
 pub async fn follow(http: &reqwest::Client, url: &str) -> String {
     let resp = http.get(url).send().await.expect("request");
-    assert_eq!(resp.status(), 302, "expected a redirect from {url}: {}", resp.text().await.unwrap_or_default());
+    assert_eq!(
+        resp.status(),
+        302,
+        "expected a redirect from {url}: {}",
+        resp.text().await.unwrap_or_default()
+    );
     resp.headers()["location"].to_str().unwrap().to_owned()
 }
 
@@ -82,7 +94,9 @@ pub fn authorize_url(idp: &MockIdp, extra: &[(&str, &str)]) -> String {
             pairs.push((k, v));
         }
     }
-    let q = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+    let q = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
     format!("{}?{q}", idp.endpoint_url(mock_idp::Endpoint::Authorize).unwrap())
 }
 
@@ -108,17 +122,33 @@ pub async fn token(idp: &MockIdp, http: &reqwest::Client, form: &[(&str, &str)])
 /// Redeems a fresh code for tokens.
 pub async fn tokens(idp: &MockIdp, http: &reqwest::Client) -> Value {
     let code = code(idp, http, &[]).await;
-    let (status, body) =
-        token(idp, http, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)]).await;
+    let (status, body) = token(
+        idp,
+        http,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     body
 }
 
 /// GET userinfo with a bearer token.
 pub async fn userinfo(idp: &MockIdp, http: &reqwest::Client, token: &str) -> (u16, Value, Option<String>) {
-    let resp = http.get(idp.endpoint_url(mock_idp::Endpoint::Userinfo).unwrap()).bearer_auth(token).send().await.unwrap();
+    let resp = http
+        .get(idp.endpoint_url(mock_idp::Endpoint::Userinfo).unwrap())
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
     let status = resp.status().as_u16();
-    let challenge = resp.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned());
+    let challenge = resp
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned());
     (status, resp.json().await.unwrap_or(Value::Null), challenge)
 }
 
@@ -127,7 +157,12 @@ pub fn jwt_parts(jwt: &str) -> (Value, Value) {
     use base64::Engine;
     let mut it = jwt.split('.');
     let dec = |p: &str| -> Value {
-        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).unwrap()).unwrap()
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p)
+                .unwrap(),
+        )
+        .unwrap()
     };
     (dec(it.next().unwrap()), dec(it.next().unwrap()))
 }

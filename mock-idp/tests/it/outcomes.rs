@@ -4,7 +4,8 @@
 use std::time::{Duration, Instant};
 
 use mock_idp::{
-    AuthorizeResponseChange, Client, Endpoint, IdTokenFault, MockIdp, Outcome, TokenResponseChange, User, UserPatch,
+    AuthorizeResponseChange, Client, Endpoint, IdTokenFault, MockIdp, Outcome, TokenResponseChange, User,
+    UserPatch,
 };
 use openidconnect::Nonce;
 use openidconnect::core::{CoreClient, CoreIdToken, CoreProviderMetadata};
@@ -18,7 +19,16 @@ fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
 
 async fn redeem(idp: &MockIdp, http: &reqwest::Client) -> (u16, Value) {
     let code = common::code(idp, http, &[]).await;
-    token(idp, http, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)]).await
+    token(
+        idp,
+        http,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await
 }
 
 // ---- authorize -------------------------------------------------------------------------------
@@ -43,7 +53,12 @@ async fn deny_redirects_with_access_denied() {
 
 #[tokio::test]
 async fn approve_logs_in_the_scripted_user() {
-    let idp = MockIdp::builder().redirect_uri(REDIRECT).user(User::new("alice")).user(User::new("bob")).start().await;
+    let idp = MockIdp::builder()
+        .redirect_uri(REDIRECT)
+        .user(User::new("alice"))
+        .user(User::new("bob"))
+        .start()
+        .await;
     idp.on_authorize().respond(Outcome::approve("bob"));
     let (_, body) = redeem(&idp, &http(None)).await;
     assert_eq!(jwt_parts(body["id_token"].as_str().unwrap()).1["sub"], "bob");
@@ -52,7 +67,10 @@ async fn approve_logs_in_the_scripted_user() {
 #[tokio::test]
 async fn authorize_error_redirects_with_the_scripted_error() {
     let idp = common::idp().await;
-    idp.on_authorize().respond(Outcome::authorize_error("temporarily_unavailable", Some("maintenance")));
+    idp.on_authorize().respond(Outcome::authorize_error(
+        "temporarily_unavailable",
+        Some("maintenance"),
+    ));
     let loc = follow(&http(None), &authorize_url(&idp, &[])).await;
     assert_eq!(
         params_of(&loc),
@@ -68,7 +86,8 @@ async fn authorize_error_redirects_with_the_scripted_error() {
 #[tokio::test]
 async fn narrow_scope_grants_fewer_scopes_than_asked() {
     let idp = common::idp().await;
-    idp.on_authorize().respond(Outcome::narrow_scope("openid profile"));
+    idp.on_authorize()
+        .respond(Outcome::narrow_scope("openid profile"));
     let http = http(None);
     let (status, body) = redeem(&idp, &http).await;
     assert_eq!(status, 200);
@@ -84,11 +103,22 @@ async fn authorization_response_changes() {
     let idp = common::idp().await;
     let http = http(None);
     let cases: [(AuthorizeResponseChange, &dyn Fn(&[(String, String)]) -> bool); 5] = [
-        (AuthorizeResponseChange::InvalidState, &|p| p.iter().any(|(k, v)| k == "state" && v == "state-0123456789abcdef1")),
-        (AuthorizeResponseChange::MissingState, &|p| !p.iter().any(|(k, _)| k == "state")),
-        (AuthorizeResponseChange::InvalidIss, &|p| p.iter().any(|(k, v)| k == "iss" && v.ends_with("1"))),
-        (AuthorizeResponseChange::MissingIss, &|p| !p.iter().any(|(k, _)| k == "iss")),
-        (AuthorizeResponseChange::MissingCode, &|p| !p.iter().any(|(k, _)| k == "code")),
+        (AuthorizeResponseChange::InvalidState, &|p| {
+            p.iter()
+                .any(|(k, v)| k == "state" && v == "state-0123456789abcdef1")
+        }),
+        (AuthorizeResponseChange::MissingState, &|p| {
+            !p.iter().any(|(k, _)| k == "state")
+        }),
+        (AuthorizeResponseChange::InvalidIss, &|p| {
+            p.iter().any(|(k, v)| k == "iss" && v.ends_with("1"))
+        }),
+        (AuthorizeResponseChange::MissingIss, &|p| {
+            !p.iter().any(|(k, _)| k == "iss")
+        }),
+        (AuthorizeResponseChange::MissingCode, &|p| {
+            !p.iter().any(|(k, _)| k == "code")
+        }),
     ];
     for (change, check) in cases {
         idp.on_authorize().respond(Outcome::AuthorizeResponse { change });
@@ -105,15 +135,25 @@ async fn invalid_grant_on_the_code_exchange() {
     idp.on_token().respond(Outcome::invalid_grant());
     assert_eq!(
         redeem(&idp, &http(None)).await,
-        (400, json!({"error": "invalid_grant", "error_description": "the authorization code is invalid or expired"}))
+        (
+            400,
+            json!({"error": "invalid_grant", "error_description": "the authorization code is invalid or expired"})
+        )
     );
 }
 
 #[tokio::test]
 async fn oauth_error_with_any_status_and_code() {
     let idp = common::idp().await;
-    idp.on_token().respond(Outcome::oauth_error(429, "slow_down", Some("too many requests")));
-    assert_eq!(redeem(&idp, &http(None)).await, (429, json!({"error": "slow_down", "error_description": "too many requests"})));
+    idp.on_token()
+        .respond(Outcome::oauth_error(429, "slow_down", Some("too many requests")));
+    assert_eq!(
+        redeem(&idp, &http(None)).await,
+        (
+            429,
+            json!({"error": "slow_down", "error_description": "too many requests"})
+        )
+    );
 }
 
 #[tokio::test]
@@ -121,13 +161,25 @@ async fn server_error_on_every_endpoint() {
     let idp = common::idp().await;
     let http = http(None);
     let body = json!({"error": "server_error", "error_description": "The identity provider encountered an internal error."});
-    for endpoint in [Endpoint::Discovery, Endpoint::Jwks, Endpoint::Token, Endpoint::Userinfo, Endpoint::Revocation] {
+    for endpoint in [
+        Endpoint::Discovery,
+        Endpoint::Jwks,
+        Endpoint::Token,
+        Endpoint::Userinfo,
+        Endpoint::Revocation,
+    ] {
         idp.on(endpoint).respond(Outcome::ServerError);
         let url = idp.endpoint_url(endpoint).unwrap();
         let resp = match endpoint {
             Endpoint::Discovery | Endpoint::Jwks => http.get(url).send().await.unwrap(),
             Endpoint::Userinfo => http.get(url).bearer_auth("x").send().await.unwrap(),
-            _ => http.post(url).basic_auth("mock-client", Some("mock-secret")).form(&[("grant_type", "authorization_code")]).send().await.unwrap(),
+            _ => http
+                .post(url)
+                .basic_auth("mock-client", Some("mock-secret"))
+                .form(&[("grant_type", "authorization_code")])
+                .send()
+                .await
+                .unwrap(),
         };
         assert_eq!(resp.status(), 500, "{endpoint}");
         assert_eq!(resp.json::<Value>().await.unwrap(), body, "{endpoint}");
@@ -135,19 +187,32 @@ async fn server_error_on_every_endpoint() {
     idp.on_authorize().respond(Outcome::ServerError);
     let resp = http.get(authorize_url(&idp, &[])).send().await.unwrap();
     assert_eq!(resp.status(), 500);
-    assert!(resp.text().await.unwrap().contains("the identity provider failed"));
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("the identity provider failed")
+    );
 }
 
 #[tokio::test]
 async fn raw_status_and_malformed_bodies() {
     let idp = common::idp().await;
     let http = http(None);
-    idp.on_token().respond(Outcome::Status { status: 502, body: "<html>Bad Gateway</html>".into(), content_type: Some("text/html".into()) });
+    idp.on_token().respond(Outcome::Status {
+        status: 502,
+        body: "<html>Bad Gateway</html>".into(),
+        content_type: Some("text/html".into()),
+    });
     let code = common::code(&idp, &http, &[]).await;
     let resp = http
         .post(idp.endpoint_url(Endpoint::Token).unwrap())
         .basic_auth("mock-client", Some("mock-secret"))
-        .form(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)])
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ])
         .send()
         .await
         .unwrap();
@@ -172,10 +237,16 @@ async fn infrastructure_faults_preempt_validation_but_other_outcomes_wait_for_a_
     assert_eq!(token(&idp, &http, &[("grant_type", "nonsense")]).await.0, 500);
     // invalid_grant is not spent on a broken request: the client first gets its own error…
     let scripted = idp.on_token().respond(Outcome::invalid_grant());
-    assert_eq!(token(&idp, &http, &[("grant_type", "nonsense")]).await.1["error"], "unsupported_grant_type");
+    assert_eq!(
+        token(&idp, &http, &[("grant_type", "nonsense")]).await.1["error"],
+        "unsupported_grant_type"
+    );
     assert_eq!(scripted.hits(), 0);
     // …and the scripted outcome answers the next valid request.
-    assert_eq!(redeem(&idp, &http).await.1["error_description"], "the authorization code is invalid or expired");
+    assert_eq!(
+        redeem(&idp, &http).await.1["error_description"],
+        "the authorization code is invalid or expired"
+    );
     assert_eq!(scripted.hits(), 1);
 }
 
@@ -216,7 +287,9 @@ async fn id_token_faults_are_planted_as_the_oidf_suite_plants_them() {
             F::MissingAtHash => c.get("at_hash").is_none(),
             F::InvalidSignature => h == gh && !sig.is_empty(),
             F::AlgNone => h == json!({"alg": "none", "typ": "JWT"}) && sig.is_empty(),
-            F::UnknownKid => h["kid"] != gh["kid"] && !idp.jwks().to_string().contains(h["kid"].as_str().unwrap()),
+            F::UnknownKid => {
+                h["kid"] != gh["kid"] && !idp.jwks().to_string().contains(h["kid"].as_str().unwrap())
+            }
             F::NoKid => h.get("kid").is_none() && h["alg"] == "RS256",
             F::Hs256WithPublicKey => h["alg"] == "HS256" && h["kid"] == gh["kid"],
             F::EmbeddedJwk => h["jwk"]["kty"] == "RSA" && h["kid"] != gh["kid"],
@@ -231,26 +304,51 @@ async fn id_token_faults_are_planted_as_the_oidf_suite_plants_them() {
 async fn a_real_relying_party_rejects_the_must_reject_faults_and_accepts_the_rest() {
     let idp = common::idp().await;
     let http = http(None);
-    let meta = CoreProviderMetadata::discover_async(openidconnect::IssuerUrl::new(idp.issuer().into()).unwrap(), &oidc_http(http.clone()))
-        .await
-        .unwrap();
-    let client = CoreClient::from_provider_metadata(meta, openidconnect::ClientId::new("mock-client".into()), None);
+    let meta = CoreProviderMetadata::discover_async(
+        openidconnect::IssuerUrl::new(idp.issuer().into()).unwrap(),
+        &oidc_http(http.clone()),
+    )
+    .await
+    .unwrap();
+    let client =
+        CoreClient::from_provider_metadata(meta, openidconnect::ClientId::new("mock-client".into()), None);
     let nonce = Nonce::new("nonce-0123456789".into());
     // The faults openidconnect itself checks; the rest (iat age, nbf, at_hash, typ) are the
     // gateway's own job and are exercised by the harness.
     use IdTokenFault as F;
     for fault in [
-        F::InvalidIss, F::MissingIss, F::InvalidAud, F::MissingAud, F::SecondaryAud, F::MissingSub, F::MissingIat,
-        F::Expired, F::MissingExp, F::InvalidNonce, F::MissingNonce, F::InvalidSignature, F::AlgNone, F::UnknownKid,
-        F::Hs256WithPublicKey, F::EmbeddedJwk, F::AudAsArray, F::NoKid,
+        F::InvalidIss,
+        F::MissingIss,
+        F::InvalidAud,
+        F::MissingAud,
+        F::SecondaryAud,
+        F::MissingSub,
+        F::MissingIat,
+        F::Expired,
+        F::MissingExp,
+        F::InvalidNonce,
+        F::MissingNonce,
+        F::InvalidSignature,
+        F::AlgNone,
+        F::UnknownKid,
+        F::Hs256WithPublicKey,
+        F::EmbeddedJwk,
+        F::AudAsArray,
+        F::NoKid,
     ] {
         idp.on_token().respond(Outcome::id_token(fault));
         let (_, body) = redeem(&idp, &http).await;
         let parsed = body["id_token"].as_str().unwrap().parse::<CoreIdToken>();
         let verdict = parsed.map_err(|e| e.to_string()).and_then(|t| {
-            t.claims(&client.id_token_verifier(), &nonce).map(|_| ()).map_err(|e| e.to_string())
+            t.claims(&client.id_token_verifier(), &nonce)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
         });
-        assert_eq!(verdict.is_ok(), fault.must_be_accepted(), "{fault:?}: {verdict:?}");
+        assert_eq!(
+            verdict.is_ok(),
+            fault.must_be_accepted(),
+            "{fault:?}: {verdict:?}"
+        );
     }
 }
 
@@ -260,7 +358,10 @@ async fn token_response_changes() {
     let http = http(None);
     use TokenResponseChange as C;
     for (change, check) in [
-        (C::InvertTokenTypeCase, (&|b: &Value| b["token_type"] == "bEARER") as &dyn Fn(&Value) -> bool),
+        (
+            C::InvertTokenTypeCase,
+            (&|b: &Value| b["token_type"] == "bEARER") as &dyn Fn(&Value) -> bool,
+        ),
         (C::OmitExpiresIn, &|b| b.get("expires_in").is_none()),
         (C::OmitScope, &|b| b.get("scope").is_none()),
         (C::OmitIdToken, &|b| b.get("id_token").is_none()),
@@ -278,7 +379,12 @@ async fn token_response_changes() {
 // ---- refresh ---------------------------------------------------------------------------------
 
 async fn refresh(idp: &MockIdp, http: &reqwest::Client, rt: &str) -> (u16, Value) {
-    token(idp, http, &[("grant_type", "refresh_token"), ("refresh_token", rt)]).await
+    token(
+        idp,
+        http,
+        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+    )
+    .await
 }
 
 #[tokio::test]
@@ -288,10 +394,23 @@ async fn refresh_revoked_is_real_afterwards() {
     let body = common::tokens(&idp, &http).await;
     let rt = body["refresh_token"].as_str().unwrap();
     idp.on_refresh().respond(Outcome::RefreshRevoked);
-    let expected = (400, json!({"error": "invalid_grant", "error_description": "the refresh token has been revoked"}));
+    let expected = (
+        400,
+        json!({"error": "invalid_grant", "error_description": "the refresh token has been revoked"}),
+    );
     assert_eq!(refresh(&idp, &http, rt).await, expected);
-    assert_eq!(refresh(&idp, &http, rt).await, expected, "still revoked without a script");
-    assert_eq!(common::userinfo(&idp, &http, body["access_token"].as_str().unwrap()).await.0, 401, "grant revoked");
+    assert_eq!(
+        refresh(&idp, &http, rt).await,
+        expected,
+        "still revoked without a script"
+    );
+    assert_eq!(
+        common::userinfo(&idp, &http, body["access_token"].as_str().unwrap())
+            .await
+            .0,
+        401,
+        "grant revoked"
+    );
 }
 
 #[tokio::test]
@@ -301,7 +420,10 @@ async fn refresh_expired_is_real_afterwards() {
     let body = common::tokens(&idp, &http).await;
     let rt = body["refresh_token"].as_str().unwrap();
     idp.on_refresh().respond(Outcome::RefreshExpired);
-    let expected = (400, json!({"error": "invalid_grant", "error_description": "the refresh token has expired"}));
+    let expected = (
+        400,
+        json!({"error": "invalid_grant", "error_description": "the refresh token has expired"}),
+    );
     assert_eq!(refresh(&idp, &http, rt).await, expected);
     assert_eq!(refresh(&idp, &http, rt).await, expected);
 }
@@ -329,12 +451,20 @@ async fn refresh_invalid_grant_and_id_token_fault() {
     idp.on_refresh().respond(Outcome::invalid_grant());
     assert_eq!(
         refresh(&idp, &http, rt).await,
-        (400, json!({"error": "invalid_grant", "error_description": "the refresh token is invalid, expired or revoked"}))
+        (
+            400,
+            json!({"error": "invalid_grant", "error_description": "the refresh token is invalid, expired or revoked"})
+        )
     );
-    idp.on_refresh().respond(Outcome::id_token(IdTokenFault::InvalidSub));
+    idp.on_refresh()
+        .respond(Outcome::id_token(IdTokenFault::InvalidSub));
     let (status, r) = refresh(&idp, &http, rt).await;
     assert_eq!(status, 200);
-    assert_eq!(jwt_parts(r["id_token"].as_str().unwrap()).1["sub"], "alice1", "[refresh-token-invalid-sub]");
+    assert_eq!(
+        jwt_parts(r["id_token"].as_str().unwrap()).1["sub"],
+        "alice1",
+        "[refresh-token-invalid-sub]"
+    );
 }
 
 #[tokio::test]
@@ -342,10 +472,19 @@ async fn refresh_reflects_user_changes_in_the_new_id_token() {
     let idp = common::idp().await;
     let http = http(None);
     let body = common::tokens(&idp, &http).await;
-    idp.update_user("alice", UserPatch { email: Some(Some("alice@new.example".into())), ..Default::default() });
+    idp.update_user(
+        "alice",
+        UserPatch {
+            email: Some(Some("alice@new.example".into())),
+            ..Default::default()
+        },
+    );
     let (_, r) = refresh(&idp, &http, body["refresh_token"].as_str().unwrap()).await;
     let c = jwt_parts(r["id_token"].as_str().unwrap()).1;
-    assert_eq!((c["sub"].as_str(), c["email"].as_str()), (Some("alice"), Some("alice@new.example")));
+    assert_eq!(
+        (c["sub"].as_str(), c["email"].as_str()),
+        (Some("alice"), Some("alice@new.example"))
+    );
 }
 
 // ---- userinfo --------------------------------------------------------------------------------
@@ -356,25 +495,51 @@ async fn userinfo_user_changed_and_invalid_sub_and_error() {
     let http = http(None);
     let body = common::tokens(&idp, &http).await;
     let at = body["access_token"].as_str().unwrap();
-    idp.on_userinfo().respond(Outcome::user_changed(UserPatch { email: Some(Some("changed@example.com".into())), email_verified: Some(false), ..Default::default() }));
+    idp.on_userinfo().respond(Outcome::user_changed(UserPatch {
+        email: Some(Some("changed@example.com".into())),
+        email_verified: Some(false),
+        ..Default::default()
+    }));
     let (status, info, _) = common::userinfo(&idp, &http, at).await;
     assert_eq!(status, 200);
-    assert_eq!((info["email"].as_str(), info["email_verified"].as_bool()), (Some("changed@example.com"), Some(false)));
-    assert_eq!(idp.user("alice").unwrap().email.as_deref(), Some("changed@example.com"), "the change stays");
+    assert_eq!(
+        (info["email"].as_str(), info["email_verified"].as_bool()),
+        (Some("changed@example.com"), Some(false))
+    );
+    assert_eq!(
+        idp.user("alice").unwrap().email.as_deref(),
+        Some("changed@example.com"),
+        "the change stays"
+    );
 
     idp.on_userinfo().respond(Outcome::UserinfoInvalidSub);
     assert_eq!(common::userinfo(&idp, &http, at).await.1["sub"], "aliceinvalid");
 
-    idp.on_userinfo().respond(Outcome::oauth_error(401, "invalid_token", Some("revoked")));
+    idp.on_userinfo()
+        .respond(Outcome::oauth_error(401, "invalid_token", Some("revoked")));
     let (status, info, _) = common::userinfo(&idp, &http, at).await;
-    assert_eq!((status, info), (401, json!({"error": "invalid_token", "error_description": "revoked"})));
+    assert_eq!(
+        (status, info),
+        (
+            401,
+            json!({"error": "invalid_token", "error_description": "revoked"})
+        )
+    );
 }
 
 #[tokio::test]
 async fn discovery_issuer_mismatch() {
     let idp = common::idp().await;
-    idp.on(Endpoint::Discovery).respond(Outcome::DiscoveryIssuerMismatch);
-    let doc: Value = http(None).get(idp.discovery_url()).send().await.unwrap().json().await.unwrap();
+    idp.on(Endpoint::Discovery)
+        .respond(Outcome::DiscoveryIssuerMismatch);
+    let doc: Value = http(None)
+        .get(idp.discovery_url())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(doc["issuer"], format!("{}INVALID", idp.issuer()));
 }
 
@@ -383,7 +548,9 @@ async fn discovery_issuer_mismatch() {
 #[tokio::test]
 async fn a_delay_makes_the_endpoint_slow() {
     let idp = common::idp().await;
-    idp.on(Endpoint::Discovery).after(Duration::from_millis(300)).respond(Outcome::Success);
+    idp.on(Endpoint::Discovery)
+        .after(Duration::from_millis(300))
+        .respond(Outcome::Success);
     let started = Instant::now();
     let resp = http(None).get(idp.discovery_url()).send().await.unwrap();
     assert_eq!(resp.status(), 200);
@@ -403,7 +570,10 @@ async fn a_stalled_request_never_answers_but_is_counted_and_released_on_shutdown
     idp.expect(Endpoint::Jwks).times(1);
     idp.verify().expect("and counted for expectations");
     idp.shutdown().await;
-    let answer = tokio::time::timeout(Duration::from_secs(5), pending).await.expect("released by shutdown").unwrap();
+    let answer = tokio::time::timeout(Duration::from_secs(5), pending)
+        .await
+        .expect("released by shutdown")
+        .unwrap();
     assert!(answer.as_ref().map_or(true, |s| *s == 503), "{answer:?}");
 }
 
@@ -418,16 +588,37 @@ async fn times_always_fifo_and_client_matching() {
         .await;
     let http = http(None);
     let deny = |client: &str| authorize_url(&idp, &[("client_id", client)]);
-    idp.on_authorize().for_client("b").times(2).respond(Outcome::deny());
-    idp.on_authorize().respond(Outcome::authorize_error("server_error", None));
+    idp.on_authorize()
+        .for_client("b")
+        .times(2)
+        .respond(Outcome::deny());
+    idp.on_authorize()
+        .respond(Outcome::authorize_error("server_error", None));
     let error_of = |loc: String| common::param(&loc, "error");
-    assert_eq!(error_of(follow(&http, &deny("a")).await).as_deref(), Some("server_error"), "client a skips b's entry");
-    assert_eq!(error_of(follow(&http, &deny("b")).await).as_deref(), Some("access_denied"));
-    assert_eq!(error_of(follow(&http, &deny("b")).await).as_deref(), Some("access_denied"));
-    assert_eq!(error_of(follow(&http, &deny("b")).await), None, "both used up: success");
+    assert_eq!(
+        error_of(follow(&http, &deny("a")).await).as_deref(),
+        Some("server_error"),
+        "client a skips b's entry"
+    );
+    assert_eq!(
+        error_of(follow(&http, &deny("b")).await).as_deref(),
+        Some("access_denied")
+    );
+    assert_eq!(
+        error_of(follow(&http, &deny("b")).await).as_deref(),
+        Some("access_denied")
+    );
+    assert_eq!(
+        error_of(follow(&http, &deny("b")).await),
+        None,
+        "both used up: success"
+    );
     let always = idp.on_authorize().always().respond(Outcome::deny());
     for _ in 0..5 {
-        assert_eq!(error_of(follow(&http, &deny("a")).await).as_deref(), Some("access_denied"));
+        assert_eq!(
+            error_of(follow(&http, &deny("a")).await).as_deref(),
+            Some("access_denied")
+        );
     }
     assert_eq!(always.hits(), 5);
     always.remove();
@@ -440,7 +631,10 @@ async fn scoped_scripts_end_with_their_guard() {
     let http = http(None);
     {
         let _guard = idp.on_authorize().always().respond_scoped(Outcome::deny());
-        assert_eq!(common::param(&follow(&http, &authorize_url(&idp, &[])).await, "error").as_deref(), Some("access_denied"));
+        assert_eq!(
+            common::param(&follow(&http, &authorize_url(&idp, &[])).await, "error").as_deref(),
+            Some("access_denied")
+        );
     }
     assert!(common::param(&follow(&http, &authorize_url(&idp, &[])).await, "code").is_some());
 }
@@ -449,7 +643,10 @@ async fn scoped_scripts_end_with_their_guard() {
 async fn an_outcome_on_the_wrong_endpoint_is_refused_with_where_it_fits() {
     let idp = common::idp().await;
     let err = idp.on_token().try_respond(Outcome::deny()).unwrap_err();
-    assert_eq!(err.to_string(), "outcome `deny` cannot be scripted on the token endpoint; it applies to: authorize");
+    assert_eq!(
+        err.to_string(),
+        "outcome `deny` cannot be scripted on the token endpoint; it applies to: authorize"
+    );
 }
 
 #[tokio::test]
@@ -465,12 +662,23 @@ async fn expectations_report_what_arrived() {
     let http = http(None);
     idp.expect(Endpoint::Token).times(2);
     idp.expect(Endpoint::Refresh).never();
-    idp.expect(Endpoint::Authorize).for_client("mock-client").at_least(1);
+    idp.expect(Endpoint::Authorize)
+        .for_client("mock-client")
+        .at_least(1);
     redeem(&idp, &http).await;
     let report = idp.verify().unwrap_err().to_string();
-    assert!(report.contains("✗ token endpoint: expected exactly 2 requests, received 1"), "{report}");
-    assert!(report.contains("POST /token → 200 (client mock-client)"), "{report}");
-    assert!(report.contains("all requests received: authorize=1, token=1"), "{report}");
+    assert!(
+        report.contains("✗ token endpoint: expected exactly 2 requests, received 1"),
+        "{report}"
+    );
+    assert!(
+        report.contains("POST /token → 200 (client mock-client)"),
+        "{report}"
+    );
+    assert!(
+        report.contains("all requests received: authorize=1, token=1"),
+        "{report}"
+    );
     redeem(&idp, &http).await;
     idp.verify().expect("now met");
 }

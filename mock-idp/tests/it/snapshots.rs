@@ -13,7 +13,13 @@ use crate::common::{self, REDIRECT, authorize_url, follow, http, jwt_parts, para
 async fn capture(idp: &MockIdp, resp: reqwest::Response) -> Value {
     let status = resp.status().as_u16();
     let mut headers = Map::new();
-    for name in ["content-type", "cache-control", "pragma", "www-authenticate", "location"] {
+    for name in [
+        "content-type",
+        "cache-control",
+        "pragma",
+        "www-authenticate",
+        "location",
+    ] {
         if let Some(v) = resp.headers().get(name) {
             headers.insert(name.into(), json!(v.to_str().unwrap()));
         }
@@ -64,8 +70,21 @@ fn post_token(idp: &MockIdp, http: &reqwest::Client) -> reqwest::RequestBuilder 
 async fn discovery_and_jwks() {
     let idp = common::idp().await;
     let http = http(None);
-    insta::assert_json_snapshot!("discovery", capture(&idp, http.get(idp.discovery_url()).send().await.unwrap()).await);
-    insta::assert_json_snapshot!("jwks", capture(&idp, http.get(idp.endpoint_url(Endpoint::Jwks).unwrap()).send().await.unwrap()).await);
+    insta::assert_json_snapshot!(
+        "discovery",
+        capture(&idp, http.get(idp.discovery_url()).send().await.unwrap()).await
+    );
+    insta::assert_json_snapshot!(
+        "jwks",
+        capture(
+            &idp,
+            http.get(idp.endpoint_url(Endpoint::Jwks).unwrap())
+                .send()
+                .await
+                .unwrap()
+        )
+        .await
+    );
 }
 
 #[tokio::test]
@@ -75,7 +94,11 @@ async fn token_success_id_token_refresh_and_userinfo() {
     let code = common::code(&idp, &http, &[]).await;
     let resp = post_token(&idp, &http)
         .basic_auth("mock-client", Some("mock-secret"))
-        .form(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)])
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ])
         .send()
         .await
         .unwrap();
@@ -86,15 +109,26 @@ async fn token_success_id_token_refresh_and_userinfo() {
         common::tokens(&idp, &http).await
     };
     let (header, claims) = jwt_parts(raw["id_token"].as_str().unwrap());
-    insta::assert_json_snapshot!("id_token", normalize(&idp, json!({"header": header, "claims": claims})));
+    insta::assert_json_snapshot!(
+        "id_token",
+        normalize(&idp, json!({"header": header, "claims": claims}))
+    );
     let resp = post_token(&idp, &http)
         .basic_auth("mock-client", Some("mock-secret"))
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", raw["refresh_token"].as_str().unwrap())])
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", raw["refresh_token"].as_str().unwrap()),
+        ])
         .send()
         .await
         .unwrap();
     insta::assert_json_snapshot!("refresh_success", capture(&idp, resp).await);
-    let resp = http.get(idp.endpoint_url(Endpoint::Userinfo).unwrap()).bearer_auth(raw["access_token"].as_str().unwrap()).send().await.unwrap();
+    let resp = http
+        .get(idp.endpoint_url(Endpoint::Userinfo).unwrap())
+        .bearer_auth(raw["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
     insta::assert_json_snapshot!("userinfo_success", capture(&idp, resp).await);
 }
 
@@ -104,22 +138,65 @@ async fn token_errors() {
     let http = http(None);
     let basic = |b: reqwest::RequestBuilder| b.basic_auth("mock-client", Some("mock-secret"));
     let cases: Vec<(&str, reqwest::RequestBuilder)> = vec![
-        ("token_error_missing_grant_type", basic(post_token(&idp, &http)).form(&[("code", "x")])),
-        ("token_error_unsupported_grant_type", basic(post_token(&idp, &http)).form(&[("grant_type", "password")])),
-        ("token_error_unknown_client_basic", post_token(&idp, &http).basic_auth("ghost", Some("x")).form(&[("grant_type", "authorization_code")])),
-        ("token_error_no_client_auth", post_token(&idp, &http).form(&[("grant_type", "authorization_code")])),
-        ("token_error_unknown_code", basic(post_token(&idp, &http)).form(&[("grant_type", "authorization_code"), ("code", "nope"), ("redirect_uri", REDIRECT)])),
-        ("token_error_unknown_refresh_token", basic(post_token(&idp, &http)).form(&[("grant_type", "refresh_token"), ("refresh_token", "nope")])),
+        (
+            "token_error_missing_grant_type",
+            basic(post_token(&idp, &http)).form(&[("code", "x")]),
+        ),
+        (
+            "token_error_unsupported_grant_type",
+            basic(post_token(&idp, &http)).form(&[("grant_type", "password")]),
+        ),
+        (
+            "token_error_unknown_client_basic",
+            post_token(&idp, &http)
+                .basic_auth("ghost", Some("x"))
+                .form(&[("grant_type", "authorization_code")]),
+        ),
+        (
+            "token_error_no_client_auth",
+            post_token(&idp, &http).form(&[("grant_type", "authorization_code")]),
+        ),
+        (
+            "token_error_unknown_code",
+            basic(post_token(&idp, &http)).form(&[
+                ("grant_type", "authorization_code"),
+                ("code", "nope"),
+                ("redirect_uri", REDIRECT),
+            ]),
+        ),
+        (
+            "token_error_unknown_refresh_token",
+            basic(post_token(&idp, &http))
+                .form(&[("grant_type", "refresh_token"), ("refresh_token", "nope")]),
+        ),
     ];
     for (name, req) in cases {
         insta::assert_json_snapshot!(name, capture(&idp, req.send().await.unwrap()).await);
     }
     let code = common::code(&idp, &http, &[]).await;
-    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", REDIRECT)];
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+    ];
     token(&idp, &http, &form).await;
-    insta::assert_json_snapshot!("token_error_code_reused", capture(&idp, basic(post_token(&idp, &http)).form(&form).send().await.unwrap()).await);
+    insta::assert_json_snapshot!(
+        "token_error_code_reused",
+        capture(
+            &idp,
+            basic(post_token(&idp, &http)).form(&form).send().await.unwrap()
+        )
+        .await
+    );
     idp.on_token().respond(Outcome::ServerError);
-    insta::assert_json_snapshot!("token_error_server_error", capture(&idp, basic(post_token(&idp, &http)).form(&form).send().await.unwrap()).await);
+    insta::assert_json_snapshot!(
+        "token_error_server_error",
+        capture(
+            &idp,
+            basic(post_token(&idp, &http)).form(&form).send().await.unwrap()
+        )
+        .await
+    );
 }
 
 #[tokio::test]
@@ -128,13 +205,28 @@ async fn authorize_error_redirects() {
     let http = http(None);
     let mut all = Map::new();
     idp.on_authorize().respond(Outcome::deny());
-    all.insert("deny".into(), json!(params_of(&follow(&http, &authorize_url(&idp, &[])).await)));
-    all.insert("login_required".into(), json!(params_of(&follow(&http, &authorize_url(&idp, &[("prompt", "none")])).await)));
+    all.insert(
+        "deny".into(),
+        json!(params_of(&follow(&http, &authorize_url(&idp, &[])).await)),
+    );
+    all.insert(
+        "login_required".into(),
+        json!(params_of(
+            &follow(&http, &authorize_url(&idp, &[("prompt", "none")])).await
+        )),
+    );
     all.insert(
         "unsupported_response_type".into(),
-        json!(params_of(&follow(&http, &authorize_url(&idp, &[("response_type", "id_token")])).await)),
+        json!(params_of(
+            &follow(&http, &authorize_url(&idp, &[("response_type", "id_token")])).await
+        )),
     );
-    all.insert("missing_response_type".into(), json!(params_of(&follow(&http, &authorize_url(&idp, &[("response_type", "")])).await)));
+    all.insert(
+        "missing_response_type".into(),
+        json!(params_of(
+            &follow(&http, &authorize_url(&idp, &[("response_type", "")])).await
+        )),
+    );
     insta::assert_json_snapshot!("authorize_errors", normalize(&idp, Value::Object(all)));
 }
 
@@ -143,6 +235,12 @@ async fn userinfo_errors() {
     let idp = common::idp().await;
     let http = http(None);
     let url = idp.endpoint_url(Endpoint::Userinfo).unwrap();
-    insta::assert_json_snapshot!("userinfo_error_no_token", capture(&idp, http.get(&url).send().await.unwrap()).await);
-    insta::assert_json_snapshot!("userinfo_error_invalid_token", capture(&idp, http.get(&url).bearer_auth("nope").send().await.unwrap()).await);
+    insta::assert_json_snapshot!(
+        "userinfo_error_no_token",
+        capture(&idp, http.get(&url).send().await.unwrap()).await
+    );
+    insta::assert_json_snapshot!(
+        "userinfo_error_invalid_token",
+        capture(&idp, http.get(&url).bearer_auth("nope").send().await.unwrap()).await
+    );
 }
