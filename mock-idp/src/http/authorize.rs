@@ -110,7 +110,7 @@ async fn authorize(shared: Arc<Shared>, rec: Recorder, headers: HeaderMap, param
     }
     let req = match validate(&shared, &params, &rec) {
         Ok(req) => req,
-        Err(Rejection::Page(resp)) => return resp,
+        Err(Rejection::Page(resp)) => return *resp,
         Err(Rejection::Redirect(target, failure)) => return error_redirect(&shared, &target, &failure, &rec),
     };
     let now = shared.clock.now();
@@ -408,13 +408,18 @@ pub(crate) async fn decision(
 }
 
 enum Rejection {
-    Page(Response),
+    Page(Box<Response>),
     Redirect(Box<AuthzRequest>, AuthorizeFailure),
 }
 
 fn validate(shared: &Shared, params: &Params, rec: &Recorder) -> Result<AuthzRequest, Rejection> {
     let page = |code: &str, msg: String, fix: &str| {
-        Rejection::Page(pages::error_page(StatusCode::BAD_REQUEST, code, &msg, fix))
+        Rejection::Page(Box::new(pages::error_page(
+            StatusCode::BAD_REQUEST,
+            code,
+            &msg,
+            fix,
+        )))
     };
     let repeated = params.repeated();
     for name in ["client_id", "redirect_uri"] {

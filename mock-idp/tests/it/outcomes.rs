@@ -102,7 +102,8 @@ async fn narrow_scope_grants_fewer_scopes_than_asked() {
 async fn authorization_response_changes() {
     let idp = common::idp().await;
     let http = http(None);
-    let cases: [(AuthorizeResponseChange, &dyn Fn(&[(String, String)]) -> bool); 5] = [
+    type Check = dyn Fn(&[(String, String)]) -> bool;
+    let cases: [(AuthorizeResponseChange, &Check); 5] = [
         (AuthorizeResponseChange::InvalidState, &|p| {
             p.iter()
                 .any(|(k, v)| k == "state" && v == "state-0123456789abcdef1")
