@@ -198,6 +198,15 @@ mod tests {
     }
 
     #[test]
+    fn the_committed_example_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/mock-idp/example.toml");
+        let cfg = ConfigFile::load(&path).unwrap();
+        assert_eq!(cfg.clients.len(), 2);
+        assert!(cfg.clients[1].is_public());
+        assert!(cfg.users[2].disabled);
+    }
+
+    #[test]
     fn a_full_file_loads() {
         let cfg = load(
             "provider = \"oidc\"\nport = 9000\ninteraction = \"headless\"\n[lifetimes]\ncode = \"30s\"\n\
