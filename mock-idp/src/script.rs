@@ -230,18 +230,14 @@ impl ScriptBuilder {
 
     /// Mounts the outcome, or says why it cannot apply.
     pub fn try_respond(self, outcome: Outcome) -> Result<ScriptHandle, ScriptError> {
-        check_applies(&outcome, self.endpoint)?;
-        let entry = ScriptEntry {
-            id: 0,
-            endpoint: self.endpoint,
-            client_id: self.client_id,
-            times: self.times,
-            used: 0,
-            delay: self.delay,
-            name: self.name,
+        let id = self.shared.mount(
+            self.endpoint,
+            self.client_id,
+            self.times,
+            self.delay,
+            self.name,
             outcome,
-        };
-        let id = self.shared.script.lock().unwrap().push(entry);
+        )?;
         Ok(ScriptHandle {
             shared: self.shared,
             id,

@@ -62,11 +62,17 @@ string_id!(
     UserId
 );
 
-/// A secret value (client secret, token). `Debug` and `Display` never show it; call
-/// [`Secret::expose`] where the value really has to go on the wire.
-#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A secret value (client secret, token). `Debug`, `Display` and `Serialize` never show it;
+/// call [`Secret::expose`] where the value really has to go on the wire.
+#[derive(Clone, PartialEq, Eq, Hash, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("***")
+    }
+}
 
 impl Secret {
     /// Wraps a secret string.
@@ -304,6 +310,7 @@ mod tests {
         let s = Secret::new("hunter2");
         assert_eq!(format!("{s:?}"), "Secret(***)");
         assert_eq!(format!("{s}"), "***");
+        assert_eq!(serde_json::to_string(&s).unwrap(), "\"***\"");
         assert!(s.matches("hunter2"));
         assert!(!s.matches("hunter3"));
     }

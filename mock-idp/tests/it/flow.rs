@@ -168,6 +168,28 @@ async fn full_code_flow_over_https_with_the_instance_ca() {
 }
 
 #[tokio::test]
+async fn https_with_a_fixed_ca_that_clients_trust_once() {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "team test CA");
+    let ca = params.self_signed(&key).unwrap();
+    let idp = MockIdp::builder()
+        .tls_with_ca(ca.pem(), key.serialize_pem())
+        .start()
+        .await;
+    assert_eq!(idp.ca_pem(), Some(ca.pem().as_str()));
+    let resp = http(Some(&ca.pem()))
+        .get(idp.discovery_url())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
 async fn https_is_refused_by_a_client_that_does_not_trust_the_ca() {
     let idp = MockIdp::builder().tls().start().await;
     let err = http(None).get(idp.discovery_url()).send().await.unwrap_err();

@@ -349,6 +349,69 @@ async fn prompt_none_without_an_idp_session_is_login_required() {
     .await;
 }
 
+#[tokio::test]
+async fn lint_findings_explain_client_mistakes_without_changing_the_answer() {
+    let idp = MockIdp::builder()
+        .client(
+            Client::confidential("app", "s")
+                .redirect_uri("http://app.example/cb")
+                .redirect_uri(REDIRECT),
+        )
+        .start()
+        .await;
+    let http = http(None);
+    let loc = follow(
+        &http,
+        &authorize_url(
+            &idp,
+            &[
+                ("client_id", "app"),
+                ("redirect_uri", "http://app.example/cb"),
+                ("scope", "openid phone"),
+                ("state", "abc"),
+            ],
+        ),
+    )
+    .await;
+    assert!(param(&loc, "code").is_some(), "findings never block the login");
+    let findings = idp.findings();
+    let by = |code: LintCode| {
+        findings
+            .iter()
+            .find(|f| f.code == code)
+            .unwrap_or_else(|| panic!("{code:?} in {findings:?}"))
+    };
+    assert_eq!(
+        by(LintCode::InsecureRedirectUri).severity,
+        mock_idp::Severity::Error
+    );
+    assert_eq!(
+        by(LintCode::UnknownScope).message,
+        "scope `phone` is not in the IdP's scopes_supported; a real provider may reject the request"
+    );
+    assert_eq!(
+        by(LintCode::WeakState).message,
+        "your app's `state` is only 3 characters long: it may be guessable"
+    );
+    assert!(
+        by(LintCode::MissingPkce)
+            .fix
+            .contains("code_challenge_method=S256")
+    );
+    follow(&http, &authorize_url(&idp, &[("client_id", "app")])).await;
+    let last = idp.requests().last().unwrap().clone();
+    let loopback = last
+        .findings
+        .iter()
+        .find(|f| f.code == LintCode::InsecureRedirectUri)
+        .unwrap();
+    assert_eq!(
+        loopback.severity,
+        mock_idp::Severity::Info,
+        "http on loopback is fine for development"
+    );
+}
+
 // ---- token endpoint --------------------------------------------------------------------------
 
 #[tokio::test]
