@@ -55,6 +55,9 @@ pub enum RefreshRotation {
     /// Every refresh returns a new refresh token and the used one stops working (GitLab,
     /// GitHub Apps). Presenting the old one again revokes the whole grant (reuse detection).
     Rotate,
+    /// Every refresh returns a new refresh token, and the old one keeps working until it
+    /// expires (Microsoft Entra).
+    Reissue,
 }
 
 /// A registered client.

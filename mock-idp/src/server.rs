@@ -23,7 +23,7 @@ use crate::expect::{ExpectationBuilder, VerificationReport};
 use crate::keys::{KeySet, SigningAlg};
 use crate::lint::Finding;
 use crate::log::{RecordedRequest, RequestLog};
-use crate::personality::{ProviderId, personality_for};
+use crate::personality::{Personality, ProviderId, personality_for};
 use crate::script::{Script, ScriptBuilder};
 use crate::state::{Interaction, Settings, Shared, Store};
 use crate::tls::{self, CaSource};
@@ -61,7 +61,10 @@ pub enum StartError {
 #[derive(Debug)]
 #[must_use = "call .start().await to run the IdP"]
 pub struct MockIdpBuilder {
+    personality: Option<Box<dyn Personality>>,
     provider: ProviderId,
+    lifetimes: Option<Lifetimes>,
+    lifetime_patch: LifetimePatch,
     users: Vec<User>,
     clients: Vec<Client>,
     default_redirect_uris: Vec<String>,
@@ -76,10 +79,21 @@ pub struct MockIdpBuilder {
     verify_on_drop: bool,
 }
 
+/// Lifetimes set one by one on the builder, applied over the personality's defaults.
+#[derive(Debug, Default)]
+struct LifetimePatch {
+    code: Option<Duration>,
+    access_token: Option<Duration>,
+    refresh_token: Option<Duration>,
+}
+
 impl Default for MockIdpBuilder {
     fn default() -> Self {
         MockIdpBuilder {
+            personality: None,
             provider: ProviderId::default(),
+            lifetimes: None,
+            lifetime_patch: LifetimePatch::default(),
             users: Vec::new(),
             clients: Vec::new(),
             default_redirect_uris: Vec::new(),
@@ -97,9 +111,17 @@ impl Default for MockIdpBuilder {
 }
 
 impl MockIdpBuilder {
-    /// The provider personality to play (default: the spec-exact `oidc`).
+    /// The provider personality to play, with its default options (default: the spec-exact
+    /// `oidc`).
     pub fn provider(mut self, provider: ProviderId) -> Self {
         self.provider = provider;
+        self.personality = None;
+        self
+    }
+    /// A personality with non-default options (e.g. `GitHub::app()` for expiring tokens).
+    pub fn personality(mut self, personality: impl Personality) -> Self {
+        self.provider = personality.profile().id;
+        self.personality = Some(Box::new(personality));
         self
     }
     /// Adds a user. Without any, the IdP has one: `alice` (alice@example.com).
@@ -132,24 +154,24 @@ impl MockIdpBuilder {
         self.settings.interaction = Interaction::LoginPage;
         self
     }
-    /// Sets all lifetimes.
+    /// Sets all lifetimes (default: the personality's, i.e. the real provider's).
     pub fn lifetimes(mut self, lifetimes: Lifetimes) -> Self {
-        self.settings.lifetimes = lifetimes;
+        self.lifetimes = Some(lifetimes);
         self
     }
     /// Sets the access-token lifetime.
     pub fn access_token_lifetime(mut self, d: Duration) -> Self {
-        self.settings.lifetimes.access_token = d;
+        self.lifetime_patch.access_token = Some(d);
         self
     }
     /// Sets the authorization-code lifetime.
     pub fn code_lifetime(mut self, d: Duration) -> Self {
-        self.settings.lifetimes.code = d;
+        self.lifetime_patch.code = Some(d);
         self
     }
     /// Sets the refresh-token lifetime.
     pub fn refresh_token_lifetime(mut self, d: Duration) -> Self {
-        self.settings.lifetimes.refresh_token = d;
+        self.lifetime_patch.refresh_token = Some(d);
         self
     }
     /// Signs ID tokens with `alg` (default RS256).
@@ -254,6 +276,19 @@ impl MockIdpBuilder {
         };
         let scheme = if tls_material.is_some() { "https" } else { "http" };
         let base = format!("{scheme}://{host}:{}", local.port());
+        let personality = self.personality.unwrap_or_else(|| personality_for(self.provider));
+        let mut settings = self.settings;
+        settings.lifetimes = self.lifetimes.unwrap_or_else(|| personality.default_lifetimes());
+        let patch = self.lifetime_patch;
+        for (slot, value) in [
+            (&mut settings.lifetimes.code, patch.code),
+            (&mut settings.lifetimes.access_token, patch.access_token),
+            (&mut settings.lifetimes.refresh_token, patch.refresh_token),
+        ] {
+            if let Some(v) = value {
+                *slot = v;
+            }
+        }
         let issuer = match self.issuer {
             Some(i) => {
                 let ok = url::Url::parse(&i).is_ok_and(|u| {
@@ -264,7 +299,7 @@ impl MockIdpBuilder {
                 }
                 i
             }
-            None => base.clone(),
+            None => personality.issuer(&base),
         };
         let keys = keygen.await.expect("key generation task panicked");
         let shared = Arc::new(Shared {
@@ -272,8 +307,8 @@ impl MockIdpBuilder {
             issuer,
             base,
             tls: tls_material.is_some(),
-            personality: personality_for(self.provider),
-            settings: RwLock::new(self.settings),
+            personality,
+            settings: RwLock::new(settings),
             clock: Clock::new(),
             keys: RwLock::new(keys),
             store: Mutex::new(store),
@@ -422,7 +457,7 @@ impl MockIdp {
     }
     /// The discovery document, as served.
     pub fn discovery(&self) -> Option<Value> {
-        crate::http::discovery::document(&self.shared)
+        crate::http::discovery::document(&self.shared, &Default::default())
     }
     /// The CA certificate (PEM) clients must trust, when serving https.
     pub fn ca_pem(&self) -> Option<&str> {

@@ -58,6 +58,10 @@ pub struct Grant {
     pub user: UserId,
     /// Scopes granted.
     pub scopes: ScopeSet,
+    /// Scopes requested (a narrowed grant has fewer).
+    pub requested: ScopeSet,
+    /// The authorization request's parameters (provider hooks read `access_type`, `claims`…).
+    pub request: Vec<(String, String)>,
     /// When the user authenticated (Unix seconds).
     pub auth_time: u64,
     /// `nonce` of the authorization request.
@@ -402,6 +406,13 @@ impl Store {
             grant_id: rec.grant,
             grant,
         })
+    }
+
+    /// Revokes the access tokens issued for a grant so far (GitHub Apps' refresh does).
+    pub fn revoke_access_tokens_of(&mut self, grant: u64) {
+        for a in self.access.values_mut().filter(|a| a.grant == grant) {
+            a.revoked = true;
+        }
     }
 
     /// Marks a refresh token rotated out (its successor has been issued).

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::keys::{half_hash, hs256, signing_input};
 use crate::outcome::{IdTokenFault, TokenResponseChange};
-use crate::personality::TokenSuccess;
+use crate::personality::{ClaimsContext, TokenSuccess};
 use crate::state::{Grant, Shared, Store};
 use crate::types::random_token;
 
@@ -22,18 +22,23 @@ pub(crate) struct MintRequest<'a> {
     pub grant: &'a Grant,
     /// Issue a refresh token.
     pub refresh: bool,
-    /// Code exchange (the ID token carries `nonce`); refresh ID tokens do not (OIDC §12.2).
-    pub with_nonce: bool,
+    /// A refresh (its ID token carries no `nonce`, OIDC §12.2) rather than a code exchange.
+    pub is_refresh: bool,
     pub fault: Option<IdTokenFault>,
     pub change: Option<TokenResponseChange>,
 }
 
 /// Mints and stores the tokens; returns the response content.
 pub(crate) fn mint(shared: &Shared, store: &mut Store, req: MintRequest<'_>) -> TokenSuccess {
-    let profile = shared.personality.profile();
+    let personality = &shared.personality;
+    let profile = personality.profile();
     let lifetimes = shared.lifetimes();
     let now = shared.clock.now();
-    let access = format!("{}{}", profile.access_token_prefix, random_token(32));
+    let access = format!(
+        "{}{}",
+        profile.access_token_prefix,
+        random_token(profile.access_token_bytes)
+    );
     store.add_access_token(
         &access,
         req.grant_id,
@@ -45,20 +50,28 @@ pub(crate) fn mint(shared: &Shared, store: &mut Store, req: MintRequest<'_>) -> 
         store.add_refresh_token(&t, req.grant_id, now + lifetimes.refresh_token);
         t
     });
-    let id_token = (profile.oidc && req.grant.scopes.contains("openid")).then(|| {
-        let user = store.users.get(&req.grant.user);
-        let mut claims = user.map(|u| u.claims_for(&req.grant.scopes)).unwrap_or_default();
-        claims.insert("sub".into(), json!(req.grant.user.as_str()));
-        id_token(
-            shared,
-            req.grant,
-            claims,
-            &access,
-            req.with_nonce,
-            req.fault,
-            lifetimes.id_token,
-        )
-    });
+    let user = store.users.get(&req.grant.user);
+    let id_token = match user {
+        Some(user) if profile.oidc && req.grant.scopes.contains("openid") => {
+            let mut claims = user.claims_for(&req.grant.scopes);
+            claims.insert("sub".into(), json!(personality.subject(user)));
+            let ctx = ClaimsContext {
+                issuer: &shared.issuer,
+                user,
+                grant: req.grant,
+                refresh: req.is_refresh,
+            };
+            Some(id_token(
+                shared,
+                &ctx,
+                claims,
+                &access,
+                req.fault,
+                lifetimes.id_token,
+            ))
+        }
+        _ => None,
+    };
     let mut success = TokenSuccess {
         access_token: Some(access),
         token_type: profile.token_type.clone(),
@@ -100,15 +113,15 @@ fn apply_change(s: &mut TokenSuccess, change: TokenResponseChange) {
 /// Builds and signs an ID token, planting `fault` if any.
 fn id_token(
     shared: &Shared,
-    grant: &Grant,
+    ctx: &ClaimsContext<'_>,
     user_claims: Map<String, Value>,
     access_token: &str,
-    with_nonce: bool,
     fault: Option<IdTokenFault>,
     lifetime: Duration,
 ) -> String {
     use IdTokenFault as F;
     let now = shared.clock.unix();
+    let grant = ctx.grant;
     let client = grant.client.as_str();
     let mut c = Map::new();
     c.insert("iss".into(), json!(shared.issuer));
@@ -123,13 +136,16 @@ fn id_token(
     c.insert("exp".into(), json!(now + lifetime.as_secs()));
     c.insert("iat".into(), json!(now));
     c.insert("auth_time".into(), json!(grant.auth_time));
-    if with_nonce && let Some(n) = &grant.nonce {
+    if !ctx.refresh
+        && let Some(n) = &grant.nonce
+    {
         c.insert("nonce".into(), json!(n));
     }
     c.insert("at_hash".into(), json!(half_hash(access_token)));
     for (k, v) in user_claims {
         c.entry(k).or_insert(v);
     }
+    shared.personality.id_token_claims(&mut c, ctx);
     let spoil = |c: &mut Map<String, Value>, k: &str| {
         let v = c.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
         c.insert(k.into(), json!(format!("{v}1")));

@@ -99,7 +99,7 @@ async fn config(State(s): S) -> Json<Value> {
         "issuer": s.issuer,
         "base_url": s.base,
         "tls": s.tls,
-        "discovery": crate::http::discovery::document(&s),
+        "discovery": crate::http::discovery::document(&s, &Default::default()),
         "paths": profile.paths,
         "default_client": s.default_client,
         "session_cookie": s.session_cookie_name(),

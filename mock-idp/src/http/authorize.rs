@@ -24,7 +24,7 @@ use super::{Params, infrastructure_response, recorder, take_infrastructure_fault
 use crate::lint::Finding;
 use crate::log::Recorder;
 use crate::outcome::{AuthorizeResponseChange, Outcome};
-use crate::personality::AuthorizeFailure;
+use crate::personality::{AuthorizeContext, AuthorizeFailure, PkceSupport};
 use crate::state::{Grant, IdpSession, Interaction, Pkce, Shared, Store};
 use crate::types::{ClientId, Endpoint, ScopeSet, UserId, random_token};
 use crate::users::User;
@@ -54,6 +54,8 @@ pub(crate) struct AuthzRequest {
     pub prompt: Vec<String>,
     pub max_age: Option<u64>,
     pub login_hint: Option<String>,
+    /// Every parameter as sent, for provider hooks.
+    pub params: Vec<(String, String)>,
 }
 
 /// A login page waiting for the user.
@@ -512,6 +514,7 @@ fn validate(shared: &Shared, params: &Params, rec: &Recorder) -> Result<AuthzReq
         prompt: Vec::new(),
         max_age: None,
         login_hint: params.get("login_hint").map(str::to_owned),
+        params: params.pairs().to_vec(),
     };
     let redirect =
         |req: &AuthzRequest, f: AuthorizeFailure| Err(Rejection::Redirect(Box::new(req.clone()), f));
@@ -545,7 +548,11 @@ fn validate(shared: &Shared, params: &Params, rec: &Recorder) -> Result<AuthzReq
     {
         rec.finding(Finding::unknown_scope(unknown.as_str()));
     }
-    match (params.get("code_challenge"), params.get("code_challenge_method")) {
+    let pkce_params = match profile.pkce {
+        PkceSupport::Standard => (params.get("code_challenge"), params.get("code_challenge_method")),
+        PkceSupport::Ignored => (None, None),
+    };
+    match pkce_params {
         (None, Some(_)) => {
             return redirect(
                 &req,
@@ -553,7 +560,7 @@ fn validate(shared: &Shared, params: &Params, rec: &Recorder) -> Result<AuthzReq
             );
         }
         (None, None) => {
-            if client.pkce == crate::clients::PkcePolicy::Required {
+            if client.pkce == crate::clients::PkcePolicy::Required && profile.pkce == PkceSupport::Standard {
                 return redirect(
                     &req,
                     AuthorizeFailure::InvalidRequest(
@@ -686,11 +693,23 @@ fn approve(
         );
         id
     });
+    let consent_shown = consent_shown || !store.has_consent(user, &req.client_id, &scopes);
     store.remember_consent(user, &req.client_id, &scopes);
+    let extras = store.users.get(user).map(|u| {
+        shared.personality.authorize_success_params(&AuthorizeContext {
+            issuer: &shared.issuer,
+            user: u,
+            requested: &req.scopes,
+            granted: &scopes,
+            request: &req.params,
+        })
+    });
     let grant = store.create_grant(Grant {
         client: req.client_id.clone(),
         user: user.clone(),
         scopes,
+        requested: req.scopes.clone(),
+        request: req.params.clone(),
         auth_time,
         nonce: req.nonce.clone(),
         consent_shown,
@@ -705,6 +724,7 @@ fn approve(
     store.purge(now);
     drop(store);
     let mut params = vec![("code".to_owned(), code)];
+    params.extend(extras.unwrap_or_default());
     match change {
         Some(AuthorizeResponseChange::MissingCode) => params.clear(),
         Some(c) => rec.outcome(format!("authorization response change {c:?}")),
@@ -760,13 +780,19 @@ fn redirect_to_client(
             let encoded: String = form_urlencoded::Serializer::new(String::new())
                 .extend_pairs(&params)
                 .finish();
-            let target = if req.response_mode == ResponseMode::Fragment {
+            let mut target = if req.response_mode == ResponseMode::Fragment {
                 format!("{}#{encoded}", req.redirect_uri)
             } else if req.redirect_uri.contains('?') {
                 format!("{}&{encoded}", req.redirect_uri)
             } else {
                 format!("{}?{encoded}", req.redirect_uri)
             };
+            if let (ResponseMode::Query, Some(fragment)) =
+                (req.response_mode, shared.personality.redirect_fragment())
+            {
+                target.push('#');
+                target.push_str(fragment);
+            }
             let mut resp = Redirect::to(&target).into_response();
             *resp.status_mut() = StatusCode::FOUND;
             resp.headers_mut()

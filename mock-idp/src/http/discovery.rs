@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
 use axum::http::{Extensions, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -14,24 +16,31 @@ use crate::personality::DiscoveryContext;
 use crate::state::Shared;
 use crate::types::Endpoint;
 
-/// The discovery document of this instance (also used by the library API).
-pub(crate) fn document(shared: &Shared) -> Option<Value> {
+/// The discovery document of this instance (also used by the library API), for the path
+/// parameters of the request (Microsoft's `{tenant}`).
+pub(crate) fn document(shared: &Shared, path_params: &HashMap<String, String>) -> Option<Value> {
     let ctx = DiscoveryContext {
         issuer: &shared.issuer,
         base: &shared.base,
         signing_algs: vec![SigningAlg::RS256.as_str(), SigningAlg::ES256.as_str()],
+        path_params,
     };
     shared.personality.discovery(&ctx)
 }
 
 /// `GET /.well-known/openid-configuration`.
-pub(crate) async fn discovery(State(shared): State<Arc<Shared>>, ext: Extensions) -> Response {
+pub(crate) async fn discovery(
+    State(shared): State<Arc<Shared>>,
+    ext: Extensions,
+    path: Option<Path<HashMap<String, String>>>,
+) -> Response {
     let rec = recorder(&ext);
     rec.endpoint(Endpoint::Discovery);
     if let Some(fault) = take_infrastructure_fault(&shared, Endpoint::Discovery, None) {
         return infrastructure_response(&shared, Endpoint::Discovery, fault, &rec).await;
     }
-    let Some(mut doc) = document(&shared) else {
+    let params = path.map(|Path(p)| p).unwrap_or_default();
+    let Some(mut doc) = document(&shared, &params) else {
         return (
             StatusCode::NOT_FOUND,
             "this provider publishes no discovery document",
@@ -42,7 +51,8 @@ pub(crate) async fn discovery(State(shared): State<Arc<Shared>>, ext: Extensions
         rec.outcome(taken.outcome.describe());
         super::delay(&shared, &taken).await;
         if taken.outcome == Outcome::DiscoveryIssuerMismatch {
-            doc["issuer"] = json!(format!("{}INVALID", shared.issuer));
+            let real = doc["issuer"].as_str().unwrap_or(&shared.issuer).to_owned();
+            doc["issuer"] = json!(format!("{real}INVALID"));
         }
     }
     cacheable_json(doc)

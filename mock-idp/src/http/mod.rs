@@ -9,9 +9,9 @@ pub(crate) mod authorize;
 pub(crate) mod discovery;
 pub(crate) mod end_session;
 pub(crate) mod pages;
+pub(crate) mod resource;
 pub(crate) mod revoke;
 pub(crate) mod token;
-pub(crate) mod userinfo;
 
 use std::sync::Arc;
 
@@ -35,11 +35,20 @@ use crate::types::{ClientId, Endpoint};
 /// Builds the router for one IdP instance from its personality's paths.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let paths = shared.personality.profile().paths.clone();
+    let profile = shared.personality.profile();
+    let token = if profile.token_endpoint_get {
+        get(token::handle).post(token::handle)
+    } else {
+        post(token::handle)
+    };
     let mut r = Router::new()
         .route(&paths.authorize, get(authorize::get).post(authorize::post))
-        .route(&paths.token, post(token::handle))
-        .route(&paths.userinfo, get(userinfo::handle).post(userinfo::handle))
+        .route(&paths.token, token)
+        .route(&paths.userinfo, resource::route("userinfo", true))
         .route(authorize::DECISION_PATH, post(authorize::decision));
+    for res in &profile.resources {
+        r = r.route(&res.path, resource::route(res.name, res.post));
+    }
     if let Some(p) = &paths.discovery {
         r = r.route(p, get(discovery::discovery));
     }
@@ -172,8 +181,11 @@ pub(crate) fn authenticate_client(
         description: d.to_owned(),
         basic,
     };
+    let query_allowed = shared.personality.profile().client_auth_in_query;
     if query.has("client_secret") {
         rec.finding(Finding::secret_in_query());
+    }
+    if query.has("client_secret") && !query_allowed {
         return Err(TokenFailure::InvalidRequest(
             "client_secret must not be sent in the URL query; send it in the form body or an Authorization: Basic header"
                 .into(),
@@ -219,8 +231,9 @@ pub(crate) fn authenticate_client(
         }
         None => None,
     };
-    let body_id = body.get("client_id");
-    let body_secret = body.get("client_secret");
+    let from_query = |name: &str| if query_allowed { query.get(name) } else { None };
+    let body_id = body.get("client_id").or_else(|| from_query("client_id"));
+    let body_secret = body.get("client_secret").or_else(|| from_query("client_secret"));
     if basic.is_some() && body_secret.is_some() {
         rec.finding(Finding::multiple_client_auth());
         return Err(TokenFailure::InvalidRequest(

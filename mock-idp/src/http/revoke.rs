@@ -82,6 +82,6 @@ pub(crate) async fn handle(
     .await;
     result.unwrap_or_else(|failure| {
         rec.error(failure.code().to_owned());
-        shared.personality.token_error(&failure)
+        shared.personality.token_error(&failure, &headers)
     })
 }

@@ -5,12 +5,15 @@
 //! outcome → mint → let the personality shape the answer. Requests with
 //! `grant_type=refresh_token` are the [`Endpoint::Refresh`] endpoint for scripting and
 //! expectations.
+//!
+//! Where a provider really accepts more (Facebook's GET, credentials in the query at
+//! Amazon and Twitch), its profile says so; the standard personality accepts neither.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{Extensions, HeaderMap, Uri};
+use axum::http::{Extensions, HeaderMap, Method, Uri};
 use axum::response::Response;
 
 use super::{
@@ -20,38 +23,62 @@ use crate::clients::{Client, RefreshRotation};
 use crate::lint::Finding;
 use crate::log::Recorder;
 use crate::outcome::Outcome;
-use crate::personality::{GrantProblem, TokenFailure};
+use crate::personality::{GrantProblem, PkceSupport, TokenContext, TokenFailure};
 use crate::state::Shared;
 use crate::tokens::{MintRequest, mint};
 use crate::types::{ClientId, Endpoint, ScopeSet};
 
-/// `POST /token`.
+/// The parameters of a token request, wherever the provider lets them come from.
+struct TokenRequest {
+    /// Parameters that count as the request body.
+    form: Params,
+    /// The URL query (client credentials there are refused unless the provider allows).
+    query: Params,
+}
+
+/// `POST /token` (and `GET` where the provider allows it).
 pub(crate) async fn handle(
     State(shared): State<Arc<Shared>>,
     ext: Extensions,
+    method: Method,
     headers: HeaderMap,
     uri: Uri,
     body: Bytes,
 ) -> Response {
     let rec = recorder(&ext);
+    let profile = shared.personality.profile();
     let query = Params::from_query(uri.query());
-    let form = Params::parse(&body);
-    rec.params(query.pairs());
-    rec.params(form.pairs());
-    let endpoint = if form.get("grant_type") == Some("refresh_token") {
+    // GET (Facebook) and empty-bodied POSTs where the provider reads the query (Amazon, as
+    // Auth.js calls it) carry every parameter in the URL.
+    let from_query = method == Method::GET || (profile.client_auth_in_query && body.is_empty());
+    let req = if from_query {
+        TokenRequest {
+            form: query.clone(),
+            query: Params::default(),
+        }
+    } else {
+        TokenRequest {
+            form: Params::parse(&body),
+            query,
+        }
+    };
+    rec.params(req.query.pairs());
+    rec.params(req.form.pairs());
+    let endpoint = if req.form.get("grant_type") == Some("refresh_token") {
         Endpoint::Refresh
     } else {
         Endpoint::Token
     };
     rec.endpoint(endpoint);
-    let client_hint = form
+    let client_hint = req
+        .form
         .get("client_id")
         .map(ClientId::new)
         .or_else(|| basic_client_id(&headers));
     if let Some(fault) = take_infrastructure_fault(&shared, endpoint, client_hint.as_ref()) {
         return infrastructure_response(&shared, endpoint, fault, &rec).await;
     }
-    match exchange(&shared, &rec, endpoint, &headers, &query, &form).await {
+    match exchange(&shared, &rec, &headers, &req, from_query).await {
         Ok(resp) => resp,
         Err(failure) => {
             rec.error(format!(
@@ -59,7 +86,7 @@ pub(crate) async fn handle(
                 failure.code(),
                 failure.description().unwrap_or_default()
             ));
-            shared.personality.token_error(&failure)
+            shared.personality.token_error(&failure, &headers)
         }
     }
 }
@@ -81,28 +108,27 @@ fn basic_client_id(headers: &HeaderMap) -> Option<ClientId> {
 async fn exchange(
     shared: &Shared,
     rec: &Recorder,
-    endpoint: Endpoint,
     headers: &HeaderMap,
-    query: &Params,
-    form: &Params,
+    req: &TokenRequest,
+    from_query: bool,
 ) -> Result<Response, TokenFailure> {
-    super::require_form(headers).map_err(TokenFailure::InvalidRequest)?;
+    if !from_query {
+        super::require_form(headers).map_err(TokenFailure::InvalidRequest)?;
+    }
+    let form = &req.form;
     if let Some(name) = form.repeated().first() {
         return Err(TokenFailure::InvalidRequest(format!(
             "parameter {name} is repeated (RFC 6749 §3.1)"
         )));
     }
-    let client = authenticate_client(shared, headers, form, query, rec)?.client;
+    let client = authenticate_client(shared, headers, form, &req.query, rec)?.client;
     match form.get("grant_type") {
         None => Err(TokenFailure::InvalidRequest("grant_type is missing".into())),
         Some("authorization_code") => code_grant(shared, rec, &client, headers, form).await,
         Some("refresh_token") => refresh_grant(shared, rec, &client, headers, form).await,
-        Some(other) => {
-            debug_assert_eq!(endpoint, Endpoint::Token);
-            Err(TokenFailure::UnsupportedGrantType(format!(
-                "grant_type {other:?} is not supported; use authorization_code or refresh_token"
-            )))
-        }
+        Some(other) => Err(TokenFailure::UnsupportedGrantType(format!(
+            "grant_type {other:?} is not supported; use authorization_code or refresh_token"
+        ))),
     }
 }
 
@@ -116,7 +142,10 @@ async fn code_grant(
     let code = form
         .get("code")
         .ok_or_else(|| TokenFailure::InvalidRequest("code is missing".into()))?;
-    let verifier = form.get("code_verifier");
+    let verifier = match shared.personality.profile().pkce {
+        PkceSupport::Standard => form.get("code_verifier"),
+        PkceSupport::Ignored => None,
+    };
     if let Some(v) = verifier {
         let ok = (43..=128).contains(&v.len())
             && v.bytes()
@@ -142,6 +171,14 @@ async fn code_grant(
             })
     }
     .map_err(TokenFailure::InvalidGrant)?;
+    let grant = shared
+        .store
+        .lock()
+        .unwrap()
+        .grant(grant_id)
+        .cloned()
+        .expect("redeemed code has a grant");
+    shared.personality.check_code_exchange(form.pairs(), &grant)?;
 
     let mut fault = None;
     let mut change = None;
@@ -170,22 +207,30 @@ async fn code_grant(
             _ => {}
         }
     }
-    let mut store = shared.store.lock().unwrap();
-    let grant = store.grant(grant_id).cloned().expect("redeemed code has a grant");
-    let success = mint(
-        shared,
-        &mut store,
-        MintRequest {
-            grant_id,
+    let refresh = shared.personality.issues_refresh_token(&grant, client);
+    let success = {
+        let mut store = shared.store.lock().unwrap();
+        mint(
+            shared,
+            &mut store,
+            MintRequest {
+                grant_id,
+                grant: &grant,
+                refresh,
+                is_refresh: false,
+                fault,
+                change,
+            },
+        )
+    };
+    Ok(shared.personality.token_success(
+        &success,
+        &TokenContext {
+            headers,
             grant: &grant,
-            refresh: client.refresh_tokens,
-            with_nonce: true,
-            fault,
-            change,
+            refresh: false,
         },
-    );
-    drop(store);
-    Ok(shared.personality.token_success(&success, headers))
+    ))
 }
 
 async fn refresh_grant(
@@ -221,7 +266,7 @@ async fn refresh_grant(
         }
         grant.scopes = asked;
     }
-    let mut rotate = client.refresh_rotation == RefreshRotation::Rotate;
+    let mut rotation = shared.personality.refresh_rotation(client);
     let mut fault = None;
     let mut change = None;
     if let Some(taken) = take_outcome(shared, Endpoint::Refresh, Some(&client.id)) {
@@ -248,28 +293,41 @@ async fn refresh_grant(
                     description,
                 });
             }
-            Outcome::RefreshRotated => rotate = true,
+            Outcome::RefreshRotated => rotation = RefreshRotation::Rotate,
             Outcome::IdToken { fault: f } => fault = Some(f),
             Outcome::TokenResponse { change: c } => change = Some(c),
             _ => {}
         }
     }
-    let mut store = shared.store.lock().unwrap();
-    let success = mint(
-        shared,
-        &mut store,
-        MintRequest {
-            grant_id: used.grant_id,
+    let success = {
+        let mut store = shared.store.lock().unwrap();
+        if shared.personality.profile().refresh_revokes_access_tokens {
+            store.revoke_access_tokens_of(used.grant_id);
+        }
+        let refresh = rotation != RefreshRotation::Never;
+        let success = mint(
+            shared,
+            &mut store,
+            MintRequest {
+                grant_id: used.grant_id,
+                grant: &grant,
+                refresh,
+                is_refresh: true,
+                fault,
+                change,
+            },
+        );
+        if rotation == RefreshRotation::Rotate {
+            store.rotate_out_refresh_token(token);
+        }
+        success
+    };
+    Ok(shared.personality.token_success(
+        &success,
+        &TokenContext {
+            headers,
             grant: &grant,
-            refresh: rotate,
-            with_nonce: false,
-            fault,
-            change,
+            refresh: true,
         },
-    );
-    if rotate {
-        store.rotate_out_refresh_token(token);
-    }
-    drop(store);
-    Ok(shared.personality.token_success(&success, headers))
+    ))
 }

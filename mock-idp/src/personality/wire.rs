@@ -1,0 +1,303 @@
+//! The vocabulary between the core and the personalities: what went wrong (semantically),
+//! what a success contains, and small helpers for building provider-shaped responses.
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use crate::types::ScopeSet;
+
+/// Why an authorization request failed after the redirect URI was validated (the answer
+/// is a redirect back to the client carrying an error).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthorizeFailure {
+    /// The user pressed Deny / Cancel.
+    Denied,
+    /// `prompt=none` and no IdP session.
+    LoginRequired,
+    /// `prompt=none` and consent has not been given.
+    ConsentRequired,
+    /// A parameter is missing, repeated or invalid.
+    InvalidRequest(String),
+    /// A requested scope is not allowed.
+    InvalidScope(String),
+    /// `response_type` not supported.
+    UnsupportedResponseType(String),
+    /// Scripted error.
+    Scripted {
+        /// `error`.
+        error: String,
+        /// `error_description`.
+        description: Option<String>,
+    },
+}
+
+/// What is wrong with an authorization code or refresh token (`invalid_grant`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GrantProblem {
+    /// Never issued, or already purged.
+    CodeUnknown,
+    /// Past its lifetime.
+    CodeExpired,
+    /// Redeemed before (the grant has now been revoked).
+    CodeReused,
+    /// Issued to another client.
+    CodeClientMismatch,
+    /// `redirect_uri` differs from (or lacks) the one sent at authorize.
+    RedirectUriMismatch,
+    /// `code_verifier` does not match the challenge.
+    PkceMismatch,
+    /// A challenge was sent at authorize but no verifier now.
+    PkceVerifierMissing,
+    /// A verifier without a challenge at authorize (PKCE downgrade).
+    PkceVerifierUnexpected,
+    /// Refresh token never issued.
+    RefreshUnknown,
+    /// Refresh token expired.
+    RefreshExpired,
+    /// Refresh token (or its grant) revoked.
+    RefreshRevoked,
+    /// Refresh token already rotated out (reuse: the grant is revoked).
+    RefreshReused,
+    /// Refresh token issued to another client.
+    RefreshClientMismatch,
+    /// The user is disabled or deleted.
+    UserGone,
+    /// Scripted `invalid_grant` on the code exchange.
+    ScriptedCode,
+    /// Scripted `invalid_grant` on refresh.
+    ScriptedRefresh,
+}
+
+impl GrantProblem {
+    /// Whether this is about a refresh token (else an authorization code).
+    pub fn is_refresh(self) -> bool {
+        matches!(
+            self,
+            GrantProblem::RefreshUnknown
+                | GrantProblem::RefreshExpired
+                | GrantProblem::RefreshRevoked
+                | GrantProblem::RefreshReused
+                | GrantProblem::RefreshClientMismatch
+                | GrantProblem::ScriptedRefresh
+        )
+    }
+
+    /// A precise description for the standard personality.
+    pub fn describe(self) -> &'static str {
+        match self {
+            GrantProblem::CodeUnknown => {
+                "the authorization code is not valid: it was never issued by this IdP"
+            }
+            GrantProblem::CodeExpired => "the authorization code has expired",
+            GrantProblem::CodeReused => {
+                "the authorization code was already redeemed; the tokens issued for it have been revoked (RFC 6749 §4.1.2)"
+            }
+            GrantProblem::CodeClientMismatch => "the authorization code was issued to another client",
+            GrantProblem::RedirectUriMismatch => {
+                "redirect_uri does not match the one sent in the authorization request (RFC 6749 §4.1.3)"
+            }
+            GrantProblem::PkceMismatch => {
+                "PKCE verification failed: code_verifier does not match code_challenge"
+            }
+            GrantProblem::PkceVerifierMissing => {
+                "code_verifier is required: the authorization request carried a code_challenge"
+            }
+            GrantProblem::PkceVerifierUnexpected => {
+                "code_verifier sent but the authorization request carried no code_challenge"
+            }
+            GrantProblem::RefreshUnknown => "the refresh token is not valid: it was never issued by this IdP",
+            GrantProblem::RefreshExpired => "the refresh token has expired",
+            GrantProblem::RefreshRevoked => "the refresh token has been revoked",
+            GrantProblem::RefreshReused => {
+                "the refresh token was already used and rotated out; the grant has been revoked"
+            }
+            GrantProblem::RefreshClientMismatch => "the refresh token was issued to another client",
+            GrantProblem::UserGone => "the user of this grant is disabled or no longer exists",
+            GrantProblem::ScriptedCode => "the authorization code is invalid or expired",
+            GrantProblem::ScriptedRefresh => "the refresh token is invalid, expired or revoked",
+        }
+    }
+}
+
+/// Why the token (or revocation) endpoint refused a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenFailure {
+    /// Missing/duplicated/malformed parameter.
+    InvalidRequest(String),
+    /// Client authentication failed. `basic` = the client used an Authorization header.
+    InvalidClient {
+        /// What failed.
+        description: String,
+        /// Whether `Authorization: Basic` was used (then `WWW-Authenticate` is required).
+        basic: bool,
+    },
+    /// Bad code or refresh token.
+    InvalidGrant(GrantProblem),
+    /// The client may not use this grant.
+    UnauthorizedClient(String),
+    /// Unknown `grant_type`.
+    UnsupportedGrantType(String),
+    /// Scope not a subset of the grant.
+    InvalidScope(String),
+    /// Scripted error body.
+    Scripted {
+        /// Status.
+        status: u16,
+        /// `error`.
+        error: String,
+        /// `error_description`.
+        description: Option<String>,
+    },
+}
+
+impl TokenFailure {
+    /// The RFC 6749 error code.
+    pub fn code(&self) -> &str {
+        match self {
+            TokenFailure::InvalidRequest(_) => "invalid_request",
+            TokenFailure::InvalidClient { .. } => "invalid_client",
+            TokenFailure::InvalidGrant(_) => "invalid_grant",
+            TokenFailure::UnauthorizedClient(_) => "unauthorized_client",
+            TokenFailure::UnsupportedGrantType(_) => "unsupported_grant_type",
+            TokenFailure::InvalidScope(_) => "invalid_scope",
+            TokenFailure::Scripted { error, .. } => error,
+        }
+    }
+    /// The description the standard personality sends.
+    pub fn description(&self) -> Option<String> {
+        match self {
+            TokenFailure::InvalidRequest(d)
+            | TokenFailure::UnauthorizedClient(d)
+            | TokenFailure::UnsupportedGrantType(d)
+            | TokenFailure::InvalidScope(d) => Some(d.clone()),
+            TokenFailure::InvalidClient { description, .. } => Some(description.clone()),
+            TokenFailure::InvalidGrant(p) => Some(p.describe().to_owned()),
+            TokenFailure::Scripted { description, .. } => description.clone(),
+        }
+    }
+}
+
+/// Why a bearer-token request (userinfo) was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BearerFailure {
+    /// No token at all (RFC 6750 §3.1: no error code).
+    Missing,
+    /// Token sent in more than one way, or malformed header.
+    InvalidRequest(String),
+    /// Unknown, expired or revoked token, or its user is gone.
+    InvalidToken(String),
+    /// The token lacks a scope this endpoint needs.
+    InsufficientScope(String),
+}
+
+/// A successful token response, before the personality shapes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenSuccess {
+    /// Access token.
+    pub access_token: Option<String>,
+    /// `token_type`.
+    pub token_type: String,
+    /// Lifetime in seconds.
+    pub expires_in: Option<u64>,
+    /// Refresh token.
+    pub refresh_token: Option<String>,
+    /// Granted scopes.
+    pub scope: Option<ScopeSet>,
+    /// ID token.
+    pub id_token: Option<String>,
+}
+
+/// JSON with `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1).
+pub fn json_no_store(status: StatusCode, body: &Value) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "application/json;charset=UTF-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::PRAGMA, "no-cache"),
+        ],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// An `application/x-www-form-urlencoded` body (GitHub's default token response).
+pub fn form_no_store(status: StatusCode, pairs: &[(String, String)]) -> Response {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    (
+        status,
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded; charset=utf-8",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A deterministic decimal number of `digits` digits derived from `seed` (FNV-1a), for the
+/// numeric user ids real providers use (GitHub, Google, Twitch…): the same user always gets
+/// the same id, different users different ids.
+pub fn stable_digits(seed: &str, digits: usize) -> String {
+    let mut out = String::with_capacity(digits);
+    let mut round = 0u64;
+    while out.len() < digits {
+        let mut h: u64 = 0xcbf29ce484222325 ^ round;
+        for b in seed.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x100000001b3);
+        }
+        out.push_str(&h.to_string());
+        round += 1;
+    }
+    out.truncate(digits);
+    if out.starts_with('0') {
+        out.replace_range(0..1, "1");
+    }
+    out
+}
+
+/// A deterministic GUID (8-4-4-4-12 hex) derived from `seed` (Entra object and tenant ids).
+pub fn stable_guid(seed: &str) -> String {
+    let hex: String = stable_digits(&format!("guid:{seed}"), 40)
+        .bytes()
+        .zip(stable_digits(&format!("hex:{seed}"), 40).bytes())
+        .map(|(a, b)| char::from_digit(u32::from((a - b'0') * 10 + (b - b'0')) % 16, 16).unwrap())
+        .take(32)
+        .collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// The value of a JSON claim as a string, if it is one.
+pub fn str_claim<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stable_ids_are_stable_and_distinct() {
+        assert_eq!(stable_digits("alice", 21), stable_digits("alice", 21));
+        assert_ne!(stable_digits("alice", 9), stable_digits("bob", 9));
+        assert_eq!(stable_digits("alice", 21).len(), 21);
+        let g = stable_guid("alice");
+        assert_eq!(g.len(), 36);
+        assert!(g.chars().all(|c| c == '-' || c.is_ascii_hexdigit()));
+        assert_ne!(g, stable_guid("bob"));
+    }
+}
