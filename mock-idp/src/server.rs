@@ -448,7 +448,33 @@ impl MockIdp {
             Endpoint::Revocation => p.revocation.clone(),
             Endpoint::EndSession => p.end_session.clone(),
         };
-        path.map(|p| self.shared.url(&p))
+        let profile = self.shared.personality.profile();
+        path.map(|p| self.shared.url(&profile.fill_path(&p)))
+    }
+
+    /// The profile APIs besides userinfo: `(name, URL with the example query)`.
+    pub fn resource_urls(&self) -> Vec<(&'static str, String)> {
+        let profile = self.shared.personality.profile();
+        profile
+            .resources
+            .iter()
+            .map(|r| {
+                let mut url = self.shared.url(&profile.fill_path(&r.path));
+                if let Some(q) = r.example_query {
+                    url = format!("{url}?{q}");
+                }
+                (r.name, url)
+            })
+            .collect()
+    }
+
+    /// The user's id as this provider reports it (`sub`, GitHub's numeric id, …).
+    pub fn provider_user_id(&self, user: &str) -> Option<String> {
+        let store = self.shared.store.lock().unwrap();
+        store
+            .users
+            .get(&UserId::new(user))
+            .map(|u| self.shared.personality.subject(u))
     }
     /// The discovery document URL.
     pub fn discovery_url(&self) -> String {

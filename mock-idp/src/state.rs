@@ -429,22 +429,28 @@ impl Store {
         }
     }
 
-    /// RFC 7009 revocation of a token of `client`. Revoking a refresh token revokes the
-    /// grant (and so its access tokens); revoking an access token revokes only it.
-    /// Unknown tokens and other clients' tokens are ignored, as the RFC requires.
-    pub fn revoke_token(&mut self, token: &str, client: &ClientId) -> bool {
+    /// RFC 7009 revocation of a token of `client` (any client's when `None`: providers such
+    /// as Google revoke by token alone). Revoking a refresh token revokes the grant (and so its
+    /// access tokens); revoking an access token revokes only it. Unknown tokens, and other
+    /// clients' tokens, are ignored, as the RFC requires.
+    pub fn revoke_token(&mut self, token: &str, client: Option<&ClientId>) -> bool {
+        let owned_by = |grants: &HashMap<u64, Grant>, grant: u64| {
+            grants
+                .get(&grant)
+                .is_some_and(|g| client.is_none_or(|c| &g.client == c))
+        };
         if let Some(r) = self.refresh.get(token).cloned() {
-            if self.grants.get(&r.grant).is_some_and(|g| &g.client == client) {
-                if let Some(r) = self.refresh.get_mut(token) {
-                    r.state = RefreshState::Revoked;
-                }
-                self.revoke_grant(r.grant);
-                return true;
+            if !owned_by(&self.grants, r.grant) {
+                return false;
             }
-            return false;
+            if let Some(r) = self.refresh.get_mut(token) {
+                r.state = RefreshState::Revoked;
+            }
+            self.revoke_grant(r.grant);
+            return true;
         }
         if let Some(a) = self.access.get(token).cloned()
-            && self.grants.get(&a.grant).is_some_and(|g| &g.client == client)
+            && owned_by(&self.grants, a.grant)
         {
             if let Some(a) = self.access.get_mut(token) {
                 a.revoked = true;

@@ -41,9 +41,14 @@ pub struct User {
     /// A disabled user cannot log in, refresh or call userinfo.
     #[serde(default)]
     pub disabled: bool,
-    /// Extra claims added to the ID token and userinfo (e.g. `groups`, `hd`, `tid`).
+    /// Extra claims added to the ID token and userinfo (e.g. `groups`, `hd`).
     #[serde(default)]
     pub claims: Map<String, Value>,
+    /// Provider-specific attributes, keyed by provider id, that are not claims: GitHub's
+    /// `{"id": 583231, "email_private": true}`, Microsoft's `{"tid": "…", "oid": "…"}`. Each
+    /// personality documents the keys it reads.
+    #[serde(default)]
+    pub provider: Map<String, Value>,
 }
 
 fn default_true() -> bool {
@@ -71,6 +76,7 @@ impl User {
             picture: None,
             disabled: false,
             claims: Map::new(),
+            provider: Map::new(),
         }
     }
     /// Sets the email address (verified unless [`User::email_unverified`] follows).
@@ -114,6 +120,23 @@ impl User {
         self.claims.insert(name.into(), value.into());
         self
     }
+    /// Sets a provider-specific attribute (`.provider_attr("github", "email_private", true)`).
+    pub fn provider_attr(mut self, provider: &str, key: &str, value: impl Into<Value>) -> User {
+        let entry = self
+            .provider
+            .entry(provider.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(map) = entry {
+            map.insert(key.to_owned(), value.into());
+        }
+        self
+    }
+
+    /// A provider-specific attribute.
+    pub fn attr(&self, provider: &str, key: &str) -> Option<&Value> {
+        self.provider.get(provider).and_then(|p| p.get(key))
+    }
+
     /// Marks the account disabled.
     pub fn disabled(mut self) -> User {
         self.disabled = true;

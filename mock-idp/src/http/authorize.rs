@@ -574,7 +574,9 @@ fn validate(shared: &Shared, params: &Params, rec: &Recorder) -> Result<AuthzReq
             let method = method.unwrap_or("plain");
             match method {
                 "S256" => {}
-                "plain" if client.allow_plain_pkce => rec.finding(Finding::pkce_plain()),
+                "plain" if client.allow_plain_pkce || profile.pkce_plain_accepted => {
+                    rec.finding(Finding::pkce_plain())
+                }
                 "plain" => {
                     return redirect(
                         &req,

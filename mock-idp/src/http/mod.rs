@@ -282,6 +282,18 @@ pub(crate) fn authenticate_client(
         .get(&client_id)
         .cloned()
         .ok_or_else(|| invalid(&format!("unknown client {client_id}"), is_basic))?;
+    let accepted = &shared.personality.profile().client_auth_methods;
+    if !accepted.contains(&method) {
+        let names: Vec<&str> = accepted.iter().map(|m| m.as_str()).collect();
+        return Err(invalid(
+            &format!(
+                "this provider does not accept {}; it accepts: {}",
+                method.as_str(),
+                names.join(", ")
+            ),
+            is_basic,
+        ));
+    }
     if !client.auth_methods.contains(&method) {
         let registered: Vec<&str> = client.auth_methods.iter().map(|m| m.as_str()).collect();
         return Err(invalid(

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{Extensions, HeaderMap, StatusCode, Uri};
+use axum::http::{Extensions, HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use super::{
@@ -44,9 +44,18 @@ pub(crate) async fn handle(
                 "parameter {name} is repeated"
             )));
         }
-        let client = authenticate_client(&shared, &headers, &form, &query, &rec)?.client;
+        // Providers that revoke by token alone (Google) still check credentials when sent.
+        let authenticate = shared.personality.profile().revocation_client_auth
+            || headers.contains_key(header::AUTHORIZATION)
+            || form.has("client_secret");
+        let client = if authenticate {
+            Some(authenticate_client(&shared, &headers, &form, &query, &rec)?.client)
+        } else {
+            None
+        };
         let token = form
             .get("token")
+            .or_else(|| query.get("token"))
             .ok_or_else(|| TokenFailure::InvalidRequest("token is missing".into()))?;
         match form.get("token_type_hint") {
             None | Some("access_token" | "refresh_token") => {}
@@ -60,7 +69,8 @@ pub(crate) async fn handle(
                 });
             }
         }
-        if let Some(taken) = take_outcome(&shared, Endpoint::Revocation, Some(&client.id)) {
+        let client_id = client.as_ref().map(|c| c.id.clone()).or(hint);
+        if let Some(taken) = take_outcome(&shared, Endpoint::Revocation, client_id.as_ref()) {
             rec.outcome(taken.outcome.describe());
             super::delay(&shared, &taken).await;
             if let Outcome::OAuthError {
@@ -76,7 +86,11 @@ pub(crate) async fn handle(
                 });
             }
         }
-        shared.store.lock().unwrap().revoke_token(token, &client.id);
+        shared
+            .store
+            .lock()
+            .unwrap()
+            .revoke_token(token, client.as_ref().map(|c| &c.id));
         Ok(StatusCode::OK.into_response())
     }
     .await;

@@ -274,7 +274,7 @@ async fn refresh_grant(
         super::delay(shared, &taken).await;
         match taken.outcome {
             Outcome::RefreshRevoked => {
-                shared.store.lock().unwrap().revoke_token(token, &client.id);
+                shared.store.lock().unwrap().revoke_token(token, Some(&client.id));
                 return Err(TokenFailure::InvalidGrant(GrantProblem::RefreshRevoked));
             }
             Outcome::RefreshExpired => {

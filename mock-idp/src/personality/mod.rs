@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::clients::{Client, Lifetimes, RefreshRotation};
+use crate::clients::{Client, Lifetimes, RefreshRotation, TokenAuthMethod};
 use crate::state::Grant;
 use crate::types::{Endpoint, ScopeSet};
 use crate::users::User;
@@ -103,6 +103,20 @@ pub struct Resource {
     pub name: &'static str,
     /// Whether POST is accepted besides GET.
     pub post: bool,
+    /// A query a well-behaved client sends (Facebook's `fields=`), for docs and tests.
+    pub example_query: Option<&'static str>,
+}
+
+impl Resource {
+    /// A GET resource.
+    pub fn get(path: &str, name: &'static str) -> Resource {
+        Resource {
+            path: path.to_owned(),
+            name,
+            post: false,
+            example_query: None,
+        }
+    }
 }
 
 /// How a provider treats PKCE.
@@ -150,6 +164,15 @@ pub struct Profile {
     pub pkce_methods_advertised: Vec<String>,
     /// PKCE behaviour.
     pub pkce: PkceSupport,
+    /// Whether `code_challenge_method=plain` is accepted whatever the client registration
+    /// says (Google, Amazon accept it; the standard personality needs the client to allow it).
+    pub pkce_plain_accepted: bool,
+    /// Client authentication methods the provider accepts at all (LinkedIn: post only).
+    pub client_auth_methods: Vec<TokenAuthMethod>,
+    /// Whether revocation needs client authentication (Google revokes by token alone).
+    pub revocation_client_auth: bool,
+    /// Values for path parameters when building URLs (`tenant` = `common`).
+    pub default_path_params: Vec<(&'static str, &'static str)>,
     /// Whether the token endpoint also answers GET (Facebook).
     pub token_endpoint_get: bool,
     /// Whether client credentials may come as URL query parameters (Twitch, Amazon, GitHub,
@@ -159,6 +182,54 @@ pub struct Profile {
     pub refresh_revokes_access_tokens: bool,
     /// Whether `userinfo` needs the `openid` scope.
     pub userinfo_requires_openid: bool,
+}
+
+impl Profile {
+    /// `path` with its `{param}`s replaced by the defaults (`/{tenant}/x` → `/common/x`).
+    pub fn fill_path(&self, path: &str) -> String {
+        let mut out = path.to_owned();
+        for (k, v) in &self.default_path_params {
+            out = out.replace(&format!("{{{k}}}"), v);
+        }
+        out
+    }
+
+    /// A profile with the standard defaults for everything but identity and paths; each
+    /// personality starts from it and changes what its provider does differently.
+    pub fn standard(id: ProviderId, display_name: &str, oidc: bool, paths: Paths) -> Profile {
+        Profile {
+            id,
+            display_name: display_name.to_owned(),
+            oidc,
+            paths,
+            resources: Vec::new(),
+            scope_separators: vec![],
+            scopes_supported: ["openid", "profile", "email", "offline_access"]
+                .map(String::from)
+                .to_vec(),
+            default_scopes: "openid email profile".into(),
+            token_type: "Bearer".into(),
+            access_token_prefix: String::new(),
+            refresh_token_prefix: String::new(),
+            access_token_bytes: 32,
+            iss_in_authorization_response: false,
+            advertise_iss_parameter: false,
+            pkce_methods_advertised: vec!["S256".into()],
+            pkce: PkceSupport::Standard,
+            pkce_plain_accepted: false,
+            client_auth_methods: vec![
+                TokenAuthMethod::ClientSecretBasic,
+                TokenAuthMethod::ClientSecretPost,
+                TokenAuthMethod::None,
+            ],
+            revocation_client_auth: true,
+            default_path_params: Vec::new(),
+            token_endpoint_get: false,
+            client_auth_in_query: false,
+            refresh_revokes_access_tokens: false,
+            userinfo_requires_openid: oidc,
+        }
+    }
 }
 
 /// What the discovery hook needs.
