@@ -148,6 +148,8 @@ pub struct AccessInfo {
     pub grant: Grant,
     /// Scopes of this token.
     pub scopes: ScopeSet,
+    /// When it expires.
+    pub expires_at: SystemTime,
 }
 
 /// Why a presented access token is not usable.
@@ -362,6 +364,7 @@ impl Store {
         Ok(AccessInfo {
             grant: grant.clone(),
             scopes: rec.scopes.clone(),
+            expires_at: rec.expires_at,
         })
     }
 

@@ -27,7 +27,7 @@ use crate::clients::{Client, TokenAuthMethod};
 use crate::lint::Finding;
 use crate::log::{Recorder, RequestLog};
 use crate::outcome::Outcome;
-use crate::personality::TokenFailure;
+use crate::personality::{ClientProblem, TokenFailure};
 use crate::script::Taken;
 use crate::state::Shared;
 use crate::types::{ClientId, Endpoint};
@@ -177,7 +177,8 @@ pub(crate) fn authenticate_client(
     query: &Params,
     rec: &Recorder,
 ) -> Result<AuthenticatedClient, TokenFailure> {
-    let invalid = |d: &str, basic: bool| TokenFailure::InvalidClient {
+    let invalid = |problem: ClientProblem, d: &str, basic: bool| TokenFailure::InvalidClient {
+        problem,
         description: d.to_owned(),
         basic,
     };
@@ -195,10 +196,11 @@ pub(crate) fn authenticate_client(
         Some(v) => {
             let v = v
                 .to_str()
-                .map_err(|_| invalid("malformed Authorization header", true))?;
+                .map_err(|_| invalid(ClientProblem::Malformed, "malformed Authorization header", true))?;
             let (scheme, rest) = v.split_once(' ').unwrap_or((v, ""));
             if !scheme.eq_ignore_ascii_case("basic") {
                 return Err(invalid(
+                    ClientProblem::Malformed,
                     &format!(
                         "Authorization scheme {scheme:?} is not accepted here; use Basic client credentials"
                     ),
@@ -211,12 +213,14 @@ pub(crate) fn authenticate_client(
                 .and_then(|b| String::from_utf8(b).ok())
                 .ok_or_else(|| {
                     invalid(
+                        ClientProblem::Malformed,
                         "Authorization: Basic value is not valid base64 of id:secret",
                         true,
                     )
                 })?;
             let (id, secret) = decoded.split_once(':').ok_or_else(|| {
                 invalid(
+                    ClientProblem::Malformed,
                     "Authorization: Basic value lacks the ':' between id and secret",
                     true,
                 )
@@ -266,6 +270,7 @@ pub(crate) fn authenticate_client(
         },
         (None, None) => {
             return Err(invalid(
+                ClientProblem::Missing,
                 "client authentication is required: send Authorization: Basic or client_id (and client_secret) in the body",
                 false,
             ));
@@ -281,11 +286,18 @@ pub(crate) fn authenticate_client(
         .clients
         .get(&client_id)
         .cloned()
-        .ok_or_else(|| invalid(&format!("unknown client {client_id}"), is_basic))?;
+        .ok_or_else(|| {
+            invalid(
+                ClientProblem::Unknown,
+                &format!("unknown client {client_id}"),
+                is_basic,
+            )
+        })?;
     let accepted = &shared.personality.profile().client_auth_methods;
     if !accepted.contains(&method) {
         let names: Vec<&str> = accepted.iter().map(|m| m.as_str()).collect();
         return Err(invalid(
+            ClientProblem::MethodRefused,
             &format!(
                 "this provider does not accept {}; it accepts: {}",
                 method.as_str(),
@@ -297,6 +309,7 @@ pub(crate) fn authenticate_client(
     if !client.auth_methods.contains(&method) {
         let registered: Vec<&str> = client.auth_methods.iter().map(|m| m.as_str()).collect();
         return Err(invalid(
+            ClientProblem::MethodRefused,
             &format!(
                 "client {client_id} may not authenticate with {}; registered: {}",
                 method.as_str(),
@@ -309,14 +322,22 @@ pub(crate) fn authenticate_client(
         (Some(expected), Some(presented)) if expected.matches(&presented) => {}
         (Some(_), Some(_)) => {
             return Err(invalid(
+                ClientProblem::WrongSecret,
                 "client authentication failed: wrong client_secret",
                 is_basic,
             ));
         }
         (None, None) => {}
-        (Some(_), None) => return Err(invalid("client_secret is required for this client", is_basic)),
+        (Some(_), None) => {
+            return Err(invalid(
+                ClientProblem::WrongSecret,
+                "client_secret is required for this client",
+                is_basic,
+            ));
+        }
         (None, Some(_)) => {
             return Err(invalid(
+                ClientProblem::WrongSecret,
                 "this is a public client: it has no secret and must not send one",
                 is_basic,
             ));

@@ -21,7 +21,7 @@ use super::{Params, infrastructure_response, recorder, take_infrastructure_fault
 use crate::lint::Finding;
 use crate::log::Recorder;
 use crate::outcome::Outcome;
-use crate::personality::{BearerFailure, ResourceContext, TokenSource};
+use crate::personality::{BearerFailure, ResourceContext, TokenProblem, TokenSource};
 use crate::state::{AccessProblem, Shared};
 use crate::types::Endpoint;
 
@@ -111,12 +111,12 @@ async fn handle(
     let info = match checked {
         Ok(info) => info,
         Err(problem) => {
-            let why = match problem {
-                AccessProblem::Unknown => "the access token is not valid",
-                AccessProblem::Expired => "the access token has expired",
-                AccessProblem::Revoked => "the access token has been revoked",
+            let problem = match problem {
+                AccessProblem::Unknown => TokenProblem::Unknown,
+                AccessProblem::Expired => TokenProblem::Expired,
+                AccessProblem::Revoked => TokenProblem::Revoked,
             };
-            return bearer_error(&shared, &rec, name, BearerFailure::InvalidToken(why.into()));
+            return bearer_error(&shared, &rec, name, BearerFailure::InvalidToken(problem));
         }
     };
     rec.client(&info.grant.client);
@@ -166,7 +166,7 @@ async fn handle(
             &shared,
             &rec,
             name,
-            BearerFailure::InvalidToken("the user of this token is disabled or no longer exists".into()),
+            BearerFailure::InvalidToken(TokenProblem::UserGone),
         );
     };
     if spoil_sub {
@@ -183,6 +183,10 @@ async fn handle(
         headers: &headers,
         query: query.pairs(),
         path_params: &path_params,
+        expires_in: info
+            .expires_at
+            .duration_since(shared.clock.now())
+            .map_or(0, |d| d.as_secs()),
     };
     if let Err(resp) = shared.personality.check_resource_request(name, &ctx) {
         rec.error(format!("{name} request refused ({})", resp.status()));

@@ -178,7 +178,12 @@ async fn code_grant(
         .grant(grant_id)
         .cloned()
         .expect("redeemed code has a grant");
-    shared.personality.check_code_exchange(form.pairs(), &grant)?;
+    let user = shared.store.lock().unwrap().users.get(&grant.user).cloned();
+    if let Some(user) = &user {
+        shared
+            .personality
+            .check_code_exchange(form.pairs(), &grant, user)?;
+    }
 
     let mut fault = None;
     let mut change = None;

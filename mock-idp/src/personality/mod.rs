@@ -13,7 +13,16 @@
 //! Adding a provider = one file in this folder implementing [`Personality`], plus one line
 //! in [`ProviderId`] and [`personality_for`].
 
+mod amazon;
+mod facebook;
+mod generic;
+mod github;
+mod gitlab;
+mod google;
+mod linkedin;
+mod microsoft;
 mod oidc;
+mod twitch;
 pub mod wire;
 
 use std::collections::HashMap;
@@ -29,10 +38,19 @@ use crate::state::Grant;
 use crate::types::{Endpoint, ScopeSet};
 use crate::users::User;
 
+pub use amazon::Amazon;
+pub use facebook::Facebook;
+pub use generic::{Generic, ProfileShape};
+pub use github::GitHub;
+pub use gitlab::GitLab;
+pub use google::Google;
+pub use linkedin::LinkedIn;
+pub use microsoft::{CONSUMERS_TENANT, Microsoft};
 pub use oidc::Oidc;
+pub use twitch::Twitch;
 pub use wire::{
-    AuthorizeFailure, BearerFailure, GrantProblem, TokenFailure, TokenSuccess, form_no_store, json_no_store,
-    stable_digits, stable_guid,
+    AuthorizeFailure, BearerFailure, ClientProblem, GrantProblem, TokenFailure, TokenProblem, TokenSuccess,
+    form_no_store, json_no_store, random_alnum, random_guid, stable_digits, stable_guid,
 };
 
 /// The provider a personality plays.
@@ -42,16 +60,54 @@ pub enum ProviderId {
     /// A spec-exact OpenID Provider (the default): strict, complete discovery, RFC errors.
     #[default]
     Oidc,
+    /// Google.
+    Google,
+    /// GitHub (OAuth App; `GitHub::app()` for a GitHub App).
+    Github,
+    /// Microsoft Entra ID.
+    Microsoft,
+    /// GitLab.
+    Gitlab,
+    /// LinkedIn (OpenID Connect).
+    Linkedin,
+    /// Twitch.
+    Twitch,
+    /// Login with Amazon.
+    Amazon,
+    /// Facebook Login.
+    Facebook,
+    /// A generic OAuth 2.0 IdP with authorize/token/profile URLs.
+    Generic,
 }
 
 impl ProviderId {
     /// Every provider id.
-    pub const ALL: [ProviderId; 1] = [ProviderId::Oidc];
+    pub const ALL: [ProviderId; 10] = [
+        ProviderId::Oidc,
+        ProviderId::Google,
+        ProviderId::Github,
+        ProviderId::Microsoft,
+        ProviderId::Gitlab,
+        ProviderId::Linkedin,
+        ProviderId::Twitch,
+        ProviderId::Amazon,
+        ProviderId::Facebook,
+        ProviderId::Generic,
+    ];
 
     /// The id as used on the command line and in configs.
     pub fn as_str(self) -> &'static str {
         match self {
             ProviderId::Oidc => "oidc",
+            ProviderId::Google => "google",
+            ProviderId::Github => "github",
+            ProviderId::Microsoft => "microsoft",
+            ProviderId::Gitlab => "gitlab",
+            ProviderId::Linkedin => "linkedin",
+            ProviderId::Twitch => "twitch",
+            ProviderId::Amazon => "amazon",
+            ProviderId::Facebook => "facebook",
+            ProviderId::Generic => "generic",
         }
     }
     /// Parses an id.
@@ -70,6 +126,15 @@ impl fmt::Display for ProviderId {
 pub fn personality_for(id: ProviderId) -> Box<dyn Personality> {
     match id {
         ProviderId::Oidc => Box::new(Oidc::new()),
+        ProviderId::Google => Box::new(Google::new()),
+        ProviderId::Github => Box::new(GitHub::oauth_app()),
+        ProviderId::Microsoft => Box::new(Microsoft::new()),
+        ProviderId::Gitlab => Box::new(GitLab::new()),
+        ProviderId::Linkedin => Box::new(LinkedIn::new()),
+        ProviderId::Twitch => Box::new(Twitch::new()),
+        ProviderId::Amazon => Box::new(Amazon::new()),
+        ProviderId::Facebook => Box::new(Facebook::new()),
+        ProviderId::Generic => Box::new(Generic::new()),
     }
 }
 
@@ -305,6 +370,8 @@ pub struct ResourceContext<'a> {
     pub query: &'a [(String, String)],
     /// Path parameters.
     pub path_params: &'a HashMap<String, String>,
+    /// Seconds until the token expires (IdP clock).
+    pub expires_in: u64,
 }
 
 impl ResourceContext<'_> {
@@ -367,7 +434,12 @@ pub trait Personality: Send + Sync + fmt::Debug + 'static {
     }
 
     /// A last look at a code exchange that passed the core's checks (LinkedIn refuses PKCE).
-    fn check_code_exchange(&self, _form: &[(String, String)], _grant: &Grant) -> Result<(), TokenFailure> {
+    fn check_code_exchange(
+        &self,
+        _form: &[(String, String)],
+        _grant: &Grant,
+        _user: &User,
+    ) -> Result<(), TokenFailure> {
         Ok(())
     }
 
@@ -635,17 +707,17 @@ pub fn standard_bearer_error(failure: &BearerFailure) -> Response {
         BearerFailure::InvalidRequest(d) => (
             StatusCode::BAD_REQUEST,
             challenge("invalid_request", d),
-            Some(("invalid_request", d)),
+            Some(("invalid_request", d.as_str())),
         ),
-        BearerFailure::InvalidToken(d) => (
+        BearerFailure::InvalidToken(p) => (
             StatusCode::UNAUTHORIZED,
-            challenge("invalid_token", d),
-            Some(("invalid_token", d)),
+            challenge("invalid_token", p.describe()),
+            Some(("invalid_token", p.describe())),
         ),
         BearerFailure::InsufficientScope(d) => (
             StatusCode::FORBIDDEN,
             challenge("insufficient_scope", d),
-            Some(("insufficient_scope", d)),
+            Some(("insufficient_scope", d.as_str())),
         ),
     };
     let mut resp = match body {

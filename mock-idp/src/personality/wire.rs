@@ -120,6 +120,21 @@ impl GrantProblem {
     }
 }
 
+/// How client authentication failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientProblem {
+    /// No credentials at all.
+    Missing,
+    /// An unparsable Authorization header.
+    Malformed,
+    /// No such client.
+    Unknown,
+    /// A method the provider or the client registration does not allow.
+    MethodRefused,
+    /// Wrong, missing or superfluous secret.
+    WrongSecret,
+}
+
 /// Why the token (or revocation) endpoint refused a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TokenFailure {
@@ -127,6 +142,8 @@ pub enum TokenFailure {
     InvalidRequest(String),
     /// Client authentication failed. `basic` = the client used an Authorization header.
     InvalidClient {
+        /// Which way it failed.
+        problem: ClientProblem,
         /// What failed.
         description: String,
         /// Whether `Authorization: Basic` was used (then `WWW-Authenticate` is required).
@@ -178,6 +195,31 @@ impl TokenFailure {
     }
 }
 
+/// What is wrong with a presented access token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenProblem {
+    /// Not issued here.
+    Unknown,
+    /// Past its lifetime.
+    Expired,
+    /// Revoked (directly, or with its grant).
+    Revoked,
+    /// Its user is disabled or deleted.
+    UserGone,
+}
+
+impl TokenProblem {
+    /// The standard description.
+    pub fn describe(self) -> &'static str {
+        match self {
+            TokenProblem::Unknown => "the access token is not valid",
+            TokenProblem::Expired => "the access token has expired",
+            TokenProblem::Revoked => "the access token has been revoked",
+            TokenProblem::UserGone => "the user of this token is disabled or no longer exists",
+        }
+    }
+}
+
 /// Why a bearer-token request (userinfo) was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BearerFailure {
@@ -186,7 +228,7 @@ pub enum BearerFailure {
     /// Token sent in more than one way, or malformed header.
     InvalidRequest(String),
     /// Unknown, expired or revoked token, or its user is gone.
-    InvalidToken(String),
+    InvalidToken(TokenProblem),
     /// The token lacks a scope this endpoint needs.
     InsufficientScope(String),
 }
@@ -279,6 +321,38 @@ pub fn stable_guid(seed: &str) -> String {
         &hex[16..20],
         &hex[20..32]
     )
+}
+
+/// A random GUID (trace and correlation ids in Microsoft errors).
+pub fn random_guid() -> String {
+    let mut b = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut b).expect("system random number generator failed");
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// Random alphanumeric characters (Facebook's `fbtrace_id`).
+pub fn random_alnum(len: usize) -> String {
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut b = vec![0u8; len];
+    aws_lc_rs::rand::fill(&mut b).expect("system random number generator failed");
+    b.iter()
+        .map(|x| CHARS[usize::from(*x) % CHARS.len()] as char)
+        .collect()
+}
+
+/// `2026-11-23 09:51:07Z`, the timestamp format of Microsoft's error bodies.
+pub fn timestamp(at: std::time::SystemTime) -> String {
+    humantime::format_rfc3339_seconds(at)
+        .to_string()
+        .replace('T', " ")
 }
 
 /// The value of a JSON claim as a string, if it is one.
