@@ -493,6 +493,10 @@ impl MockIdp {
     pub fn provider(&self) -> ProviderId {
         self.shared.personality.profile().id
     }
+    /// The data part of the personality (paths, scopes, token formats…).
+    pub fn profile(&self) -> &crate::personality::Profile {
+        self.shared.personality.profile()
+    }
     /// The default client's credentials (the first client registered at build time).
     pub fn client(&self) -> ClientCredentials {
         let store = self.shared.store.lock().unwrap();

@@ -183,10 +183,11 @@ async fn handle(
         headers: &headers,
         query: query.pairs(),
         path_params: &path_params,
+        // Rounded up, so a token minted a moment ago still shows its full lifetime.
         expires_in: info
             .expires_at
             .duration_since(shared.clock.now())
-            .map_or(0, |d| d.as_secs()),
+            .map_or(0, |d| d.as_millis().div_ceil(1000) as u64),
     };
     if let Err(resp) = shared.personality.check_resource_request(name, &ctx) {
         rec.error(format!("{name} request refused ({})", resp.status()));

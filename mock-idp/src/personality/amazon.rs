@@ -11,7 +11,8 @@
 //! disagree, so it is a knob).
 //!
 //! Simplifications: www.amazon.com and api.amazon.com are one origin; regional hosts are not
-//! emulated. Error descriptions marked † in providers.md are unverified.
+//! emulated. Error descriptions marked † in providers.md are unverified. User attributes
+//! read (`User::provider["amazon"]`): `user_id`, `postal_code`.
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -219,7 +220,7 @@ impl Personality for Amazon {
             }
         }
         if ctx.scopes.contains("postal_code")
-            && let Some(pc) = user.claims.get("postal_code")
+            && let Some(pc) = user.attr("amazon", "postal_code")
         {
             p["postal_code"] = pc.clone();
         }

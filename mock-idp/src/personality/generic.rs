@@ -135,7 +135,6 @@ impl Generic {
     }
 
     fn user_object(&self, user: &crate::users::User, scopes: &ScopeSet) -> Value {
-        let _ = scopes;
         let mut o = Map::new();
         let id = if self.numeric_id {
             let n = user.id.as_str().parse::<u64>().unwrap_or_else(|_| {
@@ -153,9 +152,12 @@ impl Generic {
             json!(user.username.clone().unwrap_or_else(|| user.id.to_string())),
         );
         o.insert("name".into(), json!(user.name));
-        o.insert(self.email_field.clone(), json!(user.email));
-        if let Some(f) = &self.verified_field {
-            o.insert(f.clone(), json!(user.email_verified));
+        // The email only when granted (or when the client asked for no scope at all).
+        if scopes.is_empty() || scopes.contains("email") {
+            o.insert(self.email_field.clone(), json!(user.email));
+            if let Some(f) = &self.verified_field {
+                o.insert(f.clone(), json!(user.email_verified));
+            }
         }
         for (k, v) in &user.claims {
             o.entry(k.clone()).or_insert(v.clone());

@@ -124,7 +124,12 @@ fn wants_json(headers: &HeaderMap) -> bool {
 /// Token-endpoint answers: JSON only when asked for, form-encoded otherwise.
 fn negotiated(headers: &HeaderMap, status: StatusCode, pairs: Vec<(String, Value)>) -> Response {
     if wants_json(headers) {
-        json_no_store(status, &Value::Object(pairs.into_iter().collect()))
+        let mut resp = json_no_store(status, &Value::Object(pairs.into_iter().collect()));
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+        resp
     } else {
         let flat: Vec<(String, String)> = pairs
             .into_iter()

@@ -55,7 +55,7 @@ impl GitLab {
             ]
             .map(String::from)
             .to_vec(),
-            default_scopes: "openid profile email".into(),
+            default_scopes: "openid profile email read_user".into(),
             access_token_bytes: 48,
             pkce_methods_advertised: vec!["plain".into(), "S256".into()],
             pkce_plain_accepted: true,

@@ -12,5 +12,6 @@ mod common;
 mod flow;
 mod login_page;
 mod outcomes;
+mod providers;
 mod snapshots;
 mod strictness;
