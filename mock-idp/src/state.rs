@@ -271,12 +271,14 @@ impl Store {
     }
 
     /// Redeems a code: every binding checked in the order RFC 6749 §4.1.3 lists them. A
-    /// second redemption revokes the grant.
+    /// second redemption revokes the grant. `redirect_uri_required`: whether a code whose
+    /// authorization request carried a redirect URI needs it repeated (RFC 6749; GitHub does not).
     pub fn redeem_code(
         &mut self,
         code: &str,
         client: &ClientId,
         redirect_uri: Option<&str>,
+        redirect_uri_required: bool,
         verifier: Option<&str>,
         now: SystemTime,
     ) -> Result<u64, GrantProblem> {
@@ -296,6 +298,7 @@ impl Store {
         }
         if let Some(sent) = &rec.redirect_uri
             && redirect_uri != Some(sent.as_str())
+            && (redirect_uri.is_some() || redirect_uri_required)
         {
             return Err(GrantProblem::RedirectUriMismatch);
         }

@@ -122,7 +122,11 @@ async fn exchange(
         )));
     }
     let client = authenticate_client(shared, headers, form, &req.query, rec)?.client;
-    match form.get("grant_type") {
+    let grant_type = match form.get("grant_type") {
+        None if shared.personality.profile().grant_type_optional => Some("authorization_code"),
+        other => other,
+    };
+    match grant_type {
         None => Err(TokenFailure::InvalidRequest("grant_type is missing".into())),
         Some("authorization_code") => code_grant(shared, rec, &client, headers, form).await,
         Some("refresh_token") => refresh_grant(shared, rec, &client, headers, form).await,
@@ -161,7 +165,14 @@ async fn code_grant(
     let grant_id = {
         let mut store = shared.store.lock().unwrap();
         store
-            .redeem_code(code, &client.id, redirect_uri, verifier, now)
+            .redeem_code(
+                code,
+                &client.id,
+                redirect_uri,
+                shared.personality.profile().redirect_uri_required_at_token,
+                verifier,
+                now,
+            )
             .inspect_err(|p| match p {
                 GrantProblem::CodeReused => rec.finding(Finding::code_reused()),
                 GrantProblem::RedirectUriMismatch if redirect_uri.is_none() => {

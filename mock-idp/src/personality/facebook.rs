@@ -62,6 +62,7 @@ impl Facebook {
             pkce: PkceSupport::Standard,
             token_endpoint_get: true,
             client_auth_in_query: true,
+            grant_type_optional: true,
             default_path_params: vec![("version", "v19.0")],
             ..Profile::standard(
                 ProviderId::Facebook,

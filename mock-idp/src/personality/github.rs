@@ -64,6 +64,8 @@ impl GitHub {
             access_token_bytes: 27,
             pkce_methods_advertised: vec![],
             client_auth_in_query: true,
+            grant_type_optional: true,
+            redirect_uri_required_at_token: false,
             ..Profile::standard(
                 ProviderId::Github,
                 "GitHub",

@@ -243,6 +243,11 @@ pub struct Profile {
     /// Whether client credentials may come as URL query parameters (Twitch, Amazon, GitHub,
     /// Facebook accept it; the standard personality refuses it).
     pub client_auth_in_query: bool,
+    /// Whether the code exchange must repeat the authorization request's `redirect_uri`
+    /// (RFC 6749 §4.1.3; GitHub only checks it when sent).
+    pub redirect_uri_required_at_token: bool,
+    /// Whether a token request without `grant_type` is a code exchange (GitHub, Facebook).
+    pub grant_type_optional: bool,
     /// Whether a refresh kills the access tokens issued before it (GitHub Apps).
     pub refresh_revokes_access_tokens: bool,
     /// Whether `userinfo` needs the `openid` scope.
@@ -292,6 +297,8 @@ impl Profile {
             token_endpoint_get: false,
             client_auth_in_query: false,
             refresh_revokes_access_tokens: false,
+            grant_type_optional: false,
+            redirect_uri_required_at_token: true,
             userinfo_requires_openid: oidc,
         }
     }

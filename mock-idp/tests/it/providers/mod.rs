@@ -504,3 +504,147 @@ async fn snapshots_facebook() {
 async fn snapshots_generic() {
     snapshot_personality("generic", start(Generic::new()).await).await;
 }
+
+/// What an `openidconnect` login returned.
+pub struct OidcLogin {
+    pub client: openidconnect::core::CoreClient<
+        openidconnect::EndpointSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointMaybeSet,
+        openidconnect::EndpointMaybeSet,
+    >,
+    pub token: openidconnect::core::CoreTokenResponse,
+    pub claims: openidconnect::core::CoreIdTokenClaims,
+}
+
+/// A full login with `openidconnect`: discovery from `issuer`, authorize (headless, PKCE when
+/// `pkce`), code exchange with the given client authentication, ID-token verification.
+pub async fn oidc_login(
+    idp: &MockIdp,
+    issuer: &str,
+    post_auth: bool,
+    pkce: bool,
+    extra: &[(&str, &str)],
+) -> OidcLogin {
+    use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+    use openidconnect::{
+        AuthType, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
+        RedirectUrl, Scope, TokenResponse,
+    };
+    let http = common::oidc_http(http(None));
+    let meta = CoreProviderMetadata::discover_async(IssuerUrl::new(issuer.into()).unwrap(), &http)
+        .await
+        .unwrap_or_else(|e| panic!("discovery of {issuer}: {e:?}"));
+    let mut client = CoreClient::from_provider_metadata(
+        meta,
+        ClientId::new("mock-client".into()),
+        Some(ClientSecret::new("mock-secret".into())),
+    )
+    .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+    if post_auth {
+        client = client.set_auth_type(AuthType::RequestBody);
+    }
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut req = client.authorize_url(
+        CoreAuthenticationFlow::AuthorizationCode,
+        CsrfToken::new_random,
+        Nonce::new_random,
+    );
+    for s in idp.profile().default_scopes.split(' ').filter(|s| *s != "openid") {
+        req = req.add_scope(Scope::new(s.into()));
+    }
+    for (k, v) in extra {
+        req = req.add_extra_param(*k, *v);
+    }
+    if pkce {
+        req = req.set_pkce_challenge(challenge);
+    }
+    let (url, _csrf, nonce) = req.url();
+    let location = common::follow(&crate::common::http(None), url.as_str()).await;
+    let code = common::param(&location, "code").unwrap_or_else(|| panic!("no code: {location}"));
+    let mut exchange = client.exchange_code(AuthorizationCode::new(code)).unwrap();
+    if pkce {
+        exchange = exchange.set_pkce_verifier(verifier);
+    }
+    let token = exchange
+        .request_async(&http)
+        .await
+        .unwrap_or_else(|e| panic!("code exchange: {e:?}"));
+    let claims = token
+        .id_token()
+        .expect("an ID token")
+        .claims(&client.id_token_verifier(), &nonce)
+        .unwrap_or_else(|e| panic!("ID token rejected: {e:?}"))
+        .clone();
+    OidcLogin {
+        client,
+        token,
+        claims,
+    }
+}
+
+/// An `oauth2` client for a plain OAuth 2.0 personality.
+pub fn oauth2_client(
+    idp: &MockIdp,
+    post_auth: bool,
+) -> oauth2::basic::BasicClient<
+    oauth2::EndpointSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointSet,
+> {
+    use oauth2::{AuthUrl, ClientId, ClientSecret, RedirectUrl, TokenUrl};
+    let mut c = oauth2::basic::BasicClient::new(ClientId::new("mock-client".into()))
+        .set_client_secret(ClientSecret::new("mock-secret".into()))
+        .set_auth_uri(AuthUrl::new(idp.endpoint_url(Endpoint::Authorize).unwrap()).unwrap())
+        .set_token_uri(TokenUrl::new(idp.endpoint_url(Endpoint::Token).unwrap()).unwrap())
+        .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+    if post_auth {
+        c = c.set_auth_type(oauth2::AuthType::RequestBody);
+    }
+    c
+}
+
+/// Authorize with an `oauth2` client (headless) and return the code from the redirect.
+pub async fn oauth2_code(
+    idp: &MockIdp,
+    client: &oauth2::basic::BasicClient<
+        oauth2::EndpointSet,
+        oauth2::EndpointNotSet,
+        oauth2::EndpointNotSet,
+        oauth2::EndpointNotSet,
+        oauth2::EndpointSet,
+    >,
+    scopes: &[&str],
+    extra: &[(&str, &str)],
+) -> (String, String) {
+    let mut req = client.authorize_url(oauth2::CsrfToken::new_random);
+    for s in scopes {
+        req = req.add_scope(oauth2::Scope::new((*s).into()));
+    }
+    for (k, v) in extra {
+        req = req.add_extra_param(*k, *v);
+    }
+    let (url, _) = req.url();
+    let location = common::follow(&http(None), url.as_str()).await;
+    let _ = idp;
+    (
+        common::param(&location, "code").unwrap_or_else(|| panic!("no code: {location}")),
+        location,
+    )
+}
+
+/// The response body behind an `oauth2` token error, whatever its kind (providers that answer
+/// errors with HTTP 200 make `oauth2` report a parse failure carrying the body).
+pub fn error_body<E: std::error::Error + 'static>(
+    err: &oauth2::RequestTokenError<E, oauth2::StandardErrorResponse<oauth2::basic::BasicErrorResponseType>>,
+) -> String {
+    match err {
+        oauth2::RequestTokenError::ServerResponse(r) => serde_json::to_string(r).unwrap(),
+        oauth2::RequestTokenError::Parse(_, body) => String::from_utf8_lossy(body).into_owned(),
+        other => format!("{other:?}"),
+    }
+}
