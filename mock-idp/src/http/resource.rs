@@ -38,7 +38,7 @@ pub(crate) fn route(name: &'static str, post: bool) -> MethodRouter<Arc<Shared>>
         handle(name, state, ext, method, headers, uri, params, body).await
     };
     if post {
-        get(handler.clone()).post(handler)
+        get(handler).post(handler)
     } else {
         get(handler)
     }
@@ -191,7 +191,7 @@ async fn handle(
     };
     if let Err(resp) = shared.personality.check_resource_request(name, &ctx) {
         rec.error(format!("{name} request refused ({})", resp.status()));
-        return resp;
+        return *resp;
     }
     shared.personality.resource(name, &ctx)
 }

@@ -333,16 +333,16 @@ impl Personality for GitHub {
     }
 
     /// The REST API refuses requests without a `User-Agent`.
-    fn check_resource_request(&self, _name: &str, ctx: &ResourceContext<'_>) -> Result<(), Response> {
+    fn check_resource_request(&self, _name: &str, ctx: &ResourceContext<'_>) -> Result<(), Box<Response>> {
         if ctx.headers.contains_key(header::USER_AGENT) {
             return Ok(());
         }
-        Err((
+        Err(Box::new((
             StatusCode::FORBIDDEN,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
             "Request forbidden by administrative rules. Please make sure your request has a User-Agent header (https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required). Check https://developer.github.com for other possible causes.\n",
         )
-            .into_response())
+            .into_response()))
     }
 
     fn resource_missing_scope(&self, name: &str, scopes: &crate::types::ScopeSet) -> Option<&'static str> {

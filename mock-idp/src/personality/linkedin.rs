@@ -216,7 +216,10 @@ impl Personality for LinkedIn {
         for k in ["auth_time", "at_hash", "preferred_username", "locale"] {
             claims.remove(k);
         }
-        let own = self.claims(ctx.user, &ctx.grant.scopes);
+        let mut own = self.claims(ctx.user, &ctx.grant.scopes);
+        // `locale` is documented for userinfo; keeping it out of the ID token keeps the token
+        // parseable by clients that type it as a string.
+        own.remove("locale");
         claims.extend(own);
     }
 

@@ -481,7 +481,7 @@ pub trait Personality: Send + Sync + fmt::Debug + 'static {
 
     /// Checks a resource request beyond the token (Twitch's `Client-Id`, GitHub's
     /// `User-Agent`). An `Err` is sent as is.
-    fn check_resource_request(&self, _name: &str, _ctx: &ResourceContext<'_>) -> Result<(), Response> {
+    fn check_resource_request(&self, _name: &str, _ctx: &ResourceContext<'_>) -> Result<(), Box<Response>> {
         Ok(())
     }
 

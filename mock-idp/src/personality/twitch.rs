@@ -260,16 +260,19 @@ impl Personality for Twitch {
     }
 
     /// Helix needs `Client-Id`, matching the token's client.
-    fn check_resource_request(&self, name: &str, ctx: &ResourceContext<'_>) -> Result<(), Response> {
+    fn check_resource_request(&self, name: &str, ctx: &ResourceContext<'_>) -> Result<(), Box<Response>> {
         if name != "helix_users" {
             return Ok(());
         }
         match ctx.headers.get("client-id").and_then(|v| v.to_str().ok()) {
-            None => Err(helix_error(StatusCode::UNAUTHORIZED, "Client ID is missing")),
-            Some(id) if id != ctx.client.id.as_str() => Err(helix_error(
+            None => Err(Box::new(helix_error(
+                StatusCode::UNAUTHORIZED,
+                "Client ID is missing",
+            ))),
+            Some(id) if id != ctx.client.id.as_str() => Err(Box::new(helix_error(
                 StatusCode::UNAUTHORIZED,
                 "Client ID and OAuth token do not match",
-            )),
+            ))),
             Some(_) => Ok(()),
         }
     }

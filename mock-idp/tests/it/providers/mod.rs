@@ -639,9 +639,11 @@ pub async fn oauth2_code(
 
 /// The response body behind an `oauth2` token error, whatever its kind (providers that answer
 /// errors with HTTP 200 make `oauth2` report a parse failure carrying the body).
-pub fn error_body<E: std::error::Error + 'static>(
-    err: &oauth2::RequestTokenError<E, oauth2::StandardErrorResponse<oauth2::basic::BasicErrorResponseType>>,
-) -> String {
+pub fn error_body<E, T>(err: &oauth2::RequestTokenError<E, T>) -> String
+where
+    E: std::error::Error + 'static,
+    T: oauth2::ErrorResponse + serde::Serialize + 'static,
+{
     match err {
         oauth2::RequestTokenError::ServerResponse(r) => serde_json::to_string(r).unwrap(),
         oauth2::RequestTokenError::Parse(_, body) => String::from_utf8_lossy(body).into_owned(),
