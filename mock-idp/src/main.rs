@@ -1,16 +1,17 @@
-//! The `mock-idp` command: run a mock IdP for local debugging or out-of-process tests.
+//! The `mock-idp` command: run mock IdPs for local debugging or out-of-process tests.
 //!
 //! `mock-idp serve` prints what an app needs (issuer, discovery URL, client credentials, CA
-//! file, admin URL) and runs until ctrl-c. Bad flags or config end with one message naming
-//! the problem and exit code 2.
+//! file, admin URL) and runs until ctrl-c. `--provider all` runs every personality at once,
+//! each on its own port, and prints them as a table. Bad flags or config end with one message
+//! naming the problem and exit code 2, and nothing is left half-started.
 
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use mock_idp::config::ConfigFile;
-use mock_idp::{Client, Interaction, MockIdp, ProviderId, SigningAlg};
+use mock_idp::{Client, Endpoint, Interaction, MockIdp, MockIdpBuilder, ProviderId, SigningAlg};
 
 #[derive(Parser)]
 #[command(
@@ -25,13 +26,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run an IdP until ctrl-c.
+    /// Run an IdP (or one per provider with `--provider all`) until ctrl-c.
     Serve(Serve),
 }
 
 #[derive(clap::Args)]
 struct Serve {
-    /// Port to listen on (0 = any free port) [default: 9090].
+    /// Port to listen on (0 = any free port) [default: 9090]. With `--provider all`, the
+    /// first of consecutive ports, one per provider.
     #[arg(long)]
     port: Option<u16>,
     /// Address to listen on [default: 127.0.0.1].
@@ -56,7 +58,8 @@ struct Serve {
     /// TOML file with users, clients and settings (flags override it).
     #[arg(long, short)]
     config: Option<PathBuf>,
-    /// Provider personality to play [default: oidc].
+    /// Provider personality to play: oidc, google, github, microsoft, gitlab, linkedin,
+    /// twitch, amazon, facebook, generic — or `all` [default: oidc].
     #[arg(long)]
     provider: Option<String>,
     /// Client id of the default client (ignored when the config file defines clients).
@@ -80,7 +83,7 @@ struct Serve {
     /// ID-token signing algorithm: RS256 or ES256.
     #[arg(long)]
     signing_alg: Option<String>,
-    /// Issuer identifier (default: the server's origin).
+    /// Issuer identifier (default: the server's origin; not with `--provider all`).
     #[arg(long)]
     issuer: Option<String>,
 }
@@ -106,12 +109,21 @@ fn main() -> ExitCode {
     runtime.block_on(serve(args))
 }
 
-async fn serve(args: Serve) -> ExitCode {
+/// Everything resolved from flags and the config file, checked before anything starts.
+struct Plan {
+    providers: Vec<ProviderId>,
+    port: u16,
+    bind: IpAddr,
+    alg: SigningAlg,
+    interaction: Interaction,
+    tls: Option<(String, String)>,
+    file: ConfigFile,
+    client: Option<Client>,
+}
+
+fn plan(args: &Serve) -> Result<Plan, String> {
     let file = match &args.config {
-        Some(path) => match ConfigFile::load(path) {
-            Ok(f) => f,
-            Err(e) => return fail(2, e),
-        },
+        Some(path) => ConfigFile::load(path).map_err(|e| e.to_string())?,
         None => ConfigFile::default(),
     };
     let provider_name = args
@@ -119,103 +131,150 @@ async fn serve(args: Serve) -> ExitCode {
         .clone()
         .or(file.provider.clone())
         .unwrap_or_else(|| "oidc".into());
-    let Some(provider) = ProviderId::parse(&provider_name) else {
-        let known: Vec<&str> = ProviderId::ALL.iter().map(|p| p.as_str()).collect();
-        return fail(
-            2,
+    let providers = if provider_name == "all" {
+        ProviderId::ALL.to_vec()
+    } else {
+        vec![ProviderId::parse(&provider_name).ok_or_else(|| {
+            let known: Vec<&str> = ProviderId::ALL.iter().map(|p| p.as_str()).collect();
             format!(
-                "--provider: unknown provider {provider_name:?}; known: {}",
+                "--provider: unknown provider {provider_name:?}; known: {}, all",
                 known.join(", ")
-            ),
-        );
+            )
+        })?]
     };
+    if providers.len() > 1 && args.issuer.is_some() {
+        return Err(
+            "--issuer: one issuer cannot serve every provider; drop --issuer or pick one --provider".into(),
+        );
+    }
     let alg_name = args
         .signing_alg
         .clone()
         .or(file.signing_alg.clone())
         .unwrap_or_else(|| "RS256".into());
-    let Some(alg) = SigningAlg::parse(&alg_name) else {
-        return fail(
-            2,
-            format!("--signing-alg: {alg_name:?} is not supported; use RS256 or ES256"),
-        );
-    };
-
-    let bind = args.bind.or(file.bind).unwrap_or(IpAddr::from([127, 0, 0, 1]));
-    let port = args.port.or(file.port).unwrap_or(9090);
-    let mut b = MockIdp::builder()
-        .provider(provider)
-        .signing_alg(alg)
-        .bind(bind)
-        .port(port)
-        .no_verify_on_drop();
-    if let Some(host) = args.host.clone().or(file.host.clone()) {
-        b = b.host(host);
-    }
-    if let Some(issuer) = args.issuer.clone().or(file.issuer.clone()) {
-        b = b.issuer(issuer);
-    }
-    if let Some(l) = file.lifetimes.clone() {
-        b = b.lifetimes(l);
-    }
+    let alg = SigningAlg::parse(&alg_name)
+        .ok_or_else(|| format!("--signing-alg: {alg_name:?} is not supported; use RS256 or ES256"))?;
     let interaction = if args.headless {
         Interaction::Headless
     } else {
         file.interaction.unwrap_or(Interaction::LoginPage)
     };
-    b = if interaction == Interaction::Headless {
-        b.headless()
-    } else {
-        b.login_page()
-    };
-    let tls = args.tls || file.tls.unwrap_or(false);
-    if tls {
+    let tls = if args.tls || file.tls.unwrap_or(false) {
         let ca = args
             .ca_cert
             .clone()
             .zip(args.ca_key.clone())
             .or(file.ca_cert.clone().zip(file.ca_key.clone()));
-        b = match ca {
+        Some(match ca {
             Some((cert, key)) => {
                 let read = |p: &PathBuf| {
                     std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
                 };
-                match (read(&cert), read(&key)) {
-                    (Ok(c), Ok(k)) => b.tls_with_ca(c, k),
-                    (Err(e), _) | (_, Err(e)) => return fail(2, format!("--ca-cert/--ca-key: {e}")),
-                }
+                (
+                    read(&cert).map_err(|e| format!("--ca-cert: {e}"))?,
+                    read(&key).map_err(|e| format!("--ca-key: {e}"))?,
+                )
             }
-            None => b.tls(),
-        };
+            // One CA for every instance, so a client trusts one file.
+            None => mock_idp::tls::generate_ca().map_err(|e| e.to_string())?,
+        })
     } else if args.ca_cert.is_some() {
-        return fail(2, "--ca-cert needs --tls");
-    }
-    if file.clients.is_empty() {
+        return Err("--ca-cert needs --tls".into());
+    } else {
+        None
+    };
+    let client = if file.clients.is_empty() {
         let mut c = Client::confidential(&args.client_id, &args.client_secret);
         c.redirect_uris = args.redirect_uris.clone();
         c.post_logout_redirect_uris = args.post_logout_redirect_uris.clone();
-        if let Err(e) = c.validate() {
-            return fail(2, format!("--redirect-uri: {e}"));
-        }
-        b = b.client(c);
+        c.validate().map_err(|e| format!("--redirect-uri: {e}"))?;
+        Some(c)
     } else {
-        for c in file.clients.clone() {
-            b = b.client(c);
+        None
+    };
+    Ok(Plan {
+        providers,
+        port: args.port.or(file.port).unwrap_or(9090),
+        bind: args.bind.or(file.bind).unwrap_or(IpAddr::from([127, 0, 0, 1])),
+        alg,
+        interaction,
+        tls,
+        file,
+        client,
+    })
+}
+
+fn builder(args: &Serve, plan: &Plan, provider: ProviderId, port: u16) -> MockIdpBuilder {
+    let mut b = MockIdp::builder()
+        .provider(provider)
+        .signing_alg(plan.alg)
+        .bind(plan.bind)
+        .port(port)
+        .no_verify_on_drop();
+    if let Some(host) = args.host.clone().or(plan.file.host.clone()) {
+        b = b.host(host);
+    }
+    if let Some(issuer) = args.issuer.clone().or(plan.file.issuer.clone()) {
+        b = b.issuer(issuer);
+    }
+    if let Some(l) = plan.file.lifetimes.clone() {
+        b = b.lifetimes(l);
+    }
+    b = if plan.interaction == Interaction::Headless {
+        b.headless()
+    } else {
+        b.login_page()
+    };
+    if let Some((cert, key)) = &plan.tls {
+        b = b.tls_with_ca(cert.clone(), key.clone());
+    }
+    match &plan.client {
+        Some(c) => b = b.client(c.clone()),
+        None => {
+            for c in plan.file.clients.clone() {
+                b = b.client(c);
+            }
         }
     }
-    for u in file.users.clone() {
+    for u in plan.file.users.clone() {
         b = b.user(u);
     }
+    b
+}
 
-    let idp = match b.try_start().await {
-        Ok(idp) => idp,
-        Err(e @ mock_idp::StartError::Bind { .. }) => return fail(2, format!("--port: {e}")),
+async fn serve(args: Serve) -> ExitCode {
+    let plan = match plan(&args) {
+        Ok(p) => p,
         Err(e) => return fail(2, e),
     };
-    let ca_path = match idp.ca_pem() {
-        Some(pem) => match std::fs::write(&args.ca_out, pem) {
+    let mut started: Vec<MockIdp> = Vec::new();
+    for (i, provider) in plan.providers.iter().enumerate() {
+        let port = if plan.port == 0 {
+            0
+        } else {
+            plan.port.saturating_add(i as u16)
+        };
+        match builder(&args, &plan, *provider, port).try_start().await {
+            Ok(idp) => started.push(idp),
+            Err(e) => {
+                // Nothing half-started: stop what is already running.
+                for idp in started {
+                    idp.shutdown().await;
+                }
+                return match e {
+                    e @ mock_idp::StartError::Bind { .. } => fail(2, format!("--port: {e}")),
+                    e => fail(2, e),
+                };
+            }
+        }
+    }
+    let ca_path = match &plan.tls {
+        Some((cert, _)) => match std::fs::write(&args.ca_out, cert) {
             Ok(()) => Some(std::fs::canonicalize(&args.ca_out).unwrap_or(args.ca_out.clone())),
             Err(e) => {
+                for idp in started {
+                    idp.shutdown().await;
+                }
                 return fail(
                     2,
                     format!("--ca-out: cannot write {}: {e}", args.ca_out.display()),
@@ -224,15 +283,27 @@ async fn serve(args: Serve) -> ExitCode {
         },
         None => None,
     };
-    print_banner(&idp, interaction, ca_path.as_deref(), &file);
-
+    if let [one] = started.as_slice() {
+        print_banner(one, plan.interaction, ca_path.as_deref(), &plan.file);
+    } else {
+        print_table(&started, plan.interaction, ca_path.as_deref());
+    }
     wait_for_stop().await;
     eprintln!("mock-idp: stopping");
-    idp.shutdown().await;
+    for idp in started {
+        idp.shutdown().await;
+    }
     ExitCode::SUCCESS
 }
 
-fn print_banner(idp: &MockIdp, interaction: Interaction, ca: Option<&std::path::Path>, file: &ConfigFile) {
+fn login_mode(interaction: Interaction) -> &'static str {
+    match interaction {
+        Interaction::Headless => "headless (approves as login_hint or the first user)",
+        Interaction::LoginPage => "login page",
+    }
+}
+
+fn print_banner(idp: &MockIdp, interaction: Interaction, ca: Option<&Path>, file: &ConfigFile) {
     let client = idp.client();
     println!("mock-idp ({}) is ready", idp.provider());
     println!("  issuer         {}", idp.issuer());
@@ -240,9 +311,9 @@ fn print_banner(idp: &MockIdp, interaction: Interaction, ca: Option<&std::path::
         println!("  discovery      {}", idp.discovery_url());
     }
     for (name, endpoint) in [
-        ("authorize", mock_idp::Endpoint::Authorize),
-        ("token", mock_idp::Endpoint::Token),
-        ("userinfo", mock_idp::Endpoint::Userinfo),
+        ("authorize", Endpoint::Authorize),
+        ("token", Endpoint::Token),
+        ("userinfo", Endpoint::Userinfo),
     ] {
         if let Some(url) = idp.endpoint_url(endpoint) {
             println!("  {name:<14} {url}");
@@ -262,15 +333,44 @@ fn print_banner(idp: &MockIdp, interaction: Interaction, ca: Option<&std::path::
     if let Some(ca) = ca {
         println!("  CA certificate {}", ca.display());
     }
-    println!(
-        "  login          {}",
-        match interaction {
-            Interaction::Headless => "headless (approves as login_hint or the first user)",
-            Interaction::LoginPage => "login page",
-        }
-    );
+    println!("  login          {}", login_mode(interaction));
     println!("  admin API      {}", idp.url("/__admin/"));
     println!("  request log    {}", idp.url("/__admin/requests"));
+    println!("Press ctrl-c to stop.");
+}
+
+fn print_table(idps: &[MockIdp], interaction: Interaction, ca: Option<&Path>) {
+    let client = idps[0].client();
+    println!("mock-idp: {} providers are ready", idps.len());
+    println!(
+        "  client id {}   client secret {}",
+        client.id,
+        client.secret.as_ref().map_or("(public)", |s| s.expose())
+    );
+    println!("  login     {}", login_mode(interaction));
+    if let Some(ca) = ca {
+        println!("  CA        {}", ca.display());
+    }
+    println!();
+    println!(
+        "  {:<10} {:<24} {:<58} {}",
+        "PROVIDER", "ADMIN", "DISCOVERY / AUTHORIZE", "TOKEN"
+    );
+    for idp in idps {
+        let first = match idp.discovery() {
+            Some(_) => idp.discovery_url(),
+            None => idp.endpoint_url(Endpoint::Authorize).unwrap_or_default(),
+        };
+        println!(
+            "  {:<10} {:<24} {:<58} {}",
+            idp.provider().as_str(),
+            idp.url("/__admin/")
+                .replace("http://", "")
+                .replace("https://", ""),
+            first,
+            idp.endpoint_url(Endpoint::Token).unwrap_or_default()
+        );
+    }
     println!("Press ctrl-c to stop.");
 }
 

@@ -50,6 +50,20 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
+/// A fresh CA, as PEM certificate and PEM private key (to share one CA between several
+/// instances, e.g. `mock-idp serve --provider all --tls`).
+pub fn generate_ca() -> Result<(String, String), TlsError> {
+    let key = KeyPair::generate()?;
+    let mut params = CertificateParams::new(Vec::<String>::new())?;
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "gatecheck mock-idp CA");
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let cert = params.self_signed(&key)?;
+    Ok((cert.pem(), key.serialize_pem()))
+}
+
 /// Creates the CA (or loads it) and a leaf for `hosts` (DNS names or IP addresses).
 pub fn build(source: &CaSource, hosts: &[String]) -> Result<TlsMaterial, TlsError> {
     install_crypto_provider();

@@ -218,3 +218,62 @@ fn help_explains_every_flag() {
         assert!(help.contains(flag), "{flag} undocumented:\n{help}");
     }
 }
+
+#[tokio::test]
+async fn provider_all_runs_every_personality_and_prints_a_table() {
+    let mut run = start(&["--provider", "all", "--headless"]);
+    let rows: Vec<Vec<String>> = run
+        .banner
+        .iter()
+        .skip_while(|l| !l.trim_start().starts_with("PROVIDER"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("Press"))
+        .map(|l| l.split_whitespace().map(str::to_owned).collect())
+        .collect();
+    let names: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "oidc",
+            "google",
+            "github",
+            "microsoft",
+            "gitlab",
+            "linkedin",
+            "twitch",
+            "amazon",
+            "facebook",
+            "generic"
+        ]
+    );
+    let http = crate::common::http(None);
+    for row in &rows {
+        // Column 3 is the discovery URL (OIDC providers) or the authorize URL.
+        let resp = http.get(&row[2]).send().await.unwrap();
+        assert!(
+            resp.status() == 200 || resp.status() == 302 || resp.status() == 400,
+            "{}: {}",
+            row[0],
+            resp.status()
+        );
+    }
+    assert!(
+        run.banner
+            .iter()
+            .any(|l| l.contains("client id mock-client") && l.contains("client secret mock-secret"))
+    );
+    sigint(&run.child);
+    assert!(
+        wait_exit(&mut run.child, Duration::from_secs(10))
+            .expect("exits")
+            .success()
+    );
+}
+
+#[test]
+fn provider_github_is_served_without_discovery() {
+    let run = start(&["--provider", "github"]);
+    assert!(run.banner[0].contains("mock-idp (github) is ready"));
+    assert!(field(&run.banner, "authorize").ends_with("/login/oauth/authorize"));
+    assert!(!run.banner.iter().any(|l| l.trim_start().starts_with("discovery")));
+}
