@@ -353,8 +353,8 @@ fn print_table(idps: &[MockIdp], interaction: Interaction, ca: Option<&Path>) {
     }
     println!();
     println!(
-        "  {:<10} {:<24} {:<58} {}",
-        "PROVIDER", "ADMIN", "DISCOVERY / AUTHORIZE", "TOKEN"
+        "  {:<10} {:<24} {:<58} TOKEN",
+        "PROVIDER", "ADMIN", "DISCOVERY / AUTHORIZE"
     );
     for idp in idps {
         let first = match idp.discovery() {
