@@ -1,0 +1,91 @@
+//! Continuous authorization: the auth check that runs on the first request after the Auth
+//! Check Interval, or after the endpoint's configuration changed.
+//!
+//! A backchannel refresh (where the session has a refresh token; otherwise the current
+//! access token) and a profile fetch, then the email rules again. One check per session at a
+//! time (single-flight): concurrent requests wait and reuse its result. A dead grant (refused
+//! refresh, a profile that now names another user, a refused token) ends the session; an
+//! unreachable IdP keeps it but forwards nothing until the IdP answers again (fail closed).
+
+use std::sync::Arc;
+
+use crate::login::session_ttl;
+use crate::policy::{Decision, Subject};
+use crate::providers::ProviderError;
+use crate::server::{EndpointRt, Shared};
+use crate::session::Session;
+
+/// The verdict of an auth check.
+pub enum Check {
+    /// Still authorized; the updated session.
+    Ok(Session),
+    /// No longer authorized (the reason is shown to the user).
+    Denied(String),
+    /// The grant is dead: log in again.
+    Relogin(String),
+    /// The IdP could not be asked.
+    Unavailable(String),
+}
+
+/// Runs the auth check for a session.
+pub async fn check(
+    shared: &Arc<Shared>,
+    ep: &Arc<EndpointRt>,
+    id: &str,
+    session: Session,
+    now: u64,
+) -> Check {
+    let lock = shared.lock_for(&crate::session::session_key(id));
+    let _guard = lock.lock().await;
+    // Another request may have checked while this one waited.
+    let mut session = match shared.store.get_session(id).await {
+        Ok(Some(s))
+            if s.last_check > session.last_check && s.policy_hash == ep.endpoint.oauth.policy_hash =>
+        {
+            return Check::Ok(s);
+        }
+        Ok(Some(s)) => s,
+        Ok(None) => return Check::Relogin("the session was revoked".into()),
+        Err(e) => return Check::Unavailable(e.to_string()),
+    };
+    let result = match &session.refresh_token {
+        Some(rt) => ep
+            .provider
+            .refresh(rt, &session.identity)
+            .await
+            .map(|g| (Some(g.tokens), g.identity)),
+        None => ep
+            .provider
+            .recheck(&session.access_token, &session.identity)
+            .await
+            .map(|i| (None, i)),
+    };
+    let (tokens, identity) = match result {
+        Ok(x) => x,
+        Err(ProviderError::Unavailable(why)) => return Check::Unavailable(why),
+        Err(e) => return Check::Relogin(e.to_string()),
+    };
+    let decision = ep.endpoint.oauth.emails.decide(&Subject {
+        email: identity.email.as_deref(),
+        email_verified: identity.email_verified,
+    });
+    if let Decision::Deny(reason) = decision {
+        return Check::Denied(reason);
+    }
+    if let Some(t) = tokens {
+        session.access_token = t.access_token;
+        session.refresh_token = t.refresh_token.or(session.refresh_token.take());
+        session.token_expires_at = t.expires_in.map(|e| now + e);
+    }
+    session.identity = identity;
+    session.last_check = now;
+    session.policy_hash = ep.endpoint.oauth.policy_hash.clone();
+    if let Err(e) = shared
+        .store
+        .put_session(id, &session, session_ttl(&ep.endpoint.oauth))
+        .await
+    {
+        return Check::Unavailable(e.to_string());
+    }
+    Check::Ok(session)
+}

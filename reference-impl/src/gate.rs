@@ -1,0 +1,353 @@
+//! The per-request pipeline of an endpoint: canonical path → reserved routes → OPTIONS
+//! passthrough → session (inactivity, maximum duration, continuous authorization) → login
+//! redirect or forward with identity headers → event.
+//!
+//! Reads top to bottom in [`gate`]; every branch that does not forward ends in a gateway page
+//! or redirect, so nothing reaches the upstream without a checked session (or a real CORS
+//! preflight when Options Passthrough is on).
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, Response, StatusCode, header};
+use hyper::body::Incoming;
+
+use crate::continuous::{self, Check};
+use crate::cookies;
+use crate::events::{Decision, Event};
+use crate::headers;
+use crate::login;
+use crate::pages::{self, ErrorPage};
+use crate::paths::{self, Reserved};
+use crate::server::{EndpointRt, Runtime, Shared};
+use crate::session::{AppUser, Session};
+
+/// What the event of a request says.
+#[derive(Default)]
+pub struct Outcome {
+    /// Forwarded as a user?
+    pub allowed: bool,
+    /// User id.
+    pub user_id: Option<String>,
+    /// User name.
+    pub user_name: Option<String>,
+}
+
+/// Handles a request to an endpoint host and emits its event.
+pub async fn handle(
+    shared: Arc<Shared>,
+    rt: Arc<Runtime>,
+    ep: Arc<EndpointRt>,
+    req: Request<Incoming>,
+    peer: IpAddr,
+) -> Response<Body> {
+    let method = req.method().to_string();
+    let raw_path = req.uri().path().to_owned();
+    let mut outcome = Outcome::default();
+    let resp = gate(&shared, &rt, &ep, req, peer, &mut outcome).await;
+    shared.events.emit(Event {
+        event_type: "http_request_complete.v0",
+        timestamp_ms: u64::try_from(
+            shared
+                .clock
+                .now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_millis(),
+        )
+        .unwrap_or(0),
+        endpoint: ep.endpoint.authority.clone(),
+        method,
+        path: paths::canonicalize(&raw_path).unwrap_or(raw_path),
+        status: resp.status().as_u16(),
+        client_ip: peer.to_string(),
+        app_client_id: ep.provider.client_id().to_owned(),
+        decision: if outcome.allowed {
+            Decision::Allow
+        } else {
+            Decision::Block
+        },
+        user_id: outcome.user_id,
+        user_name: outcome.user_name,
+    });
+    resp
+}
+
+fn page(status: StatusCode, code: &str, title: &str, message: &str) -> Response<Body> {
+    pages::error(&ErrorPage {
+        status,
+        title,
+        message,
+        idp_error: None,
+        retry: None,
+        code,
+    })
+}
+
+/// Whether an unauthenticated request should be sent to the IdP (a browser navigation) or
+/// refused with 401 (an API call, or a method whose body could not be replayed after login).
+fn wants_login_redirect(method: &Method, headers: &HeaderMap) -> bool {
+    if method != Method::GET && method != Method::HEAD {
+        return false;
+    }
+    match headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) {
+        None => true,
+        Some(a) => a.contains("text/html") || a.contains("*/*"),
+    }
+}
+
+async fn gate(
+    shared: &Arc<Shared>,
+    rt: &Arc<Runtime>,
+    ep: &Arc<EndpointRt>,
+    req: Request<Incoming>,
+    peer: IpAddr,
+    outcome: &mut Outcome,
+) -> Response<Body> {
+    let path = match paths::canonicalize(req.uri().path()) {
+        Ok(p) => p,
+        Err(e) => return page(StatusCode::BAD_REQUEST, "bad_path", "Bad request", &e.to_string()),
+    };
+    let cookies = match cookies::read(req.headers()) {
+        Ok(c) => c,
+        Err(e) => {
+            return page(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "cookie_too_large",
+                "Request too large",
+                &e.to_string(),
+            );
+        }
+    };
+    let query = req.uri().query().map(str::to_owned);
+    if let Some(reserved) = paths::reserved(&path) {
+        return match reserved {
+            Reserved::Authn => login::start(shared, ep, &cookies, "/", true).await,
+            Reserved::Logout => login::logout(shared, ep, &cookies).await,
+            Reserved::Handoff => login::handoff(shared, ep, &cookies, query.as_deref()).await,
+            Reserved::Callback if rt.callback_authority.is_none() => {
+                login::callback(shared, rt, Some(ep), &cookies, query.as_deref()).await
+            }
+            Reserved::Callback | Reserved::Unknown => page(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "Not found",
+                "this path is reserved by the gateway",
+            ),
+        };
+    }
+    let oauth = &ep.endpoint.oauth;
+    let preflight = req.method() == Method::OPTIONS
+        && req.headers().contains_key(header::ORIGIN)
+        && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    if oauth.options_passthrough && preflight {
+        // Identity headers are scrubbed by the proxy; none are added.
+        return crate::proxy::forward(shared, ep, req, &path, peer, HeaderMap::new()).await;
+    }
+
+    let now = shared.clock.unix();
+    let session = match &cookies.session {
+        Some(id) => match shared.store.get_session(id).await {
+            Ok(s) => s
+                .filter(|s| s.endpoint == ep.endpoint.authority)
+                .map(|s| (id.clone(), s)),
+            Err(e) => {
+                return page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    "Temporarily unavailable",
+                    &e.to_string(),
+                );
+            }
+        },
+        None => None,
+    };
+    let mut ended = false;
+    let session = match session {
+        Some((id, s)) => match live(shared, ep, &id, s, now).await {
+            Ok(s) => Some((id, s)),
+            Err(Ended::Page(resp)) => return *resp,
+            Err(Ended::Relogin) => {
+                ended = true;
+                None
+            }
+        },
+        None => None,
+    };
+    let Some((id, session)) = session else {
+        let mut resp = if wants_login_redirect(req.method(), req.headers()) {
+            let original = match &query {
+                Some(q) => format!("{path}?{q}"),
+                None => path.clone(),
+            };
+            login::start(shared, ep, &cookies, &original, false).await
+        } else {
+            let mut r = page(
+                StatusCode::UNAUTHORIZED,
+                "login_required",
+                "Login required",
+                "log in with a browser first",
+            );
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Cookie realm=\"gateway\""),
+            );
+            r
+        };
+        if ended {
+            resp.headers_mut().append(
+                header::SET_COOKIE,
+                cookies::clear(cookies::SESSION, shared.runtime().config.cookie_secure),
+            );
+        }
+        return resp;
+    };
+    let session = touch(shared, ep, &id, session, now).await;
+    outcome.allowed = true;
+    outcome.user_id = Some(session.identity.user_id.clone());
+    outcome.user_name = session.identity.name.clone();
+    let mut identity = HeaderMap::new();
+    headers::set_identity(&mut identity, headers::USER_ID, Some(&session.identity.user_id));
+    headers::set_identity(
+        &mut identity,
+        headers::USER_NAME,
+        session.identity.name.as_deref(),
+    );
+    headers::set_identity(
+        &mut identity,
+        headers::USER_EMAIL,
+        session.identity.email.as_deref(),
+    );
+    if !oauth.managed {
+        headers::set_identity(
+            &mut identity,
+            headers::ACCESS_TOKEN,
+            Some(session.access_token.expose()),
+        );
+        headers::set_identity(
+            &mut identity,
+            headers::REFRESH_TOKEN,
+            session.refresh_token.as_ref().map(|t| t.expose()),
+        );
+    }
+    crate::proxy::forward(shared, ep, req, &path, peer, identity).await
+}
+
+/// Why a session cannot be used for this request.
+enum Ended {
+    /// It is over (time limits, dead grant): log in again.
+    Relogin,
+    /// Answer with this page.
+    Page(Box<Response<Body>>),
+}
+
+/// Applies the session's time limits and the auth check.
+async fn live(
+    shared: &Arc<Shared>,
+    ep: &Arc<EndpointRt>,
+    id: &str,
+    session: Session,
+    now: u64,
+) -> Result<Session, Ended> {
+    let oauth = &ep.endpoint.oauth;
+    let expired =
+        |limit: Duration, since: u64| !limit.is_zero() && now.saturating_sub(since) >= limit.as_secs();
+    if expired(oauth.inactivity_timeout, session.last_seen) || expired(oauth.max_duration, session.created_at)
+    {
+        let _ = shared.store.delete_session(id).await;
+        return Err(Ended::Relogin);
+    }
+    let due = (!oauth.auth_check_interval.is_zero()
+        && now.saturating_sub(session.last_check) >= oauth.auth_check_interval.as_secs())
+        || session.policy_hash != oauth.policy_hash;
+    if !due {
+        return Ok(session);
+    }
+    match continuous::check(shared, ep, id, session, now).await {
+        Check::Ok(s) => Ok(s),
+        Check::Denied(reason) => {
+            let _ = shared.store.delete_session(id).await;
+            let retry = format!("{}auth/authn", ep.endpoint.origin);
+            let mut resp = pages::error(&ErrorPage {
+                status: StatusCode::FORBIDDEN,
+                title: "Access denied",
+                message: &reason,
+                idp_error: None,
+                retry: Some(&retry),
+                code: "unauthorized",
+            });
+            resp.headers_mut().append(
+                header::SET_COOKIE,
+                cookies::clear(cookies::SESSION, shared.runtime().config.cookie_secure),
+            );
+            Err(Ended::Page(Box::new(resp)))
+        }
+        Check::Relogin(reason) => {
+            tracing::info!(endpoint = %ep.endpoint.authority, "session ended: {reason}");
+            let _ = shared.store.delete_session(id).await;
+            Err(Ended::Relogin)
+        }
+        Check::Unavailable(reason) => Err(Ended::Page(Box::new(pages::error(&ErrorPage {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            title: "Identity provider unavailable",
+            message: &format!(
+                "your access could not be re-checked with the identity provider ({reason}); try again shortly"
+            ),
+            idp_error: None,
+            retry: None,
+            code: "idp_unavailable",
+        })))),
+    }
+}
+
+/// Records activity: the session's `last_seen` (at most once a second) and the App User's
+/// last access and monthly activity (at most once a minute per session).
+async fn touch(
+    shared: &Arc<Shared>,
+    ep: &Arc<EndpointRt>,
+    id: &str,
+    mut session: Session,
+    now: u64,
+) -> Session {
+    if now == session.last_seen {
+        return session;
+    }
+    let minute_changed = now / 60 != session.last_seen / 60;
+    session.last_seen = now;
+    let _ = shared
+        .store
+        .put_session(id, &session, login::session_ttl(&ep.endpoint.oauth))
+        .await;
+    if minute_changed {
+        record_access(shared, &ep.endpoint.authority, &session, now).await;
+    }
+    session
+}
+
+/// Adds an access to the App Users list and the month's active users.
+pub async fn record_access(shared: &Arc<Shared>, endpoint: &str, session: &Session, now: u64) {
+    let user = AppUser {
+        key: session.user_key.clone(),
+        provider: session.provider,
+        user_id: session.identity.user_id.clone(),
+        name: session.identity.name.clone(),
+        email: session.identity.email.clone(),
+        first_seen: now,
+        last_seen: now,
+        endpoints: [endpoint.to_owned()].into_iter().collect(),
+    };
+    let month = month_of(now);
+    if let Err(e) = shared.store.record_access(&user, &month).await {
+        tracing::warn!("could not record app user access: {e}");
+    }
+}
+
+/// `YYYY-MM` of a Unix time.
+pub fn month_of(secs: u64) -> String {
+    chrono::DateTime::from_timestamp(i64::try_from(secs).unwrap_or(0), 0)
+        .unwrap_or_default()
+        .format("%Y-%m")
+        .to_string()
+}

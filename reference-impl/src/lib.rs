@@ -1,0 +1,34 @@
+//! # ref-gateway — the reference OAuth/OIDC login gateway
+//!
+//! A reverse proxy that puts a login in front of HTTP endpoints, as ngrok's OAuth module
+//! does, plus Authmonger's generic OAuth 2.0 provider settings; secure by default (the
+//! gatecheck security checklist). The conformance suite's reference implementation: every
+//! behaviour the suite checks, this gateway does.
+//!
+//! Map: [`config`] (TOML + CLI, validated at start), [`server`] (listener, routing by Host,
+//! reload), [`gate`] (the per-request pipeline), [`login`] (start, callback, hand-off, logout),
+//! [`continuous`] (auth check interval), [`providers`] (one file per provider; OIDC via
+//! `openidconnect`), [`policy`] (allowed emails/domains), [`session`] + [`store`] (memory or
+//! Redis), [`paths`], [`cookies`], [`headers`], [`proxy`], [`events`], [`admin`] (App Users,
+//! MAU), [`pages`].
+
+pub mod admin;
+pub mod config;
+pub mod continuous;
+pub mod cookies;
+pub mod events;
+pub mod gate;
+pub mod headers;
+pub mod login;
+pub mod pages;
+pub mod paths;
+pub mod policy;
+pub mod providers;
+pub mod proxy;
+pub mod server;
+pub mod session;
+pub mod store;
+pub mod types;
+
+pub use config::{Config, ConfigError, ProviderKind};
+pub use server::{RunningGateway, StartError, start};

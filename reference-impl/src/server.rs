@@ -1,0 +1,370 @@
+//! The running gateway: shared state, the listener, routing by `Host`, reload and shutdown.
+//!
+//! One listener serves every endpoint; the request's authority (`Host`, or the absolute-form
+//! request target, which must agree with it) picks the endpoint — an unknown host gets 404,
+//! never a default upstream (security checklist 57). The central callback origin, when
+//! configured, answers only `/oauth2/callback`. The admin API listens separately.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode, header};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::config::{Config, Endpoint, StoreConfig};
+use crate::events::{Event, EventSink};
+use crate::pages::{self, ErrorPage};
+use crate::providers::Provider;
+use crate::session::SessionStore;
+use crate::store::{memory::MemoryStore, redis::RedisStore};
+use crate::types::Clock;
+
+/// An endpoint with its provider engine.
+pub struct EndpointRt {
+    /// The validated endpoint.
+    pub endpoint: Endpoint,
+    /// Its provider.
+    pub provider: Provider,
+    /// Where its logins return (`…/oauth2/callback`).
+    pub redirect_uri: Url,
+}
+
+/// Everything derived from one configuration (swapped as a whole on reload).
+pub struct Runtime {
+    /// The configuration.
+    pub config: Config,
+    /// Endpoints by authority.
+    pub endpoints: HashMap<String, Arc<EndpointRt>>,
+    /// Authority of the central callback origin.
+    pub callback_authority: Option<String>,
+}
+
+/// State shared by every request.
+pub struct Shared {
+    runtime: RwLock<Arc<Runtime>>,
+    /// Sessions, logins in flight, App Users.
+    pub store: Arc<dyn SessionStore>,
+    /// IdP HTTP client.
+    pub http: reqwest::Client,
+    /// Upstream HTTP client (connection-pooled).
+    pub upstream: Client<HttpConnector, Body>,
+    /// The gateway's clock.
+    pub clock: Clock,
+    /// Events.
+    pub events: EventSink,
+    locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+}
+
+impl Shared {
+    /// The configuration in force.
+    pub fn runtime(&self) -> Arc<Runtime> {
+        self.runtime.read().unwrap().clone()
+    }
+
+    /// A lock per key (single-flight auth checks of one session).
+    pub fn lock_for(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap();
+        if let Some(l) = locks.get(key).and_then(Weak::upgrade) {
+            return l;
+        }
+        if locks.len() > 10_000 {
+            locks.retain(|_, w| w.strong_count() > 0);
+        }
+        let l = Arc::new(tokio::sync::Mutex::new(()));
+        locks.insert(key.to_owned(), Arc::downgrade(&l));
+        l
+    }
+}
+
+fn authority_of(u: &Url) -> String {
+    format!(
+        "{}:{}",
+        u.host_str().unwrap_or_default().to_ascii_lowercase(),
+        u.port_or_known_default().unwrap_or(80)
+    )
+}
+
+fn build_runtime(config: Config, http: &reqwest::Client, clock: &Clock) -> Runtime {
+    let mut endpoints = HashMap::new();
+    for e in &config.endpoints {
+        let redirect_uri = config
+            .callback_url
+            .clone()
+            .unwrap_or_else(|| e.origin.join("/oauth2/callback").expect("origin joins a path"));
+        let provider = Provider::new(
+            &e.oauth,
+            redirect_uri.clone(),
+            http.clone(),
+            clock.clone(),
+            config.allow_insecure_idp_http,
+        );
+        endpoints.insert(
+            e.authority.clone(),
+            Arc::new(EndpointRt {
+                endpoint: e.clone(),
+                provider,
+                redirect_uri,
+            }),
+        );
+    }
+    let callback_authority = config.callback_url.as_ref().map(authority_of);
+    Runtime {
+        config,
+        endpoints,
+        callback_authority,
+    }
+}
+
+/// Why the gateway could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// Address.
+        addr: SocketAddr,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Redis is unreachable.
+    #[error("session store: {0}")]
+    Store(String),
+    /// The events file cannot be opened.
+    #[error("events file: {0}")]
+    Events(std::io::Error),
+    /// A CA file cannot be read.
+    #[error("{0}")]
+    Tls(String),
+}
+
+/// A running gateway.
+pub struct RunningGateway {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    admin_addr: Option<SocketAddr>,
+    cancel: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl RunningGateway {
+    /// The proxy listener's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    /// The admin listener's address.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin_addr
+    }
+    /// The gateway's clock (tests advance it).
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
+    }
+    /// Subscribes to request events.
+    pub fn events(&self) -> tokio::sync::broadcast::Receiver<Event> {
+        self.shared.events.subscribe()
+    }
+    /// The session store.
+    pub fn store(&self) -> &Arc<dyn SessionStore> {
+        &self.shared.store
+    }
+    /// Replaces the configuration (SIGHUP): existing sessions are re-evaluated on their next
+    /// request. The listener, store and events output stay as they are.
+    pub fn reload(&self, config: Config) {
+        let rt = build_runtime(config, &self.shared.http, &self.shared.clock);
+        *self.shared.runtime.write().unwrap() = Arc::new(rt);
+        tracing::info!("configuration reloaded");
+    }
+    /// Stops accepting, lets in-flight requests finish (up to 5 s), and returns.
+    pub async fn shutdown(mut self) {
+        self.cancel.cancel();
+        for t in self.tasks.drain(..) {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for RunningGateway {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+/// Starts a gateway: binds its listeners, connects its store, serves until shut down.
+pub async fn start(config: Config) -> Result<RunningGateway, StartError> {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let store: Arc<dyn SessionStore> = match &config.store {
+        StoreConfig::Memory => Arc::new(MemoryStore::new()),
+        StoreConfig::Redis(url) => {
+            let r = RedisStore::new(url).map_err(|e| StartError::Store(e.to_string()))?;
+            r.ping()
+                .await
+                .map_err(|e| StartError::Store(format!("{e} (is redis-server running at {url}?)")))?;
+            Arc::new(r)
+        }
+    };
+    let events = EventSink::new(&config.events).map_err(StartError::Events)?;
+    let http = crate::providers::token::http_client(config.idp_timeout, &[]);
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(Duration::from_secs(5)));
+    let upstream = Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build(connector);
+    let clock = Clock::default();
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    let admin = match &config.admin {
+        Some(a) => {
+            let l = TcpListener::bind(a.listen)
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: a.listen,
+                    source,
+                })?;
+            Some(l)
+        }
+        None => None,
+    };
+    let admin_addr = admin.as_ref().and_then(|l| l.local_addr().ok());
+    let runtime = build_runtime(config, &http, &clock);
+    let shared = Arc::new(Shared {
+        runtime: RwLock::new(Arc::new(runtime)),
+        store,
+        http,
+        upstream,
+        clock,
+        events,
+        locks: Mutex::new(HashMap::new()),
+    });
+    let cancel = CancellationToken::new();
+    let mut tasks = vec![tokio::spawn(serve(listener, shared.clone(), cancel.clone()))];
+    if let Some(l) = admin {
+        let router = crate::admin::router(shared.clone());
+        let c = cancel.clone();
+        tasks.push(tokio::spawn(async move {
+            let _ = axum::serve(l, router)
+                .with_graceful_shutdown(async move { c.cancelled().await })
+                .await;
+        }));
+    }
+    Ok(RunningGateway {
+        shared,
+        addr,
+        admin_addr,
+        cancel,
+        tasks,
+    })
+}
+
+async fn serve(listener: TcpListener, shared: Arc<Shared>, cancel: CancellationToken) {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            _ = cancel.cancelled() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+            let shared = shared.clone();
+            async move { Ok::<_, std::convert::Infallible>(dispatch(shared, req, peer.ip()).await) }
+        });
+        let conn = auto::Builder::new(TokioExecutor::new())
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let watched = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = watched.await;
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+    }
+}
+
+/// The request's authority (`host:port`), or why it is unusable.
+fn request_authority(req: &Request<Incoming>) -> Result<String, &'static str> {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned);
+    let target = req.uri().authority().map(|a| a.as_str().to_owned());
+    let raw = match (target, host) {
+        (Some(t), Some(h)) if !t.eq_ignore_ascii_case(&h) => {
+            return Err("the request target and Host name different sites");
+        }
+        (Some(t), _) => t,
+        (None, Some(h)) => h,
+        (None, None) => return Err("the request has no Host"),
+    };
+    let raw = raw.to_ascii_lowercase();
+    if raw.contains('@') || raw.is_empty() {
+        return Err("the Host is malformed");
+    }
+    Ok(
+        if raw
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+            && !raw.ends_with(']')
+        {
+            raw
+        } else {
+            format!("{raw}:80")
+        },
+    )
+}
+
+async fn dispatch(shared: Arc<Shared>, req: Request<Incoming>, peer: IpAddr) -> Response<Body> {
+    let rt = shared.runtime();
+    let authority = match request_authority(&req) {
+        Ok(a) => a,
+        Err(why) => return bad_host(StatusCode::BAD_REQUEST, why),
+    };
+    if let Some(ep) = rt.endpoints.get(&authority).cloned() {
+        return crate::gate::handle(shared, rt, ep, req, peer).await;
+    }
+    if rt.callback_authority.as_deref() == Some(authority.as_str()) {
+        return crate::login::central_callback(shared, rt, req).await;
+    }
+    bad_host(StatusCode::NOT_FOUND, "no endpoint is configured for this host")
+}
+
+fn bad_host(status: StatusCode, why: &str) -> Response<Body> {
+    pages::error(&ErrorPage {
+        status,
+        title: "Unknown site",
+        message: why,
+        idp_error: None,
+        retry: None,
+        code: "unknown_host",
+    })
+}

@@ -1,0 +1,198 @@
+//! The in-memory session store: the default, zero setup, one process.
+//!
+//! Expired entries are dropped when touched and by an occasional sweep; logins in flight are
+//! capped so a flood of unfinished logins cannot grow memory without bound.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::session::{
+    AppUser, LoginTx, Session, SessionStore, StoreError, StoreFuture, Ticket, merge_user, session_key,
+};
+
+/// Logins in flight kept at most (the oldest are dropped).
+const MAX_PENDING_LOGINS: usize = 100_000;
+
+#[derive(Default)]
+struct Inner {
+    sessions: HashMap<String, (Session, Instant)>,
+    by_user: HashMap<String, HashSet<String>>,
+    txs: HashMap<String, (LoginTx, Instant)>,
+    tickets: HashMap<String, (Ticket, Instant)>,
+    users: HashMap<String, AppUser>,
+    mau: HashMap<String, HashSet<String>>,
+    writes: u64,
+}
+
+impl Inner {
+    fn sweep(&mut self) {
+        let now = Instant::now();
+        self.sessions.retain(|_, (_, exp)| *exp > now);
+        self.txs.retain(|_, (_, exp)| *exp > now);
+        self.tickets.retain(|_, (_, exp)| *exp > now);
+        let live: HashSet<&String> = self.sessions.keys().collect();
+        for set in self.by_user.values_mut() {
+            set.retain(|k| live.contains(k));
+        }
+        self.by_user.retain(|_, s| !s.is_empty());
+    }
+}
+
+/// Sessions in this process.
+#[derive(Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Inner) -> T) -> T {
+        let mut inner = self.inner.lock().unwrap();
+        inner.writes += 1;
+        if inner.writes.is_multiple_of(1024) {
+            inner.sweep();
+        }
+        f(&mut inner)
+    }
+}
+
+fn ready<'a, T: Send + 'a>(v: T) -> StoreFuture<'a, T> {
+    Box::pin(std::future::ready(Ok::<T, StoreError>(v)))
+}
+
+impl SessionStore for MemoryStore {
+    fn put_session<'a>(&'a self, id: &'a str, session: &'a Session, ttl: Duration) -> StoreFuture<'a, ()> {
+        let key = session_key(id);
+        self.with(|i| {
+            i.by_user
+                .entry(session.user_key.clone())
+                .or_default()
+                .insert(key.clone());
+            i.sessions.insert(key, (session.clone(), Instant::now() + ttl));
+        });
+        ready(())
+    }
+
+    fn get_session<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Session>> {
+        let key = session_key(id);
+        let found = self.with(|i| match i.sessions.get(&key) {
+            Some((s, exp)) if *exp > Instant::now() => Some(s.clone()),
+            Some(_) => {
+                i.sessions.remove(&key);
+                None
+            }
+            None => None,
+        });
+        ready(found)
+    }
+
+    fn delete_session<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
+        let key = session_key(id);
+        self.with(|i| {
+            if let Some((s, _)) = i.sessions.remove(&key)
+                && let Some(set) = i.by_user.get_mut(&s.user_key)
+            {
+                set.remove(&key);
+            }
+        });
+        ready(())
+    }
+
+    fn delete_user_sessions<'a>(&'a self, user_key: &'a str) -> StoreFuture<'a, usize> {
+        let n = self.with(|i| {
+            let keys = i.by_user.remove(user_key).unwrap_or_default();
+            keys.iter().filter(|k| i.sessions.remove(*k).is_some()).count()
+        });
+        ready(n)
+    }
+
+    fn user_sessions<'a>(&'a self, user_key: &'a str) -> StoreFuture<'a, Vec<Session>> {
+        let now = Instant::now();
+        let list = self.with(|i| {
+            i.by_user
+                .get(user_key)
+                .map(|keys| {
+                    keys.iter()
+                        .filter_map(|k| i.sessions.get(k))
+                        .filter(|(_, exp)| *exp > now)
+                        .map(|(s, _)| s.clone())
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
+        ready(list)
+    }
+
+    fn put_tx<'a>(&'a self, state: &'a str, tx: &'a LoginTx, ttl: Duration) -> StoreFuture<'a, ()> {
+        self.with(|i| {
+            if i.txs.len() >= MAX_PENDING_LOGINS {
+                i.sweep();
+                if let Some(oldest) = i
+                    .txs
+                    .iter()
+                    .min_by_key(|(_, (_, exp))| *exp)
+                    .map(|(k, _)| k.clone())
+                {
+                    i.txs.remove(&oldest);
+                }
+            }
+            i.txs.insert(state.to_owned(), (tx.clone(), Instant::now() + ttl));
+        });
+        ready(())
+    }
+
+    fn take_tx<'a>(&'a self, state: &'a str) -> StoreFuture<'a, Option<LoginTx>> {
+        let tx = self
+            .with(|i| i.txs.remove(state))
+            .filter(|(_, exp)| *exp > Instant::now())
+            .map(|(t, _)| t);
+        ready(tx)
+    }
+
+    fn put_ticket<'a>(&'a self, id: &'a str, ticket: &'a Ticket, ttl: Duration) -> StoreFuture<'a, ()> {
+        self.with(|i| {
+            i.tickets
+                .insert(id.to_owned(), (ticket.clone(), Instant::now() + ttl))
+        });
+        ready(())
+    }
+
+    fn take_ticket<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Ticket>> {
+        let t = self
+            .with(|i| i.tickets.remove(id))
+            .filter(|(_, exp)| *exp > Instant::now())
+            .map(|(t, _)| t);
+        ready(t)
+    }
+
+    fn record_access<'a>(&'a self, user: &'a AppUser, month: &'a str) -> StoreFuture<'a, ()> {
+        self.with(|i| {
+            let merged = merge_user(i.users.remove(&user.key), user);
+            i.users.insert(user.key.clone(), merged);
+            i.mau
+                .entry(month.to_owned())
+                .or_default()
+                .insert(user.key.clone());
+        });
+        ready(())
+    }
+
+    fn users<'a>(&'a self) -> StoreFuture<'a, Vec<AppUser>> {
+        let mut list: Vec<AppUser> = self.with(|i| i.users.values().cloned().collect());
+        list.sort_by(|a, b| a.key.cmp(&b.key));
+        ready(list)
+    }
+
+    fn user<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<AppUser>> {
+        ready(self.with(|i| i.users.get(key).cloned()))
+    }
+
+    fn mau<'a>(&'a self, month: &'a str) -> StoreFuture<'a, u64> {
+        ready(self.with(|i| i.mau.get(month).map_or(0, |s| s.len() as u64)))
+    }
+}
