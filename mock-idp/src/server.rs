@@ -471,10 +471,11 @@ impl MockIdp {
     /// The user's id as this provider reports it (`sub`, GitHub's numeric id, …).
     pub fn provider_user_id(&self, user: &str) -> Option<String> {
         let store = self.shared.store.lock().unwrap();
-        store
-            .users
-            .get(&UserId::new(user))
-            .map(|u| self.shared.personality.subject(u))
+        store.users.get(&UserId::new(user)).map(|u| {
+            self.shared
+                .personality
+                .subject_for_client(u, &self.shared.default_client)
+        })
     }
     /// The discovery document URL.
     pub fn discovery_url(&self) -> String {

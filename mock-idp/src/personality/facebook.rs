@@ -120,6 +120,10 @@ impl Personality for Facebook {
         }
     }
 
+    fn subject_for_client(&self, user: &User, client: &crate::types::ClientId) -> String {
+        Facebook::app_scoped_id(user, client.as_str())
+    }
+
     fn redirect_fragment(&self) -> Option<&'static str> {
         Some("_=_")
     }

@@ -305,6 +305,9 @@ impl Personality for Microsoft {
             && let Some(e) = &user.email
         {
             claims.insert("email".into(), json!(e));
+            // Optional claim: the email's domain owner verified it (the only verification
+            // signal Entra gives; clients must not trust `email` without it).
+            claims.insert("xms_edov".into(), json!(user.email_verified));
         }
         if ctx.grant.scopes.contains("profile") {
             claims.insert("preferred_username".into(), json!(Microsoft::upn(user)));

@@ -419,6 +419,11 @@ pub trait Personality: Send + Sync + fmt::Debug + 'static {
         user.id.to_string()
     }
 
+    /// The user's id as seen by one client (providers with app-scoped ids override it).
+    fn subject_for_client(&self, user: &User, _client: &crate::types::ClientId) -> String {
+        self.subject(user)
+    }
+
     /// The discovery document, or `None` when the provider publishes none.
     fn discovery(&self, ctx: &DiscoveryContext<'_>) -> Option<Value> {
         standard_discovery(self.profile(), ctx)

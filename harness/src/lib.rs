@@ -1,0 +1,13 @@
+//! # gatecheck — the conformance harness
+//!
+//! Drives a login gateway (the reference gateway, or any other through a profile) against
+//! mock IdPs and a recording upstream, with a browser-like user agent that follows redirects
+//! one hop at a time.
+//!
+//! [`upstream`] — the recording application behind the gateway. [`agent`] — the user agent.
+
+pub mod agent;
+pub mod upstream;
+
+pub use agent::{Hop, UserAgent};
+pub use upstream::{RecordingUpstream, Seen};

@@ -1,0 +1,114 @@
+//! Login with every provider, the original path restored, identity headers upstream, the
+//! cookies and the events.
+
+use ref_gateway::ProviderKind;
+use ref_gateway::events::Decision;
+
+use crate::support::{describe, env};
+
+#[tokio::test]
+async fn login_with_every_provider_reaches_the_upstream_with_identity_headers() {
+    for provider in ProviderKind::ALL {
+        let e = env(provider).start().await;
+        let hops = e.logged_in("/deep/link?x=1&y=2").await;
+        let seen = e.upstream.last().unwrap();
+        assert_eq!(
+            (seen.path.as_str(), seen.query.as_deref()),
+            ("/deep/link", Some("x=1&y=2")),
+            "{provider}: {}",
+            describe(&hops)
+        );
+        assert_eq!(
+            seen.header("ngrok-auth-user-email"),
+            Some("alice@example.com"),
+            "{provider}"
+        );
+        let user_id = seen.header("ngrok-auth-user-id").unwrap_or_default();
+        assert!(!user_id.is_empty(), "{provider}");
+        let expected = e.idp.provider_user_id("alice").unwrap();
+        if provider != ProviderKind::Microsoft {
+            assert_eq!(user_id, expected, "{provider}: the provider-defined id");
+        }
+        assert!(
+            seen.header("ngrok-auth-oauth-access-token").is_some(),
+            "{provider}"
+        );
+        assert!(
+            seen.header("cookie").is_none_or(|c| !c.contains("session=")),
+            "{provider}: no gateway cookie upstream"
+        );
+    }
+}
+
+#[tokio::test]
+async fn after_login_the_browser_lands_on_the_original_path_or_root() {
+    let e = env(ProviderKind::Github).start().await;
+    let hops = e.logged_in("/reports/2026?sort=desc").await;
+    let landing = &hops[hops.len() - 2];
+    assert_eq!(
+        landing.location.as_ref().unwrap().as_str(),
+        e.url("/reports/2026?sort=desc"),
+        "{}",
+        describe(&hops)
+    );
+    let e = env(ProviderKind::Github).start().await;
+    let hops = e.logged_in("/").await;
+    assert_eq!(hops.last().unwrap().url.path(), "/");
+}
+
+#[tokio::test]
+async fn the_session_and_nonce_cookies_are_opaque_http_only_secure_lax() {
+    let e = env(ProviderKind::Google).start().await;
+    let first = e.ua.get(&e.url("/")).await;
+    assert_eq!(first.status, 302);
+    let nonce = first
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("nonce="))
+        .expect("nonce cookie")
+        .clone();
+    for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/", "Max-Age=600"] {
+        assert!(nonce.contains(attr), "{nonce}");
+    }
+    let hops = e.ua.follow(first.location.unwrap().as_str()).await;
+    let all: Vec<&String> = hops.iter().flat_map(|h| h.set_cookies.iter()).collect();
+    let session = all
+        .iter()
+        .find(|c| c.starts_with("session=") && !c.contains("Max-Age=0"))
+        .expect("session cookie");
+    for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+        assert!(session.contains(attr), "{session}");
+    }
+    assert!(!session.contains("Domain"), "host-only: {session}");
+    assert!(
+        all.iter()
+            .any(|c| c.starts_with("nonce=") && c.contains("Max-Age=0")),
+        "the nonce cookie is cleared after login"
+    );
+    let value = e.ua.cookie("app.localhost", "session").unwrap().value;
+    assert_eq!(value.len(), 43, "an opaque 256-bit id");
+    assert!(!value.contains("alice"));
+}
+
+#[tokio::test]
+async fn events_report_block_then_allow_with_the_user() {
+    let e = env(ProviderKind::Github).start().await;
+    e.logged_in("/x").await;
+    let events = e.events().await;
+    let first = &events[0];
+    assert_eq!(
+        (first.event_type, first.decision, first.status),
+        ("http_request_complete.v0", Decision::Block, 302)
+    );
+    assert_eq!(first.app_client_id, "mock-client");
+    let last = events.last().unwrap();
+    assert_eq!(
+        (last.decision, last.status, last.path.as_str()),
+        (Decision::Allow, 200, "/x")
+    );
+    assert_eq!(
+        last.user_id.as_deref(),
+        Some(e.idp.provider_user_id("alice").unwrap().as_str())
+    );
+    assert_eq!(last.user_name.as_deref(), Some("Alice Example"));
+}

@@ -1,0 +1,6 @@
+//! Integration tests of the reference gateway against the mock IdP, a recording upstream and a
+//! browser-like user agent: every behaviour of the ngrok OAuth module and Authmonger's generic
+//! provider, asserting status, what the upstream saw, cookies and events.
+
+mod login;
+mod support;

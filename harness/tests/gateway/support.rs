@@ -1,0 +1,281 @@
+//! The test environment: a mock IdP playing a provider, a recording upstream, and a reference
+//! gateway in front of it on `app.localhost` (with the central callback on `login.localhost`
+//! when asked), plus a browser-like user agent.
+
+use std::time::Duration;
+
+use gatecheck::{Hop, RecordingUpstream, UserAgent};
+use mock_idp::personality::{Amazon, Facebook, Generic, GitHub, GitLab, Google, LinkedIn, Microsoft, Twitch};
+use mock_idp::{MockIdp, User};
+use ref_gateway::config::{AdminFile, ConfigFile, EndpointFile, OAuthFile};
+use ref_gateway::events::Event;
+use ref_gateway::types::Secret;
+use ref_gateway::{ProviderKind, RunningGateway};
+
+pub const ADMIN_TOKEN: &str = "an-admin-token-of-at-least-32-characters";
+
+/// A free loopback port (bound then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Everything a scenario touches.
+pub struct Env {
+    pub idp: MockIdp,
+    pub upstream: RecordingUpstream,
+    pub gw: RunningGateway,
+    pub ua: UserAgent,
+    /// `http://app.localhost:PORT`
+    pub origin: String,
+    pub port: u16,
+    events: tokio::sync::Mutex<tokio::sync::broadcast::Receiver<Event>>,
+    pub config: ConfigFile,
+}
+
+/// Builds an [`Env`].
+pub struct EnvBuilder {
+    provider: ProviderKind,
+    oauth: OAuthFile,
+    central: bool,
+    admin: bool,
+    redis: Option<String>,
+    users: Vec<User>,
+    idp: Option<Box<dyn FnOnce(mock_idp::MockIdpBuilder) -> mock_idp::MockIdpBuilder>>,
+    managed: bool,
+}
+
+pub fn env(provider: ProviderKind) -> EnvBuilder {
+    EnvBuilder {
+        provider,
+        oauth: OAuthFile::default(),
+        central: false,
+        admin: false,
+        redis: None,
+        users: vec![
+            User::new("alice")
+                .name("Alice Example")
+                .email("alice@example.com"),
+        ],
+        idp: None,
+        managed: false,
+    }
+}
+
+impl EnvBuilder {
+    pub fn oauth(mut self, f: impl FnOnce(&mut OAuthFile)) -> Self {
+        f(&mut self.oauth);
+        self
+    }
+    pub fn central_callback(mut self) -> Self {
+        self.central = true;
+        self
+    }
+    pub fn admin(mut self) -> Self {
+        self.admin = true;
+        self
+    }
+    pub fn redis(mut self, url: &str) -> Self {
+        self.redis = Some(url.to_owned());
+        self
+    }
+    pub fn user(mut self, u: User) -> Self {
+        self.users.push(u);
+        self
+    }
+    pub fn managed_app(mut self) -> Self {
+        self.managed = true;
+        self
+    }
+    pub fn idp(
+        mut self,
+        f: impl FnOnce(mock_idp::MockIdpBuilder) -> mock_idp::MockIdpBuilder + 'static,
+    ) -> Self {
+        self.idp = Some(Box::new(f));
+        self
+    }
+
+    pub async fn start(self) -> Env {
+        let port = free_port();
+        let origin = format!("http://app.localhost:{port}");
+        let callback = if self.central {
+            format!("http://login.localhost:{port}/oauth2/callback")
+        } else {
+            format!("{origin}/oauth2/callback")
+        };
+        let mut b = match self.provider {
+            ProviderKind::Google => MockIdp::builder().personality(Google::new()),
+            ProviderKind::Github => MockIdp::builder().personality(GitHub::oauth_app()),
+            ProviderKind::Microsoft => MockIdp::builder().personality(Microsoft::new()),
+            ProviderKind::Gitlab => MockIdp::builder().personality(GitLab::new()),
+            ProviderKind::Linkedin => MockIdp::builder().personality(LinkedIn::new()),
+            ProviderKind::Twitch => MockIdp::builder().personality(Twitch::new()),
+            ProviderKind::Amazon => MockIdp::builder().personality(Amazon::new()),
+            ProviderKind::Facebook => MockIdp::builder().personality(Facebook::new()),
+            ProviderKind::Generic => MockIdp::builder().personality(Generic::new()),
+        };
+        b = b
+            .redirect_uri(&callback)
+            .post_logout_redirect_uri(format!("{origin}/"));
+        for u in self.users {
+            b = b.user(u);
+        }
+        if let Some(f) = self.idp {
+            b = f(b);
+        }
+        let idp = b.start().await;
+        let upstream = RecordingUpstream::start().await;
+        let mut oauth = self.oauth;
+        oauth.provider = self.provider.as_str().into();
+        if !self.managed {
+            oauth.client_id.get_or_insert_with(|| "mock-client".into());
+            oauth
+                .client_secret
+                .get_or_insert_with(|| Secret::new("mock-secret"));
+        }
+        if self.provider == ProviderKind::Generic {
+            let base = idp.base_url().to_owned();
+            oauth
+                .authorize_url
+                .get_or_insert_with(|| format!("{base}/oauth/authorize"));
+            oauth
+                .token_url
+                .get_or_insert_with(|| format!("{base}/oauth/token"));
+            oauth.profile_url.get_or_insert_with(|| format!("{base}/api/me"));
+        } else {
+            oauth.base_url.get_or_insert_with(|| idp.base_url().to_owned());
+        }
+        let mut managed_apps = std::collections::BTreeMap::new();
+        if self.managed {
+            managed_apps.insert(
+                self.provider.as_str().to_owned(),
+                ref_gateway::config::AppCredentials {
+                    client_id: "mock-client".into(),
+                    client_secret: Secret::new("mock-secret"),
+                },
+            );
+        }
+        let config = ConfigFile {
+            listen: Some(([127, 0, 0, 1], port).into()),
+            callback_url: self.central.then_some(callback),
+            session_store: self
+                .redis
+                .map(|redis| ref_gateway::config::StoreFile::Redis { redis }),
+            cookie_secure: Some(true),
+            events: None,
+            idp_timeout: Some(Duration::from_secs(3)),
+            allow_insecure_idp_http: Some(false),
+            admin: self.admin.then(|| AdminFile {
+                listen: ([127, 0, 0, 1], 0).into(),
+                token: Secret::new(ADMIN_TOKEN),
+                test_clock: true,
+            }),
+            managed_apps,
+            endpoints: vec![EndpointFile {
+                url: origin.clone(),
+                upstream: upstream.url(),
+                oauth,
+            }],
+        };
+        let gw =
+            ref_gateway::start(ref_gateway::config::validate(config.clone()).expect("valid test config"))
+                .await
+                .expect("gateway starts");
+        let events = tokio::sync::Mutex::new(gw.events());
+        Env {
+            idp,
+            upstream,
+            gw,
+            ua: UserAgent::new(),
+            origin,
+            port,
+            events,
+            config,
+        }
+    }
+}
+
+impl Env {
+    /// A URL on the protected endpoint.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.origin)
+    }
+
+    /// Logs in through the headless IdP from `path`; returns every hop.
+    pub async fn login(&self, path: &str) -> Vec<Hop> {
+        self.ua.follow(&self.url(path)).await
+    }
+
+    /// Logs in and asserts it landed on the upstream.
+    pub async fn logged_in(&self, path: &str) -> Vec<Hop> {
+        let hops = self.login(path).await;
+        let last = hops.last().unwrap();
+        assert_eq!(
+            last.status,
+            200,
+            "login should land on the upstream: {}",
+            describe(&hops)
+        );
+        assert_eq!(
+            last.header("x-upstream"),
+            Some("recording"),
+            "{}",
+            describe(&hops)
+        );
+        hops
+    }
+
+    /// Events emitted since the last call.
+    pub async fn events(&self) -> Vec<Event> {
+        let mut rx = self.events.lock().await;
+        let mut out = Vec::new();
+        while let Ok(e) = rx.try_recv() {
+            out.push(e);
+        }
+        out
+    }
+
+    /// Moves both clocks (IdP and gateway) forward, as a profile that follows the IdP's fake
+    /// clock does.
+    pub fn advance(&self, by: Duration) {
+        self.idp.clock().advance(by);
+        self.gw.clock().advance(by);
+    }
+
+    /// An admin API call.
+    pub async fn admin(&self, method: reqwest::Method, path: &str) -> (u16, serde_json::Value) {
+        let addr = self.gw.admin_addr().expect("admin listener");
+        let resp = reqwest::Client::new()
+            .request(method, format!("http://{addr}{path}"))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+    }
+}
+
+/// A readable trace of hops for assertion messages.
+pub fn describe(hops: &[Hop]) -> String {
+    hops.iter()
+        .map(|h| {
+            format!(
+                "{} {} → {}{}",
+                h.method,
+                h.url,
+                h.status,
+                h.location.as_ref().map(|l| format!(" → {l}")).unwrap_or_default()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The query parameters of a URL.
+pub fn params(url: &url::Url) -> Vec<(String, String)> {
+    url.query_pairs().into_owned().collect()
+}
