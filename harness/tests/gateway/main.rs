@@ -2,5 +2,8 @@
 //! browser-like user agent: every behaviour of the ngrok OAuth module and Authmonger's generic
 //! provider, asserting status, what the upstream saw, cookies and events.
 
+mod authorization;
+mod continuous;
+mod errors;
 mod login;
 mod support;
