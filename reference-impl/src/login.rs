@@ -4,6 +4,8 @@
 //! Start: a fresh `state` (256 bits), PKCE verifier and OIDC nonce are stored server-side as a
 //! [`LoginTx`] bound to this browser by the `nonce` cookie (one per browser, shared by every
 //! tab, so two tabs logging in at once both succeed); the original path is stored with it.
+//! The cookie is not cleared when one login completes, for the same reason; it only carries
+//! a random binding id and expires after ten minutes.
 //!
 //! Callback: parameters are parsed strictly (a repeated one is an error); the transaction is
 //! *taken* (single use) before anything else; an IdP error ends the flow on an error page
@@ -365,7 +367,8 @@ async fn install(
         header::SET_COOKIE,
         cookies::set(cookies::SESSION, &id, secure(shared), None),
     );
-    h.append(header::SET_COOKIE, cookies::clear(cookies::NONCE, secure(shared)));
+    // The `nonce` cookie stays (it expires on its own after ten minutes): another tab of the
+    // same browser may have a login in flight that is bound to it.
     resp
 }
 

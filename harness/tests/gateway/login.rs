@@ -81,9 +81,8 @@ async fn the_session_and_nonce_cookies_are_opaque_http_only_secure_lax() {
     }
     assert!(!session.contains("Domain"), "host-only: {session}");
     assert!(
-        all.iter()
-            .any(|c| c.starts_with("nonce=") && c.contains("Max-Age=0")),
-        "the nonce cookie is cleared after login"
+        !all.iter().any(|c| c.starts_with("nonce=")),
+        "the nonce cookie is left to expire: another tab's login may be bound to it"
     );
     let value = e.ua.cookie("app.localhost", "session").unwrap().value;
     assert_eq!(value.len(), 43, "an opaque 256-bit id");

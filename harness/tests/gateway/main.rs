@@ -3,7 +3,10 @@
 //! provider, asserting status, what the upstream saw, cookies and events.
 
 mod authorization;
+mod callback;
 mod continuous;
 mod errors;
+mod headers;
 mod login;
+mod special_paths;
 mod support;

@@ -1,0 +1,198 @@
+//! The callback: central callback origin with a one-time hand-off bound to the nonce cookie,
+//! single use of state and tickets, strict parameters, RFC 9207, login CSRF.
+
+use mock_idp::{AuthorizeResponseChange, Endpoint, Outcome, Severity};
+use ref_gateway::ProviderKind;
+
+use crate::support::{describe, env};
+
+#[tokio::test]
+async fn the_central_callback_hands_the_login_back_to_the_endpoint() {
+    let e = env(ProviderKind::Google).central_callback().start().await;
+    let hops = e.logged_in("/deep?x=1").await;
+    let urls: Vec<String> = hops.iter().map(|h| h.url.to_string()).collect();
+    assert!(
+        urls.iter()
+            .any(|u| u.starts_with(&format!("http://login.localhost:{}/oauth2/callback", e.port))),
+        "{}",
+        describe(&hops)
+    );
+    assert!(
+        urls.iter().any(|u| u.contains("/auth/handoff?ticket=")),
+        "{}",
+        describe(&hops)
+    );
+    assert_eq!(e.upstream.last().unwrap().query.as_deref(), Some("x=1"));
+    assert!(
+        e.ua.cookie("login.localhost", "session").is_none(),
+        "no session on the callback origin"
+    );
+    // The authorize request named the central callback.
+    let authz = e.idp.requests_to(Endpoint::Authorize);
+    let redirect = authz[0]
+        .params
+        .iter()
+        .find(|(k, _)| k == "redirect_uri")
+        .unwrap()
+        .1
+        .clone();
+    assert_eq!(
+        redirect,
+        format!("http://login.localhost:{}/oauth2/callback", e.port)
+    );
+}
+
+#[tokio::test]
+async fn a_handoff_ticket_works_once_and_only_in_the_browser_that_started() {
+    let e = env(ProviderKind::Github).central_callback().start().await;
+    let start = e.ua.get(&e.url("/")).await;
+    let idp = e.ua.get(start.location.unwrap().as_str()).await;
+    let callback = e.ua.get(idp.location.unwrap().as_str()).await;
+    let handoff = callback.location.clone().unwrap();
+    assert!(handoff.path().ends_with("/auth/handoff"));
+    // Another browser with the ticket: refused, and the ticket is spent.
+    let attacker = gatecheck::UserAgent::new();
+    let stolen = attacker.get(handoff.as_str()).await;
+    assert_eq!(
+        (stolen.status, stolen.header("x-gateway-error")),
+        (400, Some("browser_mismatch"))
+    );
+    assert!(attacker.cookie("app.localhost", "session").is_none());
+    let late = e.ua.get(handoff.as_str()).await;
+    assert_eq!(
+        (late.status, late.header("x-gateway-error")),
+        (400, Some("login_expired")),
+        "one-time"
+    );
+    assert_eq!(e.upstream.count(), 0);
+}
+
+#[tokio::test]
+async fn a_callback_is_single_use_and_replaying_it_does_not_redeem_the_code_again() {
+    let e = env(ProviderKind::Gitlab).start().await;
+    let hops = e.logged_in("/").await;
+    let callback = hops
+        .iter()
+        .find(|h| h.url.path() == "/oauth2/callback")
+        .unwrap()
+        .url
+        .clone();
+    let replay = e.ua.get(callback.as_str()).await;
+    assert_eq!(
+        (replay.status, replay.header("x-gateway-error")),
+        (400, Some("login_expired"))
+    );
+    let other = gatecheck::UserAgent::new().get(callback.as_str()).await;
+    assert_eq!(other.status, 400);
+    assert_eq!(
+        e.idp.requests_to(Endpoint::Token).len(),
+        1,
+        "the code was redeemed exactly once"
+    );
+}
+
+#[tokio::test]
+async fn login_csrf_a_callback_from_another_browser_is_refused_before_any_token_call() {
+    let e = env(ProviderKind::Github).start().await;
+    // The attacker starts a login and stops at the callback URL…
+    let attacker = gatecheck::UserAgent::new();
+    let start = attacker.get(&e.url("/")).await;
+    let idp = attacker.get(start.location.unwrap().as_str()).await;
+    let callback = idp.location.unwrap();
+    // …and makes the victim's browser open it.
+    let hop = e.ua.get(callback.as_str()).await;
+    assert_eq!(
+        (hop.status, hop.header("x-gateway-error")),
+        (400, Some("browser_mismatch"))
+    );
+    assert!(e.ua.cookie("app.localhost", "session").is_none());
+    assert_eq!(e.idp.requests_to(Endpoint::Token).len(), 0);
+}
+
+#[tokio::test]
+async fn state_problems_and_duplicate_parameters_are_400_without_token_calls() {
+    let e = env(ProviderKind::Github).start().await;
+    for query in [
+        "code=abc",
+        "code=abc&state=unknown",
+        "code=a&code=b&state=s",
+        "state=s&state=t&code=a",
+        "error=access_denied",
+    ] {
+        let hop = e.ua.get(&e.url(&format!("/oauth2/callback?{query}"))).await;
+        assert_eq!(hop.status, 400, "{query}: {}", hop.body);
+        assert_eq!(hop.header("referrer-policy"), Some("no-referrer"));
+        assert_eq!(hop.header("cache-control"), Some("no-store"));
+    }
+    e.idp.on_authorize().respond(Outcome::AuthorizeResponse {
+        change: AuthorizeResponseChange::InvalidState,
+    });
+    let last = e.login("/").await.pop().unwrap();
+    assert_eq!(last.status, 400, "a state the gateway never issued");
+    assert_eq!(e.idp.requests_to(Endpoint::Token).len(), 0);
+    assert_eq!(e.upstream.count(), 0);
+}
+
+#[tokio::test]
+async fn rfc_9207_iss_on_the_callback_must_be_the_issuer() {
+    let e = env(ProviderKind::Google).start().await;
+    e.idp.on_authorize().respond(Outcome::AuthorizeResponse {
+        change: AuthorizeResponseChange::InvalidIss,
+    });
+    let last = e.login("/").await.pop().unwrap();
+    assert_eq!(
+        (last.status, last.header("x-gateway-error")),
+        (401, Some("idp_invalid")),
+        "{}",
+        last.body
+    );
+    assert_eq!(
+        e.idp.requests_to(Endpoint::Token).len(),
+        0,
+        "mix-up defence: no code redeemed"
+    );
+}
+
+#[tokio::test]
+async fn the_authorization_request_carries_state_pkce_nonce_and_the_configured_redirect() {
+    let e = env(ProviderKind::Google).start().await;
+    let hop =
+        e.ua.send(reqwest::Method::GET, &e.url("/"), &[("host", "evil.test")], None)
+            .await;
+    assert_eq!(hop.status, 404, "an unknown Host is not served");
+    e.login("/").await;
+    let req = &e.idp.requests_to(Endpoint::Authorize)[0];
+    let p = |k: &str| req.params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    assert!(p("state").unwrap().len() >= 43);
+    assert_eq!(p("code_challenge_method").as_deref(), Some("S256"));
+    assert!(p("nonce").unwrap().len() >= 43);
+    assert_eq!(p("redirect_uri"), Some(format!("{}/oauth2/callback", e.origin)));
+    // Plain-http loopback redirect URIs are reported as Info only; anything stronger is a gateway bug.
+    let mistakes: Vec<_> = e
+        .idp
+        .findings()
+        .into_iter()
+        .filter(|f| f.severity > Severity::Info)
+        .collect();
+    assert!(
+        mistakes.is_empty(),
+        "the mock found client mistakes: {mistakes:?}"
+    );
+}
+
+#[tokio::test]
+async fn two_tabs_logging_in_at_once_both_succeed() {
+    let e = env(ProviderKind::Github).start().await;
+    let a = e.ua.get(&e.url("/tab-a")).await;
+    let b = e.ua.get(&e.url("/tab-b")).await;
+    let finish = |start: gatecheck::Hop| {
+        let ua = e.ua.clone();
+        async move { ua.follow(start.location.unwrap().as_str()).await }
+    };
+    let hops_b = finish(b).await;
+    let hops_a = finish(a).await;
+    assert_eq!(hops_a.last().unwrap().status, 200, "{}", describe(&hops_a));
+    assert_eq!(hops_b.last().unwrap().status, 200, "{}", describe(&hops_b));
+    let paths: Vec<String> = e.upstream.seen().iter().map(|s| s.path.clone()).collect();
+    assert_eq!(paths, ["/tab-b", "/tab-a"]);
+}
