@@ -86,12 +86,24 @@ impl Default for UserAgent {
 impl UserAgent {
     /// A fresh agent with an empty jar.
     pub fn new() -> UserAgent {
+        UserAgent::build(true)
+    }
+
+    /// A fresh agent that opens a new connection for every request (so a round-robin
+    /// balancer sends consecutive requests to different replicas).
+    pub fn without_keep_alive() -> UserAgent {
+        UserAgent::build(false)
+    }
+
+    fn build(keep_alive: bool) -> UserAgent {
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let http = reqwest::Client::builder()
+        let mut b = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(Arc::new(LocalhostResolver))
-            .build()
-            .expect("client");
+            .dns_resolver(Arc::new(LocalhostResolver));
+        if !keep_alive {
+            b = b.pool_max_idle_per_host(0);
+        }
+        let http = b.build().expect("client");
         UserAgent {
             http,
             jar: Arc::new(Mutex::new(Vec::new())),

@@ -5,8 +5,13 @@
 //! one hop at a time.
 //!
 //! [`upstream`] — the recording application behind the gateway. [`agent`] — the user agent.
+//! [`system`] — real components from system packages; [`redis`] — a throwaway redis-server;
+//! [`balancer`] — a TCP round-robin balancer in front of gateway replicas.
 
 pub mod agent;
+pub mod balancer;
+pub mod redis;
+pub mod system;
 pub mod upstream;
 
 pub use agent::{Hop, UserAgent};

@@ -110,7 +110,8 @@ pub struct ConfigFile {
     /// Timeout of every call to an IdP (default 10 s).
     #[serde(default, with = "humantime_serde")]
     pub idp_timeout: Option<Duration>,
-    /// Allow plain-http IdP URLs on non-loopback hosts (never do this in production).
+    /// Allow plain-http IdP URLs (local tests against a mock IdP only; a warning is printed at
+    /// start). Without it every IdP URL must be https, loopback included.
     pub allow_insecure_idp_http: Option<bool>,
     /// The App Users admin API.
     pub admin: Option<AdminFile>,
@@ -378,21 +379,13 @@ pub struct OAuthPolicy {
     pub policy_hash: String,
 }
 
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
-        None => false,
-    }
-}
-
-/// Parses an IdP URL; plain http only on loopback (or with the loud opt-out).
+/// Parses an IdP URL: https only, unless the loud opt-out `allow_insecure_idp_http` is on —
+/// even loopback needs it, so a test setup never silently becomes a production one.
 fn idp_url(field: &str, value: &str, insecure_ok: bool) -> Result<Url, ConfigError> {
     let u = Url::parse(value).map_err(|e| err(field, format!("{value:?} is not an absolute URL ({e})")))?;
     match u.scheme() {
         "https" => Ok(u),
-        "http" if insecure_ok || is_loopback(&u) => Ok(u),
+        "http" if insecure_ok => Ok(u),
         "http" => Err(err(
             field,
             format!(
@@ -802,6 +795,10 @@ mod tests {
                 "endpoints[0].oauth.authorize_url: http://idp.example/a uses plain http",
             ),
             (
+                "[endpoints.oauth]\nprovider = \"github\"\nclient_id = \"a\"\nclient_secret = \"b\"\nbase_url = \"http://127.0.0.1:9\"",
+                "endpoints[0].oauth.base_url: http://127.0.0.1:9 uses plain http: identity provider URLs must use https (set allow_insecure_idp_http = true only for local tests)",
+            ),
+            (
                 "[endpoints.oauth]\nprovider = \"github\"\nclient_id = \"a\"\nclient_secret = \"b\"\nlogin_attribute = \"email\"",
                 "endpoints[0].oauth.login_attribute: applies to the generic provider only",
             ),
@@ -826,7 +823,7 @@ mod tests {
     #[test]
     fn generic_defaults_follow_authmonger() {
         let c = parse(&format!(
-            "{BASE}[endpoints.oauth]\nprovider = \"generic\"\nclient_id = \"a\"\nclient_secret = \"b\"\nauthorize_url = \"http://127.0.0.1:9/a\"\ntoken_url = \"http://127.0.0.1:9/t\"\nprofile_url = \"http://127.0.0.1:9/p\"\n"
+            "allow_insecure_idp_http = true\n{BASE}[endpoints.oauth]\nprovider = \"generic\"\nclient_id = \"a\"\nclient_secret = \"b\"\nauthorize_url = \"http://127.0.0.1:9/a\"\ntoken_url = \"http://127.0.0.1:9/t\"\nprofile_url = \"http://127.0.0.1:9/p\"\n"
         ))
         .unwrap();
         let g = c.endpoints[0].oauth.generic.clone().unwrap();

@@ -18,7 +18,7 @@ use crate::session::Session;
 /// The verdict of an auth check.
 pub enum Check {
     /// Still authorized; the updated session.
-    Ok(Session),
+    Ok(Box<Session>),
     /// No longer authorized (the reason is shown to the user).
     Denied(String),
     /// The grant is dead: log in again.
@@ -42,7 +42,7 @@ pub async fn check(
         Ok(Some(s))
             if s.last_check > session.last_check && s.policy_hash == ep.endpoint.oauth.policy_hash =>
         {
-            return Check::Ok(s);
+            return Check::Ok(Box::new(s));
         }
         Ok(Some(s)) => s,
         Ok(None) => return Check::Relogin("the session was revoked".into()),
@@ -87,5 +87,5 @@ pub async fn check(
     {
         return Check::Unavailable(e.to_string());
     }
-    Check::Ok(session)
+    Check::Ok(Box::new(session))
 }

@@ -266,7 +266,7 @@ async fn live(
         return Ok(session);
     }
     match continuous::check(shared, ep, id, session, now).await {
-        Check::Ok(s) => Ok(s),
+        Check::Ok(s) => Ok(*s),
         Check::Denied(reason) => {
             let _ = shared.store.delete_session(id).await;
             let retry = format!("{}auth/authn", ep.endpoint.origin);

@@ -256,7 +256,7 @@ pub async fn callback(
     if let Some(g) = &oauth.generic
         && !g.jit_provisioning
     {
-        let listed = g.provisioned_users.iter().any(|u| *u == identity.user_id);
+        let listed = g.provisioned_users.contains(&identity.user_id);
         let known = matches!(shared.store.user(&user_key).await, Ok(Some(_)));
         if !listed && !known {
             return pages::error(&ErrorPage {

@@ -129,7 +129,7 @@ struct HttpArgs {
     /// Send cookies without `Secure` (plain-http deployments other than localhost).
     #[arg(long)]
     insecure_cookies: bool,
-    /// Allow plain-http IdP URLs on non-loopback hosts. Never in production.
+    /// Allow plain-http IdP URLs (local tests against a mock IdP). Never in production.
     #[arg(long)]
     allow_insecure_idp_http: bool,
 }
@@ -290,7 +290,16 @@ async fn wait(gw: &ref_gateway::RunningGateway, path: Option<PathBuf>) {
                 _ = async { match hup.as_mut() { Some(h) => { h.recv().await; } None => std::future::pending().await } } => {
                     match &path {
                         Some(p) => match ref_gateway::config::load(p) {
-                            Ok(c) => gw.reload(c),
+                            Ok(c) => {
+                                let kept = gw.reload(c);
+                                eprintln!("ref-gateway: configuration reloaded from {}", p.display());
+                                if !kept.is_empty() {
+                                    eprintln!(
+                                        "ref-gateway: changed {} take effect only after a restart",
+                                        kept.join(", ")
+                                    );
+                                }
+                            }
                             Err(e) => eprintln!("ref-gateway: reload refused, keeping the running configuration: {e}"),
                         },
                         None => eprintln!("ref-gateway: SIGHUP ignored: started from flags, nothing to reload"),

@@ -132,7 +132,7 @@ impl EmailPolicy {
             Err(e) => return Decision::Deny(format!("the email address cannot be accepted: {e}")),
         };
         let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
-        if self.emails.iter().any(|e| *e == email) || self.domains.iter().any(|d| d == domain) {
+        if self.emails.contains(&email) || self.domains.iter().any(|d| d == domain) {
             Decision::Allow
         } else {
             Decision::Deny(format!("{email} is not allowed to access this site"))

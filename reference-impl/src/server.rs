@@ -179,11 +179,29 @@ impl RunningGateway {
         &self.shared.store
     }
     /// Replaces the configuration (SIGHUP): existing sessions are re-evaluated on their next
-    /// request. The listener, store and events output stay as they are.
-    pub fn reload(&self, config: Config) {
+    /// request. The listeners, session store and events output stay as they are; the
+    /// settings among those that differ in `config` are returned (they need a restart).
+    pub fn reload(&self, config: Config) -> Vec<&'static str> {
+        let mut kept = Vec::new();
+        {
+            let old = &self.shared.runtime().config;
+            if old.listen != config.listen {
+                kept.push("listen");
+            }
+            if old.store != config.store {
+                kept.push("session_store");
+            }
+            if old.events != config.events {
+                kept.push("events");
+            }
+            if old.admin.as_ref().map(|a| a.listen) != config.admin.as_ref().map(|a| a.listen) {
+                kept.push("admin.listen");
+            }
+        }
         let rt = build_runtime(config, &self.shared.http, &self.shared.clock);
         *self.shared.runtime.write().unwrap() = Arc::new(rt);
         tracing::info!("configuration reloaded");
+        kept
     }
     /// Stops accepting, lets in-flight requests finish (up to 5 s), and returns.
     pub async fn shutdown(mut self) {

@@ -2,11 +2,14 @@
 //! browser-like user agent: every behaviour of the ngrok OAuth module and Authmonger's generic
 //! provider, asserting status, what the upstream saw, cookies and events.
 
+mod admin;
 mod authorization;
 mod callback;
 mod continuous;
 mod errors;
+mod generic;
 mod headers;
 mod login;
+mod replicas;
 mod special_paths;
 mod support;

@@ -28,6 +28,9 @@ pub struct Env {
     pub idp: MockIdp,
     pub upstream: RecordingUpstream,
     pub gw: RunningGateway,
+    /// Further replicas sharing the session store (with `.replicas(n)`), behind `balancer`.
+    pub replicas: Vec<RunningGateway>,
+    pub balancer: Option<gatecheck::balancer::Balancer>,
     pub ua: UserAgent,
     /// `http://app.localhost:PORT`
     pub origin: String,
@@ -46,6 +49,7 @@ pub struct EnvBuilder {
     users: Vec<User>,
     idp: Option<Box<dyn FnOnce(mock_idp::MockIdpBuilder) -> mock_idp::MockIdpBuilder>>,
     managed: bool,
+    replicas: usize,
 }
 
 pub fn env(provider: ProviderKind) -> EnvBuilder {
@@ -62,6 +66,7 @@ pub fn env(provider: ProviderKind) -> EnvBuilder {
         ],
         idp: None,
         managed: false,
+        replicas: 1,
     }
 }
 
@@ -82,6 +87,12 @@ impl EnvBuilder {
         self.redis = Some(url.to_owned());
         self
     }
+    /// Runs `n` gateway replicas behind a round-robin TCP balancer on the endpoint's port; the
+    /// user agent opens a connection per request, so consecutive hops alternate replicas.
+    pub fn replicas(mut self, n: usize) -> Self {
+        self.replicas = n;
+        self
+    }
     pub fn user(mut self, u: User) -> Self {
         self.users.push(u);
         self
@@ -99,7 +110,15 @@ impl EnvBuilder {
     }
 
     pub async fn start(self) -> Env {
-        let port = free_port();
+        // With replicas, the balancer owns the public port and each replica its own.
+        let front = if self.replicas > 1 {
+            Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap())
+        } else {
+            None
+        };
+        let port = front
+            .as_ref()
+            .map_or_else(free_port, |l| l.local_addr().unwrap().port());
         let origin = format!("http://app.localhost:{port}");
         let callback = if self.central {
             format!("http://login.localhost:{port}/oauth2/callback")
@@ -167,7 +186,7 @@ impl EnvBuilder {
             cookie_secure: Some(true),
             events: None,
             idp_timeout: Some(Duration::from_secs(3)),
-            allow_insecure_idp_http: Some(false),
+            allow_insecure_idp_http: Some(true),
             admin: self.admin.then(|| AdminFile {
                 listen: ([127, 0, 0, 1], 0).into(),
                 token: Secret::new(ADMIN_TOKEN),
@@ -180,16 +199,31 @@ impl EnvBuilder {
                 oauth,
             }],
         };
-        let gw =
-            ref_gateway::start(ref_gateway::config::validate(config.clone()).expect("valid test config"))
-                .await
-                .expect("gateway starts");
+        let mut gws = Vec::new();
+        for _ in 0..self.replicas.max(1) {
+            let mut replica = config.clone();
+            if front.is_some() {
+                replica.listen = Some(([127, 0, 0, 1], 0).into());
+            }
+            let valid = ref_gateway::config::validate(replica).expect("valid test config");
+            gws.push(ref_gateway::start(valid).await.expect("gateway starts"));
+        }
+        let balancer = front
+            .map(|l| gatecheck::balancer::Balancer::start(l, gws.iter().map(RunningGateway::addr).collect()));
+        let gw = gws.remove(0);
         let events = tokio::sync::Mutex::new(gw.events());
+        let ua = if balancer.is_some() {
+            UserAgent::without_keep_alive()
+        } else {
+            UserAgent::new()
+        };
         Env {
             idp,
             upstream,
             gw,
-            ua: UserAgent::new(),
+            replicas: gws,
+            balancer,
+            ua,
             origin,
             port,
             events,

@@ -1,0 +1,108 @@
+//! A throwaway `redis-server` on a free loopback port, with no persistence, stopped (killed)
+//! when dropped. Used by the Redis session-store tests and by profiles that run several
+//! gateway replicas.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running redis-server.
+#[derive(Debug)]
+pub struct RedisServer {
+    child: Child,
+    addr: SocketAddr,
+}
+
+/// Why redis-server could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum RedisError {
+    /// Spawning failed.
+    #[error("could not start {binary}: {source}")]
+    Spawn {
+        /// The binary.
+        binary: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// It did not answer PING in time.
+    #[error("redis-server on {addr} did not answer PING within 10 s (exit status: {status})")]
+    NotReady {
+        /// Where it should listen.
+        addr: SocketAddr,
+        /// The process state.
+        status: String,
+    },
+}
+
+impl RedisServer {
+    /// Starts `binary` (usually from [`crate::system::require`]) on a free port.
+    pub fn start(binary: &Path) -> Result<RedisServer, RedisError> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|source| RedisError::Spawn {
+                binary: binary.display().to_string(),
+                source,
+            })?
+            .port();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let child = Command::new(binary)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .args(["--dir", &std::env::temp_dir().display().to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|source| RedisError::Spawn {
+                binary: binary.display().to_string(),
+                source,
+            })?;
+        let mut server = RedisServer { child, addr };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if ping(addr) {
+                return Ok(server);
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                return Err(RedisError::NotReady {
+                    addr,
+                    status: status.to_string(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = server.child.kill();
+        Err(RedisError::NotReady {
+            addr,
+            status: "still running".into(),
+        })
+    }
+
+    /// `redis://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("redis://{}", self.addr)
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+fn ping(addr: SocketAddr) -> bool {
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut buf = [0u8; 16];
+    s.write_all(b"PING\r\n").is_ok() && s.read(&mut buf).is_ok_and(|n| buf[..n].starts_with(b"+PONG"))
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,32 @@
+//! Real components from system packages (redis-server, chromium, apache2): finding them, and
+//! the rule for when one is missing — in CI (`CI` set) that is a failure, locally the test
+//! skips with a one-line reason naming the package to install.
+
+use std::path::PathBuf;
+
+/// Finds `binary` on `PATH` (or in the usual sbin directories, where Debian puts daemons).
+pub fn find(binary: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/usr/bin", "/sbin"].map(PathBuf::from))
+        .map(|dir| dir.join(binary))
+        .find(|p| p.is_file())
+}
+
+/// True when running in CI, where every real component must be present.
+pub fn in_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// `Some(path)` when `binary` is installed. Otherwise: in CI, panics (the component is part
+/// of the suite there); locally, prints one line saying what is skipped and which Debian
+/// package provides it, and returns `None`.
+pub fn require(binary: &str, package: &str, what: &str) -> Option<PathBuf> {
+    if let Some(p) = find(binary) {
+        return Some(p);
+    }
+    let reason = format!("{what} skipped: `{binary}` not found (apt-get install {package})");
+    assert!(!in_ci(), "{reason} — CI must install it (.ci/run)");
+    eprintln!("{reason}");
+    None
+}
