@@ -34,7 +34,8 @@ pub struct Event {
     /// The OAuth client id of the endpoint.
     #[serde(rename = "oauth.app_client_id")]
     pub app_client_id: String,
-    /// `allow` when forwarded as an authenticated user, `block` otherwise.
+    /// `allow` when forwarded upstream (as an authenticated user, or without one for a
+    /// passed-through preflight), `block` otherwise.
     #[serde(rename = "oauth.decision")]
     pub decision: Decision,
     /// The user's provider id, when known.
@@ -43,6 +44,16 @@ pub struct Event {
     /// The user's name, when known.
     #[serde(rename = "oauth.user.name", skip_serializing_if = "Option::is_none")]
     pub user_name: Option<String>,
+}
+
+/// A user known to be behind a blocked request (a refused login, a session that ended),
+/// attached to the response's extensions so the event can name them.
+#[derive(Clone, Debug)]
+pub struct KnownUser {
+    /// The provider's user id.
+    pub id: String,
+    /// The display name.
+    pub name: Option<String>,
 }
 
 /// The gate's verdict for a request.

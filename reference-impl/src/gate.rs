@@ -16,7 +16,7 @@ use hyper::body::Incoming;
 
 use crate::continuous::{self, Check};
 use crate::cookies;
-use crate::events::{Decision, Event};
+use crate::events::{Decision, Event, KnownUser};
 use crate::headers;
 use crate::login;
 use crate::pages::{self, ErrorPage};
@@ -46,7 +46,13 @@ pub async fn handle(
     let method = req.method().to_string();
     let raw_path = req.uri().path().to_owned();
     let mut outcome = Outcome::default();
-    let resp = gate(&shared, &rt, &ep, req, peer, &mut outcome).await;
+    let mut resp = gate(&shared, &rt, &ep, req, peer, &mut outcome).await;
+    if let Some(known) = resp.extensions_mut().remove::<KnownUser>()
+        && outcome.user_id.is_none()
+    {
+        outcome.user_id = Some(known.id);
+        outcome.user_name = known.name;
+    }
     shared.events.emit(Event {
         event_type: "http_request_complete.v0",
         timestamp_ms: u64::try_from(
@@ -143,7 +149,9 @@ async fn gate(
         && req.headers().contains_key(header::ORIGIN)
         && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     if oauth.options_passthrough && preflight {
-        // Identity headers are scrubbed by the proxy; none are added.
+        // Identity headers are scrubbed by the proxy; none are added. Forwarded: `allow`,
+        // with no user.
+        outcome.allowed = true;
         return crate::proxy::forward(shared, ep, req, &path, peer, HeaderMap::new()).await;
     }
 
@@ -164,6 +172,11 @@ async fn gate(
         },
         None => None,
     };
+    if let Some((_, s)) = &session {
+        // Named in the event even when the session cannot be used.
+        outcome.user_id = Some(s.identity.user_id.clone());
+        outcome.user_name = s.identity.name.clone();
+    }
     let mut ended = false;
     let session = match session {
         Some((id, s)) => match live(shared, ep, &id, s, now).await {

@@ -25,6 +25,7 @@ use hyper::body::Incoming;
 
 use crate::config::OAuthPolicy;
 use crate::cookies::{self, GatewayCookies};
+use crate::events::KnownUser;
 use crate::pages::{self, ErrorPage};
 use crate::paths;
 use crate::policy::{Decision, Subject};
@@ -239,27 +240,35 @@ pub async fn callback(
     };
     let oauth = &ep.endpoint.oauth;
     let identity = grant.identity;
+    // A refused user is still named in the request's event.
+    let known = |mut resp: Response<Body>| {
+        resp.extensions_mut().insert(KnownUser {
+            id: identity.user_id.clone(),
+            name: identity.name.clone(),
+        });
+        resp
+    };
     if let Decision::Deny(reason) = oauth.emails.decide(&Subject {
         email: identity.email.as_deref(),
         email_verified: identity.email_verified,
     }) {
-        return pages::error(&ErrorPage {
+        return known(pages::error(&ErrorPage {
             status: StatusCode::FORBIDDEN,
             title: "Access denied",
             message: &reason,
             idp_error: None,
             retry: Some(&retry),
             code: "unauthorized",
-        });
+        }));
     }
     let user_key = format!("{}:{}", oauth.provider, identity.user_id);
     if let Some(g) = &oauth.generic
         && !g.jit_provisioning
     {
         let listed = g.provisioned_users.contains(&identity.user_id);
-        let known = matches!(shared.store.user(&user_key).await, Ok(Some(_)));
-        if !listed && !known {
-            return pages::error(&ErrorPage {
+        let provisioned = matches!(shared.store.user(&user_key).await, Ok(Some(_)));
+        if !listed && !provisioned {
+            return known(pages::error(&ErrorPage {
                 status: StatusCode::FORBIDDEN,
                 title: "Access denied",
                 message: &format!(
@@ -269,7 +278,7 @@ pub async fn callback(
                 idp_error: None,
                 retry: Some(&retry),
                 code: "not_provisioned",
-            });
+            }));
         }
     }
     let now = shared.clock.unix();

@@ -73,6 +73,16 @@ async fn a_refused_user_gets_an_error_page_with_retry_no_session_and_nothing_ups
     assert!(last.body.contains(&format!("{}/auth/authn", e.origin)));
     assert_eq!(e.upstream.count(), 0);
     assert!(e.ua.cookie("app.localhost", "session").is_none());
+    let event = e.event_for("/oauth2/callback").await;
+    assert_eq!(
+        (event.decision, event.status),
+        (ref_gateway::events::Decision::Block, 403)
+    );
+    assert_eq!(
+        event.user_id.as_deref(),
+        Some(e.idp.provider_user_id("alice").unwrap().as_str()),
+        "the refused user is named"
+    );
 }
 
 #[tokio::test]

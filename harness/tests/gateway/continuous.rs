@@ -6,6 +6,8 @@ use std::time::Duration;
 use mock_idp::{Endpoint, Outcome, RefreshRotation, UserPatch};
 use ref_gateway::ProviderKind;
 
+use ref_gateway::events::Decision;
+
 use crate::support::{describe, env};
 
 const MIN: Duration = Duration::from_secs(60);
@@ -47,6 +49,12 @@ async fn an_email_changed_at_the_idp_is_noticed_after_the_auth_check_interval() 
     assert!(
         e.ua.cookie("app.localhost", "session").is_none(),
         "the session cookie is cleared"
+    );
+    let event = e.event_for("/b").await;
+    assert_eq!((event.decision, event.status), (Decision::Block, 403));
+    assert_eq!(
+        event.user_id.as_deref(),
+        Some(e.idp.provider_user_id("alice").unwrap().as_str())
     );
 }
 
@@ -209,6 +217,12 @@ async fn options_passthrough_forwards_only_real_preflights_without_identity() {
         "{:?}",
         seen.headers
     );
+    let event = e.event_for("/api").await;
+    assert_eq!(
+        (event.decision, event.method.as_str(), event.user_id),
+        (Decision::Allow, "OPTIONS", None),
+        "forwarded, with no user"
+    );
     let plain =
         e.ua.send(reqwest::Method::OPTIONS, &e.url("/api"), &[], None)
             .await;
@@ -216,6 +230,7 @@ async fn options_passthrough_forwards_only_real_preflights_without_identity() {
         plain.status, 401,
         "an OPTIONS that is not a preflight is not exempt"
     );
+    assert_eq!(e.event_for("/api").await.decision, Decision::Block);
     let e = env(ProviderKind::Github).start().await;
     let off =
         e.ua.send(

@@ -27,6 +27,12 @@ async fn denial_shows_the_idps_error_with_a_retry_link_and_the_retry_logs_in() {
             e.ua.cookie("app.localhost", "session").is_none(),
             "{provider}: no session"
         );
+        let event = e.event_for("/oauth2/callback").await;
+        assert_eq!(
+            (event.decision, event.status, event.user_id),
+            (ref_gateway::events::Decision::Block, 403, None),
+            "{provider}"
+        );
         // Retry: /auth/authn logs in and lands on /.
         let hops = e.ua.follow(&e.url("/auth/authn")).await;
         assert_eq!(

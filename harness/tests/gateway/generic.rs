@@ -170,6 +170,11 @@ async fn without_jit_provisioning_only_provisioned_or_known_users_get_in() {
         describe(&hops)
     );
     assert!(last.body.contains("carol"), "{}", last.body);
+    let event = e.event_for("/oauth2/callback").await;
+    assert_eq!(
+        (event.decision, event.user_id.as_deref()),
+        (ref_gateway::events::Decision::Block, Some("carol"))
+    );
     assert!(last.body.contains("/auth/authn"), "a retry link: {}", last.body);
     assert!(e.ua.cookie("app.localhost", "session").is_none());
     let users: Vec<String> = e

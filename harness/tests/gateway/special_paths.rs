@@ -59,6 +59,12 @@ async fn logout_ends_the_session_on_the_server_not_just_the_cookie() {
             .any(|c| c.starts_with("session=") && c.contains("Max-Age=0"))
     );
     assert!(e.ua.cookie("app.localhost", "session").is_none());
+    let event = e.event_for("/auth/logout").await;
+    assert_eq!(
+        (event.decision, event.status),
+        (ref_gateway::events::Decision::Block, 200),
+        "gateway-answered, not forwarded"
+    );
     // A copy of the old cookie no longer works.
     e.ua.set_cookie("app.localhost", "session", &stolen);
     let replay = e.ua.get(&e.url("/private")).await;

@@ -272,6 +272,18 @@ impl Env {
         out
     }
 
+    /// The last event for `path` among those emitted since the last call to
+    /// [`events`](Self::events) or this.
+    pub async fn event_for(&self, path: &str) -> Event {
+        let events = self.events().await;
+        events
+            .iter()
+            .rev()
+            .find(|e| e.path == path)
+            .cloned()
+            .unwrap_or_else(|| panic!("no event for {path}: {events:#?}"))
+    }
+
     /// Moves both clocks (IdP and gateway) forward, as a profile that follows the IdP's fake
     /// clock does.
     pub fn advance(&self, by: Duration) {
