@@ -286,3 +286,15 @@ fn sighup_reloads_the_file_and_a_broken_file_is_refused_keeping_the_running_conf
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_example_config_in_fixtures_is_valid() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/gateway/example.toml");
+    let c = ref_gateway::config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.endpoints.len(), 2);
+    let g = c.endpoints[1].oauth.generic.as_ref().unwrap();
+    assert_eq!(
+        (g.login_attribute.as_str(), g.jit_provisioning),
+        ("username", false)
+    );
+}
