@@ -502,8 +502,15 @@ pub fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
                 format!("another endpoint already answers to {authority}"),
             ));
         }
-        let upstream =
-            Url::parse(&e.upstream).map_err(|x| err(f("upstream"), format!("{:?}: {x}", e.upstream)))?;
+        let upstream = Url::parse(&e.upstream).map_err(|x| {
+            err(
+                f("upstream"),
+                format!(
+                    "{:?} is not an absolute URL ({x}); write it like http://127.0.0.1:3000",
+                    e.upstream
+                ),
+            )
+        })?;
         if upstream.scheme() != "http" || upstream.host_str().is_none() {
             return Err(err(
                 f("upstream"),

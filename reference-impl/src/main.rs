@@ -38,7 +38,7 @@ enum Command {
 
 #[derive(Args)]
 struct HttpArgs {
-    /// The upstream: a port on 127.0.0.1 (`3000`) or a URL (`http://127.0.0.1:3000`).
+    /// The upstream: a port on 127.0.0.1 (`3000`), `host:port`, or a URL (`http://127.0.0.1:3000`).
     upstream: String,
     /// The endpoint's public origin [default: http://localhost:<listen port>].
     #[arg(long)]
@@ -140,8 +140,11 @@ fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
 }
 
 fn file_from_flags(a: HttpArgs) -> ConfigFile {
+    // `3000`, `localhost:3000` or a URL, as ngrok accepts.
     let upstream = if a.upstream.bytes().all(|b| b.is_ascii_digit()) {
         format!("http://127.0.0.1:{}", a.upstream)
+    } else if !a.upstream.contains("://") {
+        format!("http://{}", a.upstream)
     } else {
         a.upstream
     };
