@@ -4,6 +4,10 @@
 //! figure. Run through `bench/gateway` (release build); results go to BENCHMARKS.md from its
 //! output, never edited.
 //!
+//! A third column, `bare_proxy` (a hyper proxy with no authentication, on the same stack and
+//! pinned the same way), shows what any proxy hop costs, so the gateway's own overhead is the
+//! ratio between the last two columns.
+//!
 //! The upstream is a minimal HTTP/1.1 server on its own thread answering `200 ok`; a mock
 //! GitHub (in-process) serves the one login; the load generator keeps `--concurrency`
 //! keep-alive connections busy. All share the machine's cores — on 2 cores the gateway's
@@ -84,6 +88,7 @@ fn start_upstream() -> SocketAddr {
     addr
 }
 
+/// A child process, killed when dropped.
 struct Gateway(Child);
 
 impl Drop for Gateway {
@@ -188,6 +193,23 @@ async fn main() {
             )
         }),
     );
+    let bare_port = free_port();
+    let bare_bin = std::path::Path::new(&a.bin)
+        .with_file_name("examples")
+        .join("bare_proxy");
+    let mut bare = match a.gateway_cpu {
+        Some(cpu) => {
+            let mut c = Command::new("taskset");
+            c.args(["-c", &cpu.to_string()]).arg(&bare_bin);
+            c
+        }
+        None => Command::new(&bare_bin),
+    };
+    let _bare = Gateway(
+        bare.args([format!("127.0.0.1:{bare_port}"), upstream.to_string()])
+            .spawn()
+            .unwrap_or_else(|e| panic!("{}: {e}", bare_bin.display())),
+    );
     let ua = gatecheck::UserAgent::new();
     let deadline = Instant::now() + Duration::from_secs(10);
     let hops = loop {
@@ -201,6 +223,7 @@ async fn main() {
     let session = ua.cookie("127.0.0.1", "session").expect("session cookie").value;
     let cookie = format!("session={session}");
     let direct_url = format!("http://{upstream}/bench");
+    let bare_url = format!("http://127.0.0.1:{bare_port}/bench");
     let gateway_url = format!("{origin}/bench");
 
     println!(
@@ -216,32 +239,38 @@ async fn main() {
     );
     // Warm-up both paths (connections, allocator, caches).
     load(&direct_url, None, 2_000, a.concurrency).await;
+    load(&bare_url, None, 2_000, a.concurrency).await;
     load(&gateway_url, Some(&cookie), 2_000, a.concurrency).await;
-    let (mut direct, mut through) = (Vec::new(), Vec::new());
+    let (mut direct, mut proxied, mut through) = (Vec::new(), Vec::new(), Vec::new());
     for round in 1..=a.rounds {
         let d = load(&direct_url, None, a.requests, a.concurrency).await;
+        let b = load(&bare_url, None, a.requests, a.concurrency).await;
         let g = load(&gateway_url, Some(&cookie), a.requests, a.concurrency).await;
         println!(
-            "round {round}: direct {:.0}/s (p50 {:.2?}, p99 {:.2?}) | through ref-gateway {:.0}/s (p50 {:.2?}, p99 {:.2?}) | ratio {:.0}%",
+            "round {round}: direct {:.0}/s (p50 {:.2?}, p99 {:.2?}) | bare proxy {:.0}/s (p50 {:.2?}) | ref-gateway {:.0}/s (p50 {:.2?}, p99 {:.2?}) | gateway/direct {:.0}%",
             d.per_sec,
             d.p50,
             d.p99,
+            b.per_sec,
+            b.p50,
             g.per_sec,
             g.p50,
             g.p99,
             100.0 * g.per_sec / d.per_sec
         );
         direct.push(d.per_sec);
+        proxied.push(b.per_sec);
         through.push(g.per_sec);
     }
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let (d, g) = (median(&mut direct), median(&mut through));
+    let (d, b, g) = (median(&mut direct), median(&mut proxied), median(&mut through));
     println!(
-        "median: direct {d:.0}/s, through ref-gateway {g:.0}/s, ratio {:.0}% (goal ≥ 85%)",
-        100.0 * g / d
+        "median: direct {d:.0}/s, bare proxy {b:.0}/s, ref-gateway {g:.0}/s — gateway/direct {:.0}% (goal ≥ 85%), gateway/bare proxy {:.0}%",
+        100.0 * g / d,
+        100.0 * g / b
     );
     drop(gw);
 }
