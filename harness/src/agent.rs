@@ -86,22 +86,31 @@ impl Default for UserAgent {
 impl UserAgent {
     /// A fresh agent with an empty jar.
     pub fn new() -> UserAgent {
-        UserAgent::build(true)
+        UserAgent::build(true, None)
+    }
+
+    /// A fresh agent that also trusts the CA certificates in `ca_pem` (a mock IdP on https).
+    pub fn trusting(ca_pem: &str) -> UserAgent {
+        UserAgent::build(true, Some(ca_pem))
     }
 
     /// A fresh agent that opens a new connection for every request (so a round-robin
     /// balancer sends consecutive requests to different replicas).
     pub fn without_keep_alive() -> UserAgent {
-        UserAgent::build(false)
+        UserAgent::build(false, None)
     }
 
-    fn build(keep_alive: bool) -> UserAgent {
+    fn build(keep_alive: bool, ca_pem: Option<&str>) -> UserAgent {
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let mut b = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .dns_resolver(Arc::new(LocalhostResolver));
         if !keep_alive {
             b = b.pool_max_idle_per_host(0);
+        }
+        if let Some(pem) = ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).expect("a PEM CA bundle");
+            b = b.tls_certs_merge(certs);
         }
         let http = b.build().expect("client");
         UserAgent {

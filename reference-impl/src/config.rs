@@ -113,6 +113,9 @@ pub struct ConfigFile {
     /// Allow plain-http IdP URLs (local tests against a mock IdP only; a warning is printed at
     /// start). Without it every IdP URL must be https, loopback included.
     pub allow_insecure_idp_http: Option<bool>,
+    /// A PEM file of extra CA certificates trusted for IdP connections (a private CA, or the
+    /// one `mock-idp serve --tls --ca-out ca.pem` writes), in addition to the system roots.
+    pub idp_ca_file: Option<std::path::PathBuf>,
     /// The App Users admin API.
     pub admin: Option<AdminFile>,
     /// Gateway-level credentials shared by endpoints that give none ("managed apps").
@@ -299,6 +302,8 @@ pub struct Config {
     pub idp_timeout: Duration,
     /// Plain-http IdP URLs allowed anywhere.
     pub allow_insecure_idp_http: bool,
+    /// Extra CA certificates (parsed at start) trusted for IdP connections.
+    pub idp_ca: Vec<reqwest::Certificate>,
     /// Admin API.
     pub admin: Option<AdminFile>,
     /// Endpoints.
@@ -527,6 +532,28 @@ pub fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
             oauth: validate_oauth(&e.oauth, &file.managed_apps, insecure, &f)?,
         });
     }
+    let idp_ca = match &file.idp_ca_file {
+        None => Vec::new(),
+        Some(path) => {
+            let pem = std::fs::read_to_string(path)
+                .map_err(|e| err("idp_ca_file", format!("cannot read {}: {e}", path.display())))?;
+            match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
+                Ok(certs) if !certs.is_empty() => certs,
+                Ok(_) => {
+                    return Err(err(
+                        "idp_ca_file",
+                        format!("{} holds no PEM certificate", path.display()),
+                    ));
+                }
+                Err(e) => {
+                    return Err(err(
+                        "idp_ca_file",
+                        format!("{} is not a PEM certificate bundle: {e}", path.display()),
+                    ));
+                }
+            }
+        }
+    };
     Ok(Config {
         listen: file
             .listen
@@ -537,6 +564,7 @@ pub fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
         events,
         idp_timeout,
         allow_insecure_idp_http: insecure,
+        idp_ca,
         admin: file.admin,
         endpoints,
     })
@@ -815,6 +843,29 @@ mod tests {
             assert!(e.contains(expected), "{tail}\n→ {e}");
             assert!(!e.contains("\"b\""), "secrets never appear: {e}");
         }
+    }
+
+    #[test]
+    fn the_idp_ca_file_is_read_and_parsed_at_start() {
+        let missing = parse(&format!(
+            "idp_ca_file = \"/nonexistent/ca.pem\"\n{BASE}[endpoints.oauth]\nprovider = \"github\"\nclient_id = \"a\"\nclient_secret = \"b\"\n"
+        ))
+        .unwrap_err();
+        assert_eq!(missing.field, "idp_ca_file");
+        assert!(
+            missing.message.contains("cannot read /nonexistent/ca.pem"),
+            "{missing}"
+        );
+        let not_pem = std::env::temp_dir().join(format!("not-a-ca-{}.pem", std::process::id()));
+        std::fs::write(&not_pem, "hello").unwrap();
+        let e = parse(&format!(
+            "idp_ca_file = {:?}\n{BASE}[endpoints.oauth]\nprovider = \"github\"\nclient_id = \"a\"\nclient_secret = \"b\"\n",
+            not_pem.display().to_string()
+        ))
+        .unwrap_err();
+        let _ = std::fs::remove_file(&not_pem);
+        assert_eq!(e.field, "idp_ca_file");
+        assert!(e.message.contains("no PEM certificate"), "{e}");
     }
 
     #[test]

@@ -132,6 +132,10 @@ struct HttpArgs {
     /// Allow plain-http IdP URLs (local tests against a mock IdP). Never in production.
     #[arg(long)]
     allow_insecure_idp_http: bool,
+    /// Trust the CA certificates in this PEM file for IdP connections (e.g. the `ca.pem` of
+    /// `mock-idp serve --tls --ca-out ca.pem`).
+    #[arg(long)]
+    idp_ca_file: Option<PathBuf>,
 }
 
 fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
@@ -171,6 +175,7 @@ fn file_from_flags(a: HttpArgs) -> ConfigFile {
         }),
         idp_timeout: None,
         allow_insecure_idp_http: Some(a.allow_insecure_idp_http),
+        idp_ca_file: a.idp_ca_file,
         admin: a
             .admin_listen
             .zip(a.admin_token)

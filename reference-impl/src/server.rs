@@ -55,8 +55,6 @@ pub struct Shared {
     runtime: RwLock<Arc<Runtime>>,
     /// Sessions, logins in flight, App Users.
     pub store: Arc<dyn SessionStore>,
-    /// IdP HTTP client.
-    pub http: reqwest::Client,
     /// Upstream HTTP client (connection-pooled).
     pub upstream: Client<HttpConnector, Body>,
     /// The gateway's clock.
@@ -95,7 +93,9 @@ fn authority_of(u: &Url) -> String {
     )
 }
 
-fn build_runtime(config: Config, http: &reqwest::Client, clock: &Clock) -> Runtime {
+fn build_runtime(config: Config, clock: &Clock) -> Runtime {
+    // The IdP client follows the configuration (timeout, extra CAs), so a reload applies them.
+    let http = &crate::providers::token::http_client(config.idp_timeout, &config.idp_ca);
     let mut endpoints = HashMap::new();
     for e in &config.endpoints {
         let redirect_uri = config
@@ -143,9 +143,6 @@ pub enum StartError {
     /// The events file cannot be opened.
     #[error("events file: {0}")]
     Events(std::io::Error),
-    /// A CA file cannot be read.
-    #[error("{0}")]
-    Tls(String),
 }
 
 /// A running gateway.
@@ -198,7 +195,7 @@ impl RunningGateway {
                 kept.push("admin.listen");
             }
         }
-        let rt = build_runtime(config, &self.shared.http, &self.shared.clock);
+        let rt = build_runtime(config, &self.shared.clock);
         *self.shared.runtime.write().unwrap() = Arc::new(rt);
         tracing::info!("configuration reloaded");
         kept
@@ -232,7 +229,6 @@ pub async fn start(config: Config) -> Result<RunningGateway, StartError> {
         }
     };
     let events = EventSink::new(&config.events).map_err(StartError::Events)?;
-    let http = crate::providers::token::http_client(config.idp_timeout, &[]);
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     connector.set_connect_timeout(Some(Duration::from_secs(5)));
@@ -263,11 +259,10 @@ pub async fn start(config: Config) -> Result<RunningGateway, StartError> {
         None => None,
     };
     let admin_addr = admin.as_ref().and_then(|l| l.local_addr().ok());
-    let runtime = build_runtime(config, &http, &clock);
+    let runtime = build_runtime(config, &clock);
     let shared = Arc::new(Shared {
         runtime: RwLock::new(Arc::new(runtime)),
         store,
-        http,
         upstream,
         clock,
         events,

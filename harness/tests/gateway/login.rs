@@ -90,6 +90,41 @@ async fn the_session_and_nonce_cookies_are_opaque_http_only_secure_lax() {
 }
 
 #[tokio::test]
+async fn events_go_to_a_file_as_json_lines_with_the_seed_field_names() {
+    let dir = std::env::temp_dir().join(format!("gw-events-{}", crate::support::free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("events.jsonl");
+    let e = env(ProviderKind::Github)
+        .events_to(ref_gateway::config::EventsFile::File {
+            file: file.display().to_string(),
+        })
+        .start()
+        .await;
+    e.logged_in("/report").await;
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(lines.len() >= 2, "{text}");
+    let last = lines.last().unwrap();
+    assert_eq!(last["event_type"], "http_request_complete.v0");
+    assert_eq!(last["oauth.decision"], "allow");
+    assert_eq!(last["oauth.app_client_id"], "mock-client");
+    assert_eq!(last["oauth.user.id"], e.idp.provider_user_id("alice").unwrap());
+    assert_eq!(last["oauth.user.name"], "Alice Example");
+    assert_eq!(last["http.request.url.path"], "/report");
+    assert_eq!(lines[0]["oauth.decision"], "block");
+    assert!(
+        lines[0].get("oauth.user.id").is_none(),
+        "no user before login: {}",
+        lines[0]
+    );
+    assert!(
+        !text.contains("gho_") && !text.contains("session="),
+        "no tokens or cookies in events"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
 async fn events_report_block_then_allow_with_the_user() {
     let e = env(ProviderKind::Github).start().await;
     e.logged_in("/x").await;
@@ -110,4 +145,42 @@ async fn events_report_block_then_allow_with_the_user() {
         Some(e.idp.provider_user_id("alice").unwrap().as_str())
     );
     assert_eq!(last.user_name.as_deref(), Some("Alice Example"));
+}
+
+#[tokio::test]
+async fn an_https_idp_with_a_private_ca_works_without_the_plain_http_opt_out() {
+    for provider in [
+        ProviderKind::Google,
+        ProviderKind::Github,
+        ProviderKind::Microsoft,
+    ] {
+        let e = env(provider).idp_tls().start().await;
+        assert!(e.idp.base_url().starts_with("https://"));
+        assert_eq!(e.config.allow_insecure_idp_http, Some(false));
+        e.logged_in("/tls").await;
+        assert_eq!(
+            e.upstream.last().unwrap().header("ngrok-auth-user-email"),
+            Some("alice@example.com"),
+            "{provider}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_idp_certificate_the_gateway_does_not_trust_ends_the_login_without_a_session() {
+    let e = env(ProviderKind::Github).idp_tls().start().await;
+    // The same gateway configuration minus the CA file.
+    let mut config = e.config.clone();
+    config.idp_ca_file = None;
+    e.gw.reload(ref_gateway::config::validate(config).unwrap());
+    let hops = e.login("/").await;
+    let last = hops.last().unwrap();
+    assert!(
+        matches!(last.status, 502 | 503),
+        "{} {}",
+        describe(&hops),
+        last.body
+    );
+    assert!(e.ua.cookie("app.localhost", "session").is_none());
+    assert_eq!(e.upstream.count(), 0);
 }

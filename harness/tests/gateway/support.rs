@@ -50,6 +50,8 @@ pub struct EnvBuilder {
     idp: Option<Box<dyn FnOnce(mock_idp::MockIdpBuilder) -> mock_idp::MockIdpBuilder>>,
     managed: bool,
     replicas: usize,
+    events: Option<ref_gateway::config::EventsFile>,
+    idp_tls: bool,
 }
 
 pub fn env(provider: ProviderKind) -> EnvBuilder {
@@ -67,6 +69,8 @@ pub fn env(provider: ProviderKind) -> EnvBuilder {
         idp: None,
         managed: false,
         replicas: 1,
+        events: None,
+        idp_tls: false,
     }
 }
 
@@ -91,6 +95,17 @@ impl EnvBuilder {
     /// user agent opens a connection per request, so consecutive hops alternate replicas.
     pub fn replicas(mut self, n: usize) -> Self {
         self.replicas = n;
+        self
+    }
+    /// The mock IdP serves https with a generated CA; the gateway trusts it through
+    /// `idp_ca_file` and runs without the plain-http opt-out.
+    pub fn idp_tls(mut self) -> Self {
+        self.idp_tls = true;
+        self
+    }
+    /// Where the gateway writes its events (besides the in-process subscription).
+    pub fn events_to(mut self, out: ref_gateway::config::EventsFile) -> Self {
+        self.events = Some(out);
         self
     }
     pub fn user(mut self, u: User) -> Self {
@@ -145,6 +160,9 @@ impl EnvBuilder {
         if let Some(f) = self.idp {
             b = f(b);
         }
+        if self.idp_tls {
+            b = b.tls();
+        }
         let idp = b.start().await;
         let upstream = RecordingUpstream::start().await;
         let mut oauth = self.oauth;
@@ -184,9 +202,14 @@ impl EnvBuilder {
                 .redis
                 .map(|redis| ref_gateway::config::StoreFile::Redis { redis }),
             cookie_secure: Some(true),
-            events: None,
+            events: self.events,
             idp_timeout: Some(Duration::from_secs(3)),
-            allow_insecure_idp_http: Some(true),
+            allow_insecure_idp_http: Some(!self.idp_tls),
+            idp_ca_file: idp.ca_pem().map(|pem| {
+                let path = std::env::temp_dir().join(format!("gatecheck-idp-ca-{port}.pem"));
+                std::fs::write(&path, pem).unwrap();
+                path
+            }),
             admin: self.admin.then(|| AdminFile {
                 listen: ([127, 0, 0, 1], 0).into(),
                 token: Secret::new(ADMIN_TOKEN),
@@ -212,10 +235,10 @@ impl EnvBuilder {
             .map(|l| gatecheck::balancer::Balancer::start(l, gws.iter().map(RunningGateway::addr).collect()));
         let gw = gws.remove(0);
         let events = tokio::sync::Mutex::new(gw.events());
-        let ua = if balancer.is_some() {
-            UserAgent::without_keep_alive()
-        } else {
-            UserAgent::new()
+        let ua = match (balancer.is_some(), idp.ca_pem()) {
+            (true, _) => UserAgent::without_keep_alive(),
+            (false, Some(pem)) => UserAgent::trusting(pem),
+            (false, None) => UserAgent::new(),
         };
         Env {
             idp,
