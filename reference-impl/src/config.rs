@@ -308,6 +308,9 @@ pub struct Config {
     pub admin: Option<AdminFile>,
     /// Endpoints.
     pub endpoints: Vec<Endpoint>,
+    /// Checks turned off for the conformance suite's "broken gateway" profiles; settable only
+    /// from Rust, always empty when loaded from a file or flags.
+    pub test_faults: crate::faults::Faults,
 }
 
 /// One validated endpoint.
@@ -567,6 +570,7 @@ pub fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
         idp_ca,
         admin: file.admin,
         endpoints,
+        test_faults: Default::default(),
     })
 }
 

@@ -63,7 +63,7 @@ pub fn is_identity(name: &str) -> bool {
 
 /// Cleans request headers for the upstream. `keep_upgrade` keeps `Connection`/`Upgrade` for
 /// a WebSocket handshake.
-pub fn clean_request(headers: &HeaderMap, keep_upgrade: bool) -> HeaderMap {
+pub fn clean_request(headers: &HeaderMap, keep_upgrade: bool, keep_forged: bool) -> HeaderMap {
     let named_by_connection: Vec<String> = headers
         .get_all(axum::http::header::CONNECTION)
         .iter()
@@ -76,7 +76,10 @@ pub fn clean_request(headers: &HeaderMap, keep_upgrade: bool) -> HeaderMap {
         let n = normalized(name.as_str());
         let hop = HOP_BY_HOP.contains(&n.as_str()) || named_by_connection.contains(&n);
         let upgrade_pair = keep_upgrade && (n == "connection" || n == "upgrade");
-        if is_identity(&n) || CLIENT_CONTROLLED_ROUTING.contains(&n.as_str()) || n == "cookie" || n == "host"
+        if (is_identity(&n) && !keep_forged)
+            || CLIENT_CONTROLLED_ROUTING.contains(&n.as_str())
+            || n == "cookie"
+            || n == "host"
         {
             continue;
         }
@@ -159,7 +162,7 @@ mod tests {
         }
         h.append("ngrok-auth-user-email", HeaderValue::from_static("second"));
         h.insert("x-app", HeaderValue::from_static("kept"));
-        let out = clean_request(&h, false);
+        let out = clean_request(&h, false, false);
         assert_eq!(out.len(), 1);
         assert_eq!(out["x-app"], "kept");
     }
@@ -174,7 +177,7 @@ mod tests {
         h.insert("x-app", HeaderValue::from_static("1"));
         h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
         h.insert("x-original-url", HeaderValue::from_static("/public"));
-        let mut out = clean_request(&h, false);
+        let mut out = clean_request(&h, false, false);
         assert!(out.is_empty(), "{out:?}");
         set_identity(&mut out, USER_EMAIL, Some("a@b.c"));
         assert_eq!(out[USER_EMAIL], "a@b.c");

@@ -17,6 +17,7 @@ pub mod config;
 pub mod continuous;
 pub mod cookies;
 pub mod events;
+pub mod faults;
 pub mod gate;
 pub mod headers;
 pub mod login;

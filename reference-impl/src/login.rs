@@ -211,8 +211,12 @@ pub async fn callback(
     let retry = retry_url(&ep);
     if let Some(here) = here {
         // Single-host mode: the browser that finishes must be the one that started.
+        let ignore_binding = rt
+            .config
+            .test_faults
+            .has(crate::faults::Fault::IgnoreBrowserBinding);
         if here.endpoint.authority != ep.endpoint.authority
-            || cookies.nonce.as_deref() != Some(tx.binding.as_str())
+            || (cookies.nonce.as_deref() != Some(tx.binding.as_str()) && !ignore_binding)
         {
             return bad(
                 "browser_mismatch",
@@ -248,9 +252,13 @@ pub async fn callback(
         });
         resp
     };
+    let trust_unverified = rt
+        .config
+        .test_faults
+        .has(crate::faults::Fault::TrustUnverifiedEmails);
     if let Decision::Deny(reason) = oauth.emails.decide(&Subject {
         email: identity.email.as_deref(),
-        email_verified: identity.email_verified,
+        email_verified: identity.email_verified || trust_unverified,
     }) {
         return known(pages::error(&ErrorPage {
             status: StatusCode::FORBIDDEN,

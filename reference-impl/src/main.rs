@@ -241,6 +241,9 @@ fn main() -> ExitCode {
             "ref-gateway: WARNING: allow_insecure_idp_http is on — identity provider traffic may travel unencrypted"
         );
     }
+    if config.test_faults.any() {
+        eprintln!("ref-gateway: WARNING: test faults are on — this gateway is deliberately broken");
+    }
     if !config.cookie_secure {
         eprintln!("ref-gateway: WARNING: cookies are sent without Secure");
     }

@@ -61,7 +61,12 @@ pub async fn forward(
         Ok(u) => u,
         Err(_) => return bad_gateway("the request could not be mapped to the upstream"),
     };
-    let mut headers = headers::clean_request(req.headers(), upgrade);
+    let keep_forged = shared
+        .runtime()
+        .config
+        .test_faults
+        .has(crate::faults::Fault::KeepForgedIdentityHeaders);
+    let mut headers = headers::clean_request(req.headers(), upgrade, keep_forged);
     if let Some(c) = cookies::forwardable(req.headers()) {
         headers.insert(header::COOKIE, c);
     }
