@@ -1,6 +1,7 @@
 //! The recording upstream: the application behind the gateway under test. It records every
 //! request (method, path, query, headers, body) and answers `200` with a JSON echo — and, on
-//! `/ws`, accepts an HTTP upgrade and echoes raw bytes, to check that upgrades pass through.
+//! `/ws`, accepts an HTTP upgrade and echoes raw bytes, to check that upgrades pass through;
+//! `/set-cookie?name=value…` answers with those cookies set.
 //! Scenarios assert on what it saw: "the upstream received no request", "it saw
 //! `ngrok-auth-user-email: alice@example.com` once and no forged copy".
 
@@ -161,10 +162,16 @@ async fn handle(seen: Arc<Mutex<Vec<Seen>>>, mut req: Request<Incoming>) -> Resp
             .body(Body::empty())
             .expect("valid response");
     }
-    Response::builder()
+    let mut resp = Response::builder()
         .status(StatusCode::OK)
         .header("content-type", "application/json")
-        .header("x-upstream", "recording")
-        .body(Body::from(serde_json::to_string(&record).unwrap_or_default()))
+        .header("x-upstream", "recording");
+    // `/set-cookie?a=1&b=2` answers with `Set-Cookie: a=1; Path=/` for each pair.
+    if record.path == "/set-cookie" {
+        for (k, v) in form_urlencoded::parse(record.query.as_deref().unwrap_or("").as_bytes()) {
+            resp = resp.header("set-cookie", format!("{k}={v}; Path=/"));
+        }
+    }
+    resp.body(Body::from(serde_json::to_string(&record).unwrap_or_default()))
         .expect("valid response")
 }

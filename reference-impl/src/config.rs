@@ -420,7 +420,12 @@ pub fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
             ));
         }
         Some(StoreFile::Redis { redis }) => {
-            let u = Url::parse(&redis).map_err(|e| err("session_store.redis", format!("{redis:?}: {e}")))?;
+            let u = Url::parse(&redis).map_err(|e| {
+                err(
+                    "session_store.redis",
+                    format!("not a URL ({e}); use redis://[:password@]host:port"),
+                )
+            })?;
             if !matches!(u.scheme(), "redis" | "rediss" | "unix") {
                 return Err(err("session_store.redis", "use a redis://host:port URL"));
             }

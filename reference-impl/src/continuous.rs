@@ -63,7 +63,17 @@ pub async fn check(
     let (tokens, identity) = match result {
         Ok(x) => x,
         Err(ProviderError::Unavailable(why)) => return Check::Unavailable(why),
-        Err(e) => return Check::Relogin(e.to_string()),
+        Err(e) => {
+            // Another replica (the lock above is per process) may have refreshed with the
+            // same rotating refresh token a moment ago: its result is in the store.
+            if let Ok(Some(s)) = shared.store.get_session(id).await
+                && s.last_check > session.last_check
+                && s.policy_hash == ep.endpoint.oauth.policy_hash
+            {
+                return Check::Ok(Box::new(s));
+            }
+            return Check::Relogin(e.to_string());
+        }
     };
     let decision = ep.endpoint.oauth.emails.decide(&Subject {
         email: identity.email.as_deref(),
@@ -77,6 +87,9 @@ pub async fn check(
     if let Decision::Deny(reason) = decision {
         return Check::Denied(reason);
     }
+    if let Some(reason) = crate::login::provisioning_refusal(shared, ep, &session.user_key, &identity).await {
+        return Check::Denied(reason);
+    }
     if let Some(t) = tokens {
         session.access_token = t.access_token;
         session.refresh_token = t.refresh_token.or(session.refresh_token.take());
@@ -85,12 +98,13 @@ pub async fn check(
     session.identity = identity;
     session.last_check = now;
     session.policy_hash = ep.endpoint.oauth.policy_hash.clone();
-    if let Err(e) = shared
+    match shared
         .store
-        .put_session(id, &session, session_ttl(&ep.endpoint.oauth))
+        .update_session(id, &session, session_ttl(&ep.endpoint.oauth))
         .await
     {
-        return Check::Unavailable(e.to_string());
+        Ok(true) => Check::Ok(Box::new(session)),
+        Ok(false) => Check::Relogin("the session ended while it was being re-checked".into()),
+        Err(e) => Check::Unavailable(e.to_string()),
     }
-    Check::Ok(Box::new(session))
 }

@@ -16,6 +16,12 @@ pub const SESSION: &str = "session";
 /// The login-flow cookie (browser binding).
 pub const NONCE: &str = "nonce";
 
+/// Whether `name` is one of the gateway's cookies (never forwarded upstream, never set by
+/// the upstream).
+pub fn is_gateway_cookie(name: &str) -> bool {
+    name == SESSION || name == NONCE
+}
+
 const MAX_COOKIE_BYTES: usize = 8192;
 const MAX_PAIRS: usize = 64;
 

@@ -180,7 +180,13 @@ async fn gate(
     let mut ended = false;
     let session = match session {
         Some((id, s)) => match live(shared, ep, &id, s, now).await {
-            Ok(s) => Some((id, s)),
+            Ok(s) => match touch(shared, ep, &id, s, now).await {
+                Some(s) => Some((id, s)),
+                None => {
+                    ended = true;
+                    None
+                }
+            },
             Err(Ended::Page(resp)) => return *resp,
             Err(Ended::Relogin) => {
                 ended = true;
@@ -217,7 +223,7 @@ async fn gate(
         }
         return resp;
     };
-    let session = touch(shared, ep, &id, session, now).await;
+    let _ = &id;
     outcome.allowed = true;
     outcome.user_id = Some(session.identity.user_id.clone());
     outcome.user_name = session.identity.name.clone();
@@ -316,27 +322,35 @@ async fn live(
 }
 
 /// Records activity: the session's `last_seen` (at most once a second) and the App User's
-/// last access and monthly activity (at most once a minute per session).
+/// last access and monthly activity (at most once a minute per session). `None` when the
+/// session was deleted meanwhile.
 async fn touch(
     shared: &Arc<Shared>,
     ep: &Arc<EndpointRt>,
     id: &str,
     mut session: Session,
     now: u64,
-) -> Session {
+) -> Option<Session> {
     if now == session.last_seen {
-        return session;
+        return Some(session);
     }
     let minute_changed = now / 60 != session.last_seen / 60;
     session.last_seen = now;
-    let _ = shared
+    // Only if it still exists: a logout or revocation that happened while this request was
+    // in flight wins.
+    match shared
         .store
-        .put_session(id, &session, login::session_ttl(&ep.endpoint.oauth))
-        .await;
+        .update_session(id, &session, login::session_ttl(&ep.endpoint.oauth))
+        .await
+    {
+        Ok(false) => return None,
+        Ok(true) => {}
+        Err(e) => tracing::warn!("could not record session activity: {e}"),
+    }
     if minute_changed {
         record_access(shared, &ep.endpoint.authority, &session, now).await;
     }
-    session
+    Some(session)
 }
 
 /// Adds an access to the App Users list and the month's active users.

@@ -2,7 +2,9 @@
 //!
 //! * Identity headers (`ngrok-auth-*`) are set only by the gateway: every client-sent copy is
 //!   removed first, whatever its case or `_`/`-` spelling, on every route including OPTIONS
-//!   passthrough (security checklist 47).
+//!   passthrough (security checklist 47). So are the identity headers of other well-known
+//!   gateways (`X-Forwarded-User/-Email`, `X-Auth-Request-*`, `Remote-User`, `OIDC_CLAIM_*`…),
+//!   which an upstream may still trust.
 //! * Hop-by-hop headers, and any header a `Connection` list names, are dropped — before the
 //!   gateway adds its own, so a `Connection: ngrok-auth-user-email` cannot delete them (49).
 //! * `X-Forwarded-For/-Proto/-Host` are written by the gateway, not trusted from the client;
@@ -58,8 +60,30 @@ fn normalized(name: &str) -> String {
 
 /// Whether a client-sent header would impersonate a gateway identity header.
 pub fn is_identity(name: &str) -> bool {
-    normalized(name).starts_with("ngrok-auth-")
+    let n = normalized(name);
+    n.starts_with("ngrok-auth-")
+        || OTHER_GATEWAYS_IDENTITY.contains(&n.as_str())
+        || n.starts_with("x-auth-request-")
+        || n.starts_with("oidc-claim-")
+        || n.starts_with("x-forwarded-access-token")
 }
+
+/// Identity headers other login gateways set (oauth2-proxy, mod_auth_openidc, Pomerium,
+/// Authelia…). An upstream that once sat behind one of them may still trust them, so a
+/// client must not be able to send them through this gateway either (checklist 47).
+const OTHER_GATEWAYS_IDENTITY: &[&str] = &[
+    "x-forwarded-user",
+    "x-forwarded-email",
+    "x-forwarded-groups",
+    "x-forwarded-preferred-username",
+    "remote-user",
+    "x-remote-user",
+    "remote-email",
+    "remote-groups",
+    "remote-name",
+    "x-pomerium-jwt-assertion",
+    "x-pomerium-claim-email",
+];
 
 /// Cleans request headers for the upstream. `keep_upgrade` keeps `Connection`/`Upgrade` for
 /// a WebSocket handshake.
@@ -117,6 +141,30 @@ pub fn clean_response(headers: &mut HeaderMap, upgrade: bool) {
         .collect();
     for k in drop {
         headers.remove(k);
+    }
+    // The gateway's cookies are not the upstream's to set: a `Set-Cookie` for `session` or
+    // `nonce` would overwrite the gateway's own and break the login.
+    let set_cookies: Vec<HeaderValue> = headers
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .filter(|v| {
+            let name = v
+                .to_str()
+                .ok()
+                .and_then(|s| s.split_once('=').map(|(n, _)| n.trim().to_owned()))
+                .unwrap_or_default();
+            if crate::cookies::is_gateway_cookie(&name) {
+                tracing::warn!("dropped the upstream's Set-Cookie for {name}: that name is the gateway's");
+                false
+            } else {
+                true
+            }
+        })
+        .cloned()
+        .collect();
+    headers.remove(axum::http::header::SET_COOKIE);
+    for v in set_cookies {
+        headers.append(axum::http::header::SET_COOKIE, v);
     }
 }
 

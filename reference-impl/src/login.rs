@@ -37,6 +37,39 @@ use crate::types::{Secret, random_id};
 const LOGIN_TTL: Duration = Duration::from_secs(600);
 const TICKET_TTL: Duration = Duration::from_secs(120);
 
+/// The App User key: the provider and its user id — for `generic`, also the IdP's host, so
+/// two generic IdPs never share users.
+pub fn user_key(oauth: &OAuthPolicy, user_id: &str) -> String {
+    match &oauth.generic {
+        Some(g) => format!(
+            "generic@{}:{user_id}",
+            g.authorize_url.host_str().unwrap_or_default()
+        ),
+        None => format!("{}:{user_id}", oauth.provider),
+    }
+}
+
+/// With just-in-time provisioning off (generic provider), why this user may not log in: not
+/// among the provisioned users and not already an App User.
+pub async fn provisioning_refusal(
+    shared: &Arc<Shared>,
+    ep: &Arc<EndpointRt>,
+    user_key: &str,
+    identity: &crate::session::Identity,
+) -> Option<String> {
+    let g = ep.endpoint.oauth.generic.as_ref()?;
+    if g.jit_provisioning || g.provisioned_users.contains(&identity.user_id) {
+        return None;
+    }
+    if matches!(shared.store.user(user_key).await, Ok(Some(_))) {
+        return None;
+    }
+    Some(format!(
+        "user {} is not provisioned for this site (just-in-time provisioning is off)",
+        identity.user_id
+    ))
+}
+
 /// How long a session may live in the store.
 pub fn session_ttl(p: &OAuthPolicy) -> Duration {
     if !p.max_duration.is_zero() {
@@ -103,7 +136,10 @@ pub async fn start(
         });
     }
     let mut resp = pages::redirect(url.as_str());
-    if new_binding {
+    // Sent every time (same value, fresh Max-Age) so a login started late in the cookie's
+    // life does not lose its binding half-way.
+    {
+        let _ = new_binding;
         resp.headers_mut().append(
             header::SET_COOKIE,
             cookies::set(
@@ -191,8 +227,9 @@ pub async fn callback(
         );
     };
     let tx = match shared.store.take_tx(state).await {
-        Ok(Some(tx)) => tx,
-        Ok(None) => {
+        // The store's TTL runs on wall time; the gateway's clock (which tests move) decides too.
+        Ok(Some(tx)) if shared.clock.unix().saturating_sub(tx.created_at) <= LOGIN_TTL.as_secs() => tx,
+        Ok(_) => {
             return bad(
                 "login_expired",
                 "this login has expired or was already used; start again from the site",
@@ -269,25 +306,16 @@ pub async fn callback(
             code: "unauthorized",
         }));
     }
-    let user_key = format!("{}:{}", oauth.provider, identity.user_id);
-    if let Some(g) = &oauth.generic
-        && !g.jit_provisioning
-    {
-        let listed = g.provisioned_users.contains(&identity.user_id);
-        let provisioned = matches!(shared.store.user(&user_key).await, Ok(Some(_)));
-        if !listed && !provisioned {
-            return known(pages::error(&ErrorPage {
-                status: StatusCode::FORBIDDEN,
-                title: "Access denied",
-                message: &format!(
-                    "user {} is not provisioned for this site (just-in-time provisioning is off)",
-                    identity.user_id
-                ),
-                idp_error: None,
-                retry: Some(&retry),
-                code: "not_provisioned",
-            }));
-        }
+    let user_key = user_key(oauth, &identity.user_id);
+    if let Some(reason) = provisioning_refusal(shared, &ep, &user_key, &identity).await {
+        return known(pages::error(&ErrorPage {
+            status: StatusCode::FORBIDDEN,
+            title: "Access denied",
+            message: &reason,
+            idp_error: None,
+            retry: Some(&retry),
+            code: "not_provisioned",
+        }));
     }
     let now = shared.clock.unix();
     let session = Session {

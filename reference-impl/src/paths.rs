@@ -117,6 +117,27 @@ pub fn canonicalize(raw: &str) -> Result<String, PathError> {
     Ok(path)
 }
 
+fn percent_decode_all(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                b.get(i + 1).and_then(|x| hex(*x)),
+                b.get(i + 2).and_then(|x| hex(*x)),
+            )
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).to_ascii_lowercase()
+}
+
 /// Which reserved route, if any, a canonical path is.
 pub fn reserved(canonical: &str) -> Option<Reserved> {
     let lower = canonical.to_ascii_lowercase();
@@ -129,6 +150,18 @@ pub fn reserved(canonical: &str) -> Option<Reserved> {
     let plain = plain.trim_end_matches('/');
     if plain == "/oauth2/callback" {
         return Some(Reserved::Callback);
+    }
+    // A first segment that some upstream could read as `auth` — `auth%3B…`, `auth.`,
+    // `auth%2E` — is reserved too (and never forwarded), even if it is no known route.
+    let first = plain.trim_start_matches('/').split('/').next().unwrap_or("");
+    let first_loose = percent_decode_all(first);
+    let first_loose = first_loose
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(['.', ' ']);
+    if first != "auth" && first_loose == "auth" {
+        return Some(Reserved::Unknown);
     }
     let rest = plain
         .strip_prefix("/auth")

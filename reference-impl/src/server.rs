@@ -222,9 +222,13 @@ pub async fn start(config: Config) -> Result<RunningGateway, StartError> {
         StoreConfig::Memory => Arc::new(MemoryStore::new()),
         StoreConfig::Redis(url) => {
             let r = RedisStore::new(url).map_err(|e| StartError::Store(e.to_string()))?;
-            r.ping()
-                .await
-                .map_err(|e| StartError::Store(format!("{e} (is redis-server running at {url}?)")))?;
+            r.ping().await.map_err(|e| {
+                StartError::Store(format!(
+                    "{} (is redis-server running at {}?)",
+                    crate::types::redact_password(&e.to_string(), url),
+                    crate::types::redact_url(url)
+                ))
+            })?;
             Arc::new(r)
         }
     };
@@ -324,7 +328,10 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>, cancel: CancellationT
 }
 
 /// The request's authority (`host:port`), or why it is unusable.
-fn request_authority(req: &Request<Incoming>) -> Result<String, &'static str> {
+/// The request's `host:port` candidates. A Host without a port matches an endpoint on the
+/// scheme's default port: the gateway may sit behind a TLS terminator, so both `:80` and
+/// `:443` are candidates (in that order).
+fn request_authority(req: &Request<Incoming>) -> Result<Vec<String>, &'static str> {
     let host = req
         .headers()
         .get(header::HOST)
@@ -349,23 +356,28 @@ fn request_authority(req: &Request<Incoming>) -> Result<String, &'static str> {
             .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
             && !raw.ends_with(']')
         {
-            raw
+            vec![raw]
         } else {
-            format!("{raw}:80")
+            vec![format!("{raw}:80"), format!("{raw}:443")]
         },
     )
 }
 
 async fn dispatch(shared: Arc<Shared>, req: Request<Incoming>, peer: IpAddr) -> Response<Body> {
     let rt = shared.runtime();
-    let authority = match request_authority(&req) {
+    let candidates = match request_authority(&req) {
         Ok(a) => a,
         Err(why) => return bad_host(StatusCode::BAD_REQUEST, why),
     };
-    if let Some(ep) = rt.endpoints.get(&authority).cloned() {
-        return crate::gate::handle(shared, rt, ep, req, peer).await;
+    for authority in &candidates {
+        if let Some(ep) = rt.endpoints.get(authority).cloned() {
+            return crate::gate::handle(shared, rt, ep, req, peer).await;
+        }
     }
-    if rt.callback_authority.as_deref() == Some(authority.as_str()) {
+    if candidates
+        .iter()
+        .any(|a| rt.callback_authority.as_deref() == Some(a.as_str()))
+    {
         return crate::login::central_callback(shared, rt, req).await;
     }
     bad_host(StatusCode::NOT_FOUND, "no endpoint is configured for this host")

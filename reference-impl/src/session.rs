@@ -131,6 +131,14 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 pub trait SessionStore: Send + Sync + 'static {
     /// Saves a session under its cookie id for `ttl`.
     fn put_session<'a>(&'a self, id: &'a str, session: &'a Session, ttl: Duration) -> StoreFuture<'a, ()>;
+    /// Replaces a session only if it still exists (a request in flight must not bring back a
+    /// session that was logged out or revoked meanwhile); `false` when it was gone.
+    fn update_session<'a>(
+        &'a self,
+        id: &'a str,
+        session: &'a Session,
+        ttl: Duration,
+    ) -> StoreFuture<'a, bool>;
     /// Reads a session.
     fn get_session<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Session>>;
     /// Deletes a session.

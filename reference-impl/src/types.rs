@@ -9,6 +9,29 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
+/// `url` with any password replaced by `***`, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "(unparsable URL)".into(),
+    }
+}
+
+/// `text` with the password of `url` (if any) replaced by `***`.
+pub fn redact_password(text: &str, url: &str) -> String {
+    match url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.password().map(str::to_owned))
+    {
+        Some(p) if !p.is_empty() => text.replace(&p, "***"),
+        _ => text.to_owned(),
+    }
+}
+
 /// A secret (client secret, token, cookie value). `Debug`, `Display` and `Serialize` print
 /// `***`; [`Secret::expose`] gives the value where it must go on the wire. Sessions are
 /// persisted with [`Secret::stored`], which keeps the value.

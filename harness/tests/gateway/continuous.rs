@@ -246,3 +246,57 @@ async fn options_passthrough_forwards_only_real_preflights_without_identity() {
     assert_eq!(off.status, 401, "passthrough off: authentication required");
     assert_eq!(e.upstream.count(), 0, "{}", describe(&[off]));
 }
+
+#[tokio::test]
+async fn an_idp_outage_during_the_auth_check_fails_closed_and_the_session_survives_it() {
+    let e = env(ProviderKind::Gitlab)
+        .oauth(|o| o.auth_check_interval = Some(MIN))
+        .start()
+        .await;
+    e.logged_in("/").await;
+    e.idp.on_refresh().times(2).respond(Outcome::ServerError);
+    e.advance(2 * MIN);
+    let hop = e.ua.get(&e.url("/during-outage")).await;
+    assert_eq!(
+        (hop.status, hop.header("x-gateway-error")),
+        (503, Some("idp_unavailable")),
+        "{}",
+        hop.body
+    );
+    assert!(
+        e.upstream.seen().iter().all(|s| s.path != "/during-outage"),
+        "fail closed"
+    );
+    assert!(
+        e.ua.cookie("app.localhost", "session").is_some(),
+        "the session is kept"
+    );
+    assert_eq!(e.event_for("/during-outage").await.decision, Decision::Block);
+    // The IdP answers again: the same session goes on without a new login.
+    let _ = e.ua.get(&e.url("/still-out")).await;
+    let hop = e.ua.get(&e.url("/after-outage")).await;
+    assert_eq!(hop.status, 200, "{}", hop.body);
+    assert_eq!(e.idp.requests_to(Endpoint::Authorize).len(), 1, "no second login");
+}
+
+#[tokio::test]
+async fn concurrent_requests_due_for_a_check_share_one_refresh() {
+    let e = env(ProviderKind::Gitlab)
+        .oauth(|o| o.auth_check_interval = Some(MIN))
+        .start()
+        .await;
+    e.logged_in("/").await;
+    e.advance(2 * MIN);
+    let requests = (0..8).map(|i| {
+        let ua = e.ua.clone();
+        let url = e.url(&format!("/parallel/{i}"));
+        async move { ua.get(&url).await.status }
+    });
+    let statuses = futures::future::join_all(requests).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(
+        e.idp.requests_to(Endpoint::Refresh).len(),
+        1,
+        "single-flight auth check"
+    );
+}

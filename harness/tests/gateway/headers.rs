@@ -19,6 +19,12 @@ async fn forged_identity_headers_are_stripped_in_every_spelling() {
         ("Ngrok-Auth_Oauth-Access-Token", "stolen"),
         ("ngrok-auth-oauth-refresh-token", "stolen"),
         ("ngrok-auth-anything-else", "x"),
+        // Other gateways' identity headers an upstream may still trust.
+        ("X-Forwarded-Email", "admin@evil.test"),
+        ("X-Forwarded-User", "evil-admin"),
+        ("X-Auth-Request-Email", "admin@evil.test"),
+        ("Remote-User", "evil-admin"),
+        ("OIDC_CLAIM_email", "admin@evil.test"),
     ];
     e.ua.send(reqwest::Method::GET, &e.url("/me"), &forged, None)
         .await;
@@ -38,6 +44,40 @@ async fn forged_identity_headers_are_stripped_in_every_spelling() {
         seen.headers
     );
     assert!(seen.header("ngrok-auth-anything-else").is_none());
+    for other in [
+        "x-forwarded-email",
+        "x-forwarded-user",
+        "x-auth-request-email",
+        "remote-user",
+    ] {
+        assert!(seen.header(other).is_none(), "{other} stripped");
+    }
+}
+
+#[tokio::test]
+async fn the_upstream_cannot_set_or_see_the_gateways_cookies() {
+    let e = env(ProviderKind::Github).start().await;
+    e.logged_in("/").await;
+    let session = e.ua.cookie("app.localhost", "session").unwrap().value;
+    // The recording upstream answers /set-cookie?… with those Set-Cookie headers.
+    let hop =
+        e.ua.get(&e.url("/set-cookie?session=hijacked&nonce=x&theme=dark"))
+            .await;
+    assert_eq!(hop.status, 200);
+    assert!(
+        hop.set_cookies
+            .iter()
+            .all(|c| !c.starts_with("session=") && !c.starts_with("nonce=")),
+        "{:?}",
+        hop.set_cookies
+    );
+    assert!(
+        hop.set_cookies.iter().any(|c| c.starts_with("theme=dark")),
+        "{:?}",
+        hop.set_cookies
+    );
+    assert_eq!(e.ua.cookie("app.localhost", "session").unwrap().value, session);
+    assert_eq!(e.ua.get(&e.url("/still-in")).await.status, 200);
 }
 
 #[tokio::test]

@@ -184,3 +184,54 @@ async fn an_idp_certificate_the_gateway_does_not_trust_ends_the_login_without_a_
     assert!(e.ua.cookie("app.localhost", "session").is_none());
     assert_eq!(e.upstream.count(), 0);
 }
+
+#[tokio::test]
+async fn an_https_origin_is_served_for_a_host_header_without_a_port() {
+    // Behind a TLS terminator the browser sends `Host: secure.localhost` (no :443).
+    let e = env(ProviderKind::Github).start().await;
+    let mut config = e.config.clone();
+    let mut secure = config.endpoints[0].clone();
+    secure.url = "https://secure.localhost".into();
+    config.endpoints.push(secure);
+    e.gw.reload(ref_gateway::config::validate(config).unwrap());
+    for host in ["secure.localhost", "secure.localhost:443", "SECURE.localhost"] {
+        let hop =
+            e.ua.send(reqwest::Method::GET, &e.url("/x"), &[("host", host)], None)
+                .await;
+        assert_eq!(hop.status, 302, "{host}: {}", hop.body);
+        let to = hop.location.unwrap();
+        let redirect = to
+            .query_pairs()
+            .find(|(k, _)| k == "redirect_uri")
+            .unwrap()
+            .1
+            .into_owned();
+        assert_eq!(redirect, "https://secure.localhost/oauth2/callback", "{host}");
+    }
+    let hop =
+        e.ua.send(
+            reqwest::Method::GET,
+            &e.url("/x"),
+            &[("host", "secure.localhost:8443")],
+            None,
+        )
+        .await;
+    assert_eq!(hop.status, 404, "another port is another site");
+}
+
+#[tokio::test]
+async fn every_login_start_renews_the_nonce_cookie_with_the_same_binding() {
+    let e = env(ProviderKind::Github).start().await;
+    let first = e.ua.get(&e.url("/a")).await;
+    let second = e.ua.get(&e.url("/b")).await;
+    let nonce = |h: &gatecheck::Hop| {
+        h.set_cookies
+            .iter()
+            .find(|c| c.starts_with("nonce="))
+            .cloned()
+            .unwrap_or_else(|| panic!("a nonce cookie on every start: {:?}", h.set_cookies))
+    };
+    let (a, b) = (nonce(&first), nonce(&second));
+    assert_eq!(a.split(';').next(), b.split(';').next(), "the same binding id");
+    assert!(b.contains("Max-Age=600"));
+}

@@ -9,6 +9,7 @@ mod continuous;
 mod errors;
 mod generic;
 mod headers;
+mod id_token;
 mod login;
 mod replicas;
 mod special_paths;

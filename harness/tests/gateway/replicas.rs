@@ -75,7 +75,7 @@ async fn an_unreachable_redis_is_a_start_up_error_not_a_runtime_surprise() {
     let mut config = ref_gateway::config::ConfigFile {
         listen: Some(([127, 0, 0, 1], 0).into()),
         session_store: Some(ref_gateway::config::StoreFile::Redis {
-            redis: format!("redis://127.0.0.1:{port}"),
+            redis: format!("redis://:hunter2secret@127.0.0.1:{port}"),
         }),
         ..Default::default()
     };
@@ -95,4 +95,33 @@ async fn an_unreachable_redis_is_a_start_up_error_not_a_runtime_surprise() {
         .expect("start fails");
     let msg = err.to_string();
     assert!(msg.contains(&format!("127.0.0.1:{port}")), "{msg}");
+    assert!(
+        !msg.contains("hunter2secret"),
+        "the Redis password is never printed: {msg}"
+    );
+}
+
+#[tokio::test]
+async fn a_session_ended_while_a_request_is_in_flight_is_not_written_back() {
+    let redis = redis();
+    let mut envs = vec![env(ProviderKind::Github).start().await];
+    if let Some(r) = &redis {
+        envs.push(env(ProviderKind::Github).redis(&r.url()).start().await);
+    }
+    for e in envs {
+        e.logged_in("/").await;
+        let id = e.ua.cookie("app.localhost", "session").unwrap().value;
+        let store = e.gw.store();
+        // What a request in flight holds…
+        let held = store.get_session(&id).await.unwrap().expect("the session");
+        // …while the user logs out (or an admin revokes them).
+        store.delete_session(&id).await.unwrap();
+        let ttl = std::time::Duration::from_secs(60);
+        assert!(
+            !store.update_session(&id, &held, ttl).await.unwrap(),
+            "not resurrected"
+        );
+        assert!(store.get_session(&id).await.unwrap().is_none());
+        assert_eq!(e.ua.get(&e.url("/after")).await.status, 302);
+    }
 }

@@ -96,6 +96,10 @@ async fn nothing_under_auth_reaches_the_upstream_however_it_is_spelled() {
         "/auth/./y",
         "/auth%2fy",
         "/auth/%2e%2e/auth/y",
+        "/auth%3B/x",
+        "/auth./x",
+        "/AUTH%2E/x",
+        "/auth%3bfoo=1/logout",
     ] {
         let hop = e.ua.get(&e.url(path)).await;
         assert!(

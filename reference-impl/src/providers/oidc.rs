@@ -136,9 +136,8 @@ impl Oidc {
             return Ok(None);
         };
         let u = Url::parse(raw).map_err(|_| invalid(format!("discovery {name} {raw:?} is not a URL")))?;
-        let loopback = matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
-            || u.host_str().is_some_and(|h| h.ends_with(".localhost"));
-        if u.scheme() != "https" && !(u.scheme() == "http" && (loopback || self.insecure_http_ok)) {
+        // Same rule as configured URLs: https, unless the loud opt-out is on.
+        if u.scheme() != "https" && !(u.scheme() == "http" && self.insecure_http_ok) {
             return Err(invalid(format!("discovery {name} {raw} is not https")));
         }
         Ok(Some(u))

@@ -78,6 +78,24 @@ impl SessionStore for MemoryStore {
         ready(())
     }
 
+    fn update_session<'a>(
+        &'a self,
+        id: &'a str,
+        session: &'a Session,
+        ttl: Duration,
+    ) -> StoreFuture<'a, bool> {
+        let key = session_key(id);
+        let updated = self.with(|i| match i.sessions.get_mut(&key) {
+            Some((s, exp)) if *exp > Instant::now() => {
+                *s = session.clone();
+                *exp = Instant::now() + ttl;
+                true
+            }
+            _ => false,
+        });
+        ready(updated)
+    }
+
     fn get_session<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Session>> {
         let key = session_key(id);
         let found = self.with(|i| match i.sessions.get(&key) {

@@ -87,6 +87,29 @@ impl SessionStore for RedisStore {
         })
     }
 
+    fn update_session<'a>(
+        &'a self,
+        id: &'a str,
+        session: &'a Session,
+        ttl: Duration,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let json = serde_json::to_string(session).map_err(store_err)?;
+            let mut c = self.conn().await?;
+            // SET … XX: only when the key exists, atomically.
+            let done: Option<String> = redis::cmd("SET")
+                .arg(format!("gw:s:{}", session_key(id)))
+                .arg(json)
+                .arg("XX")
+                .arg("EX")
+                .arg(ttl.as_secs().max(1))
+                .query_async(&mut c)
+                .await
+                .map_err(store_err)?;
+            Ok(done.is_some())
+        })
+    }
+
     fn get_session<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Session>> {
         Box::pin(async move { self.get_json(&format!("gw:s:{}", session_key(id))).await })
     }
