@@ -703,6 +703,9 @@ fn validate_oauth(
             "access_token_as_auth_header",
             o.access_token_as_auth_header.is_some(),
         ),
+        ("post_logout_redirect_url", o.post_logout_redirect_url.is_some()),
+        ("provisioned_users", !o.provisioned_users.is_empty()),
+        ("email_verified_field", o.email_verified_field.is_some()),
     ];
     let generic = if provider == ProviderKind::Generic {
         let need = |name: &str, v: &Option<String>| -> Result<Url, ConfigError> {
@@ -729,7 +732,17 @@ fn validate_oauth(
                 .post_logout_redirect_url
                 .as_deref()
                 .map(|u| {
-                    Url::parse(u).map_err(|e| err(f("oauth.post_logout_redirect_url"), format!("{u:?}: {e}")))
+                    let url = Url::parse(u)
+                        .map_err(|e| err(f("oauth.post_logout_redirect_url"), format!("{u:?}: {e}")))?;
+                    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                        return Err(err(
+                            f("oauth.post_logout_redirect_url"),
+                            format!(
+                                "{u:?} must be an http(s) URL of the site, e.g. https://app.example.com/"
+                            ),
+                        ));
+                    }
+                    Ok(url)
                 })
                 .transpose()?,
             login_attribute: o
@@ -845,6 +858,10 @@ mod tests {
             (
                 "[endpoints.oauth]\nprovider = \"github\"\nclient_id = \"a\"\nclient_secret = \"b\"\nlogin_attribute = \"email\"",
                 "endpoints[0].oauth.login_attribute: applies to the generic provider only",
+            ),
+            (
+                "[endpoints.oauth]\nprovider = \"github\"\nclient_id = \"a\"\nclient_secret = \"b\"\nprovisioned_users = [\"x\"]",
+                "endpoints[0].oauth.provisioned_users: applies to the generic provider only",
             ),
         ];
         for (tail, expected) in cases {

@@ -332,7 +332,16 @@ pub async fn callback(
         policy_hash: oauth.policy_hash.clone(),
     };
     match here {
-        Some(_) => install(shared, &ep, session, &tx.original_path).await,
+        Some(_) => {
+            install(
+                shared,
+                &ep,
+                session,
+                &tx.original_path,
+                cookies.session.as_deref(),
+            )
+            .await
+        }
         None => {
             let id = random_id(32);
             let ticket = Ticket {
@@ -386,7 +395,14 @@ pub async fn handoff(
             Some(&retry),
         );
     }
-    install(shared, ep, ticket.session, &ticket.original_path).await
+    install(
+        shared,
+        ep,
+        ticket.session,
+        &ticket.original_path,
+        cookies.session.as_deref(),
+    )
+    .await
 }
 
 /// Stores a new session under a fresh id (never one the browser already had), sets the
@@ -396,7 +412,12 @@ async fn install(
     ep: &Arc<EndpointRt>,
     session: Session,
     original: &str,
+    previous: Option<&str>,
 ) -> Response<Body> {
+    // A browser that logs in again (e.g. /auth/authn) leaves no orphan session behind.
+    if let Some(old) = previous {
+        let _ = shared.store.delete_session(old).await;
+    }
     let id = random_id(32);
     if let Err(e) = shared
         .store

@@ -94,6 +94,15 @@ struct HttpArgs {
     /// Generic: end-session URL (single logout on /auth/logout).
     #[arg(long)]
     oauth_end_session_url: Option<String>,
+    /// Generic: where the IdP sends the browser after single logout.
+    #[arg(long)]
+    oauth_post_logout_redirect_url: Option<String>,
+    /// Generic: profile field holding the email-verified flag [default: email_verified].
+    #[arg(long)]
+    oauth_email_verified_field: Option<String>,
+    /// Timeout of every call to the IdP (e.g. `5s`) [default: 10s].
+    #[arg(long, value_parser = humantime::parse_duration)]
+    idp_timeout: Option<Duration>,
     /// Generic: profile field that becomes the user id [default: id].
     #[arg(long)]
     oauth_login_attribute: Option<String>,
@@ -173,7 +182,7 @@ fn file_from_flags(a: HttpArgs) -> ConfigFile {
             "stdout" | "none" => EventsFile::Named(e),
             _ => EventsFile::File { file: e },
         }),
-        idp_timeout: None,
+        idp_timeout: a.idp_timeout,
         allow_insecure_idp_http: Some(a.allow_insecure_idp_http),
         idp_ca_file: a.idp_ca_file,
         admin: a
@@ -206,12 +215,12 @@ fn file_from_flags(a: HttpArgs) -> ConfigFile {
                 profile_url: a.oauth_profile_url,
                 scope,
                 end_session_url: a.oauth_end_session_url,
-                post_logout_redirect_url: None,
+                post_logout_redirect_url: a.oauth_post_logout_redirect_url,
                 login_attribute: a.oauth_login_attribute,
                 jit_provisioning: a.oauth_no_jit_provisioning.then_some(false),
                 provisioned_users: a.oauth_provisioned_user,
                 access_token_as_auth_header: a.oauth_token_in_query.then_some(false),
-                email_verified_field: None,
+                email_verified_field: a.oauth_email_verified_field,
             },
         }],
     }

@@ -300,3 +300,32 @@ async fn concurrent_requests_due_for_a_check_share_one_refresh() {
         "single-flight auth check"
     );
 }
+
+#[tokio::test]
+async fn with_options_passthrough_no_options_request_carries_identity_even_when_logged_in() {
+    let e = env(ProviderKind::Github)
+        .oauth(|o| o.options_passthrough = true)
+        .start()
+        .await;
+    e.logged_in("/").await;
+    let hop =
+        e.ua.send(reqwest::Method::OPTIONS, &e.url("/api"), &[], None)
+            .await;
+    assert_eq!(hop.status, 200);
+    let seen = e.upstream.last().unwrap();
+    assert_eq!(seen.method, "OPTIONS");
+    assert!(
+        seen.headers.iter().all(|(k, _)| !k.starts_with("ngrok-auth-")),
+        "{:?}",
+        seen.headers
+    );
+    let get = e.ua.get(&e.url("/api")).await;
+    assert_eq!(get.status, 200);
+    assert!(
+        e.upstream
+            .last()
+            .unwrap()
+            .header("ngrok-auth-user-email")
+            .is_some()
+    );
+}

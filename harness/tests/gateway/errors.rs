@@ -150,3 +150,72 @@ async fn a_slow_token_endpoint_times_out_into_an_error_page() {
         "the 3 s IdP timeout applies"
     );
 }
+
+#[tokio::test]
+async fn api_clients_and_non_replayable_methods_get_401_not_a_login_redirect() {
+    let e = env(ProviderKind::Github).start().await;
+    let cases: [(reqwest::Method, &[(&str, &str)]); 3] = [
+        (reqwest::Method::POST, &[("accept", "text/html")]),
+        (reqwest::Method::GET, &[("accept", "application/json")]),
+        (reqwest::Method::DELETE, &[]),
+    ];
+    for (method, headers) in cases {
+        let hop =
+            e.ua.send(method.clone(), &e.url("/api/items"), headers, None)
+                .await;
+        assert_eq!(hop.status, 401, "{method}");
+        assert_eq!(
+            hop.header("www-authenticate"),
+            Some("Cookie realm=\"gateway\""),
+            "{method}"
+        );
+        assert!(hop.location.is_none(), "{method}: no redirect");
+    }
+    assert_eq!(e.upstream.count(), 0);
+    assert_eq!(e.idp.requests().len(), 0, "no login was started");
+}
+
+#[tokio::test]
+async fn gateway_pages_cannot_be_framed_or_cached() {
+    let e = env(ProviderKind::Github).start().await;
+    e.idp.on_authorize().respond(Outcome::deny());
+    let hops = e.login("/").await;
+    let page = hops.last().unwrap();
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+    assert!(
+        page.header("content-security-policy")
+            .is_some_and(|c| c.contains("frame-ancestors 'none'"))
+    );
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+}
+
+#[tokio::test]
+async fn an_oversized_cookie_header_is_431_and_a_target_naming_another_host_is_400() {
+    let e = env(ProviderKind::Github).start().await;
+    let huge = format!("session={}", "a".repeat(10_000));
+    let hop =
+        e.ua.send(
+            reqwest::Method::GET,
+            &e.url("/"),
+            &[("cookie", huge.as_str())],
+            None,
+        )
+        .await;
+    assert_eq!(hop.status, 431, "{}", hop.body);
+    // Absolute-form request target for another site than the Host header.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", e.port))
+        .await
+        .unwrap();
+    let req = format!(
+        "GET http://evil.localhost:{0}/ HTTP/1.1\r\nHost: app.localhost:{0}\r\nConnection: close\r\n\r\n",
+        e.port
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).await.unwrap();
+    assert!(resp.starts_with("HTTP/1.1 400"), "{resp}");
+    assert_eq!(e.upstream.count(), 0);
+}

@@ -229,3 +229,31 @@ async fn logout_ends_the_session_and_continues_to_the_idps_end_session_url() {
     assert_eq!(replay.status, 302, "a logged-out session id is refused");
     assert!(e.upstream.seen().iter().all(|s| s.path != "/secret"));
 }
+
+#[tokio::test]
+async fn the_email_verified_field_names_where_the_idp_puts_verification() {
+    let e = generic()
+        .idp(|b| b.personality(Generic::new().verified_field(Some("is_confirmed"))))
+        .oauth(|o| {
+            o.email_verified_field = Some("is_confirmed".into());
+            o.allow_domains = vec!["example.com".into()];
+        })
+        .user(User::new("ann").email("ann@example.com").email_unverified())
+        .start()
+        .await;
+    assert_eq!(login_as(&e, "alice").await.last().unwrap().status, 200);
+    let hops = login_as(&e, "ann").await;
+    assert_eq!(
+        hops.last().unwrap().status,
+        403,
+        "unverified per is_confirmed: {}",
+        describe(&hops)
+    );
+    // With the default field name the flag would not be found: nobody counts as verified.
+    let e = generic()
+        .idp(|b| b.personality(Generic::new().verified_field(Some("is_confirmed"))))
+        .oauth(|o| o.allow_domains = vec!["example.com".into()])
+        .start()
+        .await;
+    assert_eq!(login_as(&e, "alice").await.last().unwrap().status, 403);
+}

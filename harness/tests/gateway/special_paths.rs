@@ -132,3 +132,18 @@ async fn paths_are_forwarded_in_the_canonical_form_the_decision_was_made_on() {
         (400, Some("bad_path"))
     );
 }
+
+#[tokio::test]
+async fn logging_in_again_ends_the_previous_session_of_that_browser() {
+    let e = env(ProviderKind::Github).start().await;
+    e.logged_in("/").await;
+    let old = e.ua.cookie("app.localhost", "session").unwrap().value;
+    let hops = e.ua.follow(&e.url("/auth/authn")).await;
+    assert_eq!(hops.last().unwrap().status, 200, "{}", describe(&hops));
+    let new = e.ua.cookie("app.localhost", "session").unwrap().value;
+    assert_ne!(old, new, "a fresh session id after re-authentication");
+    assert!(
+        e.gw.store().get_session(&old).await.unwrap().is_none(),
+        "the old one is gone"
+    );
+}
