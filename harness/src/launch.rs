@@ -24,10 +24,15 @@ use crate::spec::GatewaySpec;
 
 /// The admin token the harness gives gateways.
 pub const ADMIN_TOKEN: &str = "gatecheck-admin-token-0123456789abcdef";
-/// Client credentials registered at the mock IdP.
-pub const CLIENT_ID: &str = "gatecheck-client";
-/// Client secret registered at the mock IdP.
-pub const CLIENT_SECRET: &str = "gatecheck-secret";
+
+/// The mock IdP's default client: id and secret.
+fn client(idp: &MockIdp) -> (String, String) {
+    let c = idp.client();
+    (
+        c.id.as_str().to_owned(),
+        c.secret.map(|s| s.expose().to_owned()).unwrap_or_default(),
+    )
+}
 
 /// Everything a launch needs besides the profile and the spec.
 pub struct Setting<'a> {
@@ -62,20 +67,23 @@ pub fn callback_url(profile: &Profile, spec: &GatewaySpec, port: u16) -> String 
 /// A gateway under test.
 pub enum Launched {
     /// Reference gateway replicas in this process.
-    InProcess {
-        /// The replicas.
-        gws: Vec<RunningGateway>,
-        /// The balancer in front of several replicas.
-        balancer: Option<Balancer>,
-        /// Event subscriptions, one per replica.
-        events: Mutex<Vec<tokio::sync::broadcast::Receiver<ref_gateway::events::Event>>>,
-        /// The config file the replicas run (for reloads).
-        config: ConfigFile,
-        /// The faults in force.
-        faults: Faults,
-    },
+    InProcess(Box<InProcessGateway>),
     /// Gateway processes.
     Process(Box<ProcessGateway>),
+}
+
+/// Reference gateway replicas in this process.
+pub struct InProcessGateway {
+    /// The replicas.
+    pub gws: Vec<RunningGateway>,
+    /// The balancer in front of several replicas.
+    balancer: Option<Balancer>,
+    /// Event subscriptions, one per replica.
+    events: Mutex<Vec<tokio::sync::broadcast::Receiver<ref_gateway::events::Event>>>,
+    /// The config file the replicas run (for reloads).
+    config: ConfigFile,
+    /// The faults in force.
+    faults: Faults,
 }
 
 /// A command-profile gateway.
@@ -96,7 +104,7 @@ pub struct ProcessGateway {
 impl std::fmt::Debug for Launched {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Launched::InProcess { gws, .. } => write!(f, "in-process reference gateway ×{}", gws.len()),
+            Launched::InProcess(g) => write!(f, "in-process reference gateway ×{}", g.gws.len()),
             Launched::Process(p) => write!(f, "{} ×{}", p.profile.name, p.children.len()),
         }
     }
@@ -112,7 +120,11 @@ fn provider_kind(id: &str) -> Result<ProviderKind, LaunchError> {
 }
 
 /// Builds the reference gateway's configuration for a spec.
-pub fn reference_config(spec: &GatewaySpec, profile: &Profile, s: &Setting<'_>) -> Result<ConfigFile, LaunchError> {
+pub fn reference_config(
+    spec: &GatewaySpec,
+    profile: &Profile,
+    s: &Setting<'_>,
+) -> Result<ConfigFile, LaunchError> {
     let kind = provider_kind(&spec.provider)?;
     let idp = s.idp;
     let mut oauth = OAuthFile {
@@ -126,9 +138,10 @@ pub fn reference_config(spec: &GatewaySpec, profile: &Profile, s: &Setting<'_>) 
         options_passthrough: spec.options_passthrough,
         ..Default::default()
     };
+    let (client_id, client_secret) = client(idp);
     if !spec.managed_app {
-        oauth.client_id = Some(CLIENT_ID.into());
-        oauth.client_secret = Some(Secret::new(CLIENT_SECRET));
+        oauth.client_id = Some(client_id.clone());
+        oauth.client_secret = Some(Secret::new(client_secret.clone()));
     }
     let base = idp.base_url().to_owned();
     if kind == ProviderKind::Generic {
@@ -154,8 +167,8 @@ pub fn reference_config(spec: &GatewaySpec, profile: &Profile, s: &Setting<'_>) 
         managed_apps.insert(
             spec.provider.clone(),
             AppCredentials {
-                client_id: CLIENT_ID.into(),
-                client_secret: Secret::new(CLIENT_SECRET),
+                client_id,
+                client_secret: Secret::new(client_secret),
             },
         );
     }
@@ -169,9 +182,7 @@ pub fn reference_config(spec: &GatewaySpec, profile: &Profile, s: &Setting<'_>) 
     };
     Ok(ConfigFile {
         listen: Some(([127, 0, 0, 1], s.port).into()),
-        callback_url: spec
-            .central_callback
-            .then(|| callback_url(profile, spec, s.port)),
+        callback_url: spec.central_callback.then(|| callback_url(profile, spec, s.port)),
         session_store: s.redis_url.clone().map(|redis| StoreFile::Redis { redis }),
         cookie_secure: Some(true),
         events: None,
@@ -202,8 +213,11 @@ fn faults_of(profile: &Profile) -> Result<Faults, LaunchError> {
 }
 
 fn validated(file: ConfigFile, faults: &Faults) -> Result<ref_gateway::Config, LaunchError> {
-    let mut c = ref_gateway::config::validate(file)
-        .map_err(|e| LaunchError(format!("the reference gateway refused the scenario's configuration: {e}")))?;
+    let mut c = ref_gateway::config::validate(file).map_err(|e| {
+        LaunchError(format!(
+            "the reference gateway refused the scenario's configuration: {e}"
+        ))
+    })?;
     c.test_faults = faults.clone();
     Ok(c)
 }
@@ -244,7 +258,11 @@ fn render(env: &minijinja::Environment<'_>, template: &str, ctx: &Value) -> Resu
 
 impl Launched {
     /// Starts the gateway(s) for `spec`.
-    pub async fn start(profile: &Profile, spec: &GatewaySpec, mut s: Setting<'_>) -> Result<Launched, LaunchError> {
+    pub async fn start(
+        profile: &Profile,
+        spec: &GatewaySpec,
+        mut s: Setting<'_>,
+    ) -> Result<Launched, LaunchError> {
         match profile.launch {
             Launch::InProcess => {
                 let faults = faults_of(profile)?;
@@ -264,29 +282,32 @@ impl Launched {
                 let balancer = match s.front.take() {
                     Some(l) => {
                         l.set_nonblocking(true).map_err(|e| LaunchError(e.to_string()))?;
-                        let l = tokio::net::TcpListener::from_std(l).map_err(|e| LaunchError(e.to_string()))?;
+                        let l =
+                            tokio::net::TcpListener::from_std(l).map_err(|e| LaunchError(e.to_string()))?;
                         Some(Balancer::start(l, gws.iter().map(RunningGateway::addr).collect()))
                     }
                     None => None,
                 };
-                Ok(Launched::InProcess {
+                Ok(Launched::InProcess(Box::new(InProcessGateway {
                     gws,
                     balancer,
                     events,
                     config,
                     faults,
-                })
+                })))
             }
-            Launch::Command => ProcessGateway::start(profile, spec, s).await.map(|p| Launched::Process(Box::new(p))),
+            Launch::Command => ProcessGateway::start(profile, spec, s)
+                .await
+                .map(|p| Launched::Process(Box::new(p))),
         }
     }
 
     /// Events emitted since the last call, as JSON objects with the seed's field names.
     pub fn events(&self) -> Vec<Value> {
         match self {
-            Launched::InProcess { events, .. } => {
+            Launched::InProcess(g) => {
                 let mut out = Vec::new();
-                for rx in events.lock().unwrap().iter_mut() {
+                for rx in g.events.lock().unwrap().iter_mut() {
                     while let Ok(e) = rx.try_recv() {
                         out.push(serde_json::to_value(&e).unwrap_or(Value::Null));
                     }
@@ -301,9 +322,9 @@ impl Launched {
     /// Moves the gateway's clock forward.
     pub async fn advance_clock(&self, by: Duration) -> Result<(), LaunchError> {
         match self {
-            Launched::InProcess { gws, .. } => {
+            Launched::InProcess(ip) => {
                 // Replicas share one notion of time in a real deployment: move them all.
-                for g in gws {
+                for g in &ip.gws {
                     g.clock().advance(by);
                 }
                 Ok(())
@@ -315,7 +336,7 @@ impl Launched {
     /// A call to the App Users API: status and JSON body.
     pub async fn admin(&self, method: reqwest::Method, path: &str) -> Result<(u16, Value), LaunchError> {
         let base = match self {
-            Launched::InProcess { gws, .. } => gws[0]
+            Launched::InProcess(g) => g.gws[0]
                 .admin_addr()
                 .map(|a| format!("http://{a}"))
                 .ok_or_else(|| LaunchError("no admin listener".into()))?,
@@ -335,15 +356,20 @@ impl Launched {
     }
 
     /// Applies a changed spec to the running gateway (SIGHUP-style reload).
-    pub async fn reload(&self, spec: &GatewaySpec, profile: &Profile, s: Setting<'_>) -> Result<(), LaunchError> {
+    pub async fn reload(
+        &self,
+        spec: &GatewaySpec,
+        profile: &Profile,
+        s: Setting<'_>,
+    ) -> Result<(), LaunchError> {
         match self {
-            Launched::InProcess { gws, config, faults, .. } => {
+            Launched::InProcess(ip) => {
                 let mut file = reference_config(spec, profile, &s)?;
-                file.listen = config.listen;
-                for g in gws {
+                file.listen = ip.config.listen;
+                for g in &ip.gws {
                     let mut replica = file.clone();
                     replica.listen = Some(g.addr());
-                    g.reload(validated(replica, faults)?);
+                    g.reload(validated(replica, &ip.faults)?);
                 }
                 Ok(())
             }
@@ -354,7 +380,7 @@ impl Launched {
     /// Connections the balancer sent to each replica.
     pub fn balancer_hits(&self) -> Option<Vec<usize>> {
         match self {
-            Launched::InProcess { balancer, .. } => balancer.as_ref().map(Balancer::hits),
+            Launched::InProcess(g) => g.balancer.as_ref().map(Balancer::hits),
             Launched::Process(p) => p.balancer.as_ref().map(Balancer::hits),
         }
     }
@@ -362,8 +388,8 @@ impl Launched {
     /// Stops everything.
     pub async fn stop(self) {
         match self {
-            Launched::InProcess { gws, .. } => {
-                for g in gws {
+            Launched::InProcess(ip) => {
+                for g in ip.gws {
                     g.shutdown().await;
                 }
             }
@@ -373,13 +399,27 @@ impl Launched {
 }
 
 impl ProcessGateway {
-    fn context(profile: &Profile, spec: &GatewaySpec, s: &Setting<'_>, listens: &[u16], replica: usize) -> Value {
+    fn context(
+        profile: &Profile,
+        spec: &GatewaySpec,
+        s: &Setting<'_>,
+        listens: &[u16],
+        replica: usize,
+    ) -> Value {
         let idp = s.idp;
         let url = |e: mock_idp::Endpoint| idp.endpoint_url(e);
         let files: BTreeMap<&String, String> = profile
             .files
             .keys()
-            .map(|name| (name, s.work_dir.join(format!("r{replica}-{name}")).display().to_string()))
+            .map(|name| {
+                (
+                    name,
+                    s.work_dir
+                        .join(format!("r{replica}-{name}"))
+                        .display()
+                        .to_string(),
+                )
+            })
             .collect();
         json!({
             "gateway": {
@@ -402,7 +442,7 @@ impl ProcessGateway {
                 "end_session_url": url(mock_idp::Endpoint::EndSession),
                 "ca_file": idp.ca_pem().map(|_| s.work_dir.join("idp-ca.pem").display().to_string()),
             },
-            "client": { "id": CLIENT_ID, "secret": CLIENT_SECRET },
+            "client": { "id": client(idp).0, "secret": client(idp).1 },
             "spec": spec,
             "admin": { "port": listens[replica] + 1, "token": ADMIN_TOKEN },
             "events_file": s.work_dir.join("events.jsonl").display().to_string(),
@@ -413,7 +453,11 @@ impl ProcessGateway {
         })
     }
 
-    fn write_files(profile: &Profile, env: &minijinja::Environment<'_>, ctx: &Value) -> Result<(), LaunchError> {
+    fn write_files(
+        profile: &Profile,
+        env: &minijinja::Environment<'_>,
+        ctx: &Value,
+    ) -> Result<(), LaunchError> {
         for (name, template) in &profile.files {
             let path = ctx["files"][name].as_str().unwrap_or_default().to_owned();
             let text = render(env, template, ctx)?;
@@ -422,7 +466,12 @@ impl ProcessGateway {
         Ok(())
     }
 
-    fn spawn(profile: &Profile, env: &minijinja::Environment<'_>, ctx: &Value, stderr: &Path) -> Result<Child, LaunchError> {
+    fn spawn(
+        profile: &Profile,
+        env: &minijinja::Environment<'_>,
+        ctx: &Value,
+        stderr: &Path,
+    ) -> Result<Child, LaunchError> {
         let argv: Vec<String> = profile
             .command
             .iter()
@@ -441,7 +490,11 @@ impl ProcessGateway {
             .map_err(|e| LaunchError(format!("cannot start {:?}: {e}", argv[0])))
     }
 
-    async fn start(profile: &Profile, spec: &GatewaySpec, mut s: Setting<'_>) -> Result<ProcessGateway, LaunchError> {
+    async fn start(
+        profile: &Profile,
+        spec: &GatewaySpec,
+        mut s: Setting<'_>,
+    ) -> Result<ProcessGateway, LaunchError> {
         if let Some(pem) = s.idp.ca_pem() {
             std::fs::write(s.work_dir.join("idp-ca.pem"), pem).map_err(|e| LaunchError(e.to_string()))?;
         }
@@ -485,7 +538,10 @@ impl ProcessGateway {
         if let Some(l) = s.front.take() {
             l.set_nonblocking(true).map_err(|e| LaunchError(e.to_string()))?;
             let l = tokio::net::TcpListener::from_std(l).map_err(|e| LaunchError(e.to_string()))?;
-            let backends: Vec<SocketAddr> = listens.iter().map(|p| SocketAddr::from(([127, 0, 0, 1], *p))).collect();
+            let backends: Vec<SocketAddr> = listens
+                .iter()
+                .map(|p| SocketAddr::from(([127, 0, 0, 1], *p)))
+                .collect();
             p.balancer = Some(Balancer::start(l, backends));
         }
         Ok(p)
@@ -503,7 +559,10 @@ impl ProcessGateway {
 
     async fn wait_ready(&mut self, port: u16) -> Result<(), LaunchError> {
         let ready = self.profile.ready.clone();
-        let timeout = ready.as_ref().and_then(|r| r.timeout).unwrap_or(Duration::from_secs(20));
+        let timeout = ready
+            .as_ref()
+            .and_then(|r| r.timeout)
+            .unwrap_or(Duration::from_secs(20));
         let deadline = Instant::now() + timeout;
         let http = reqwest::Client::new();
         loop {
@@ -569,7 +628,10 @@ impl ProcessGateway {
                 .await
                 .map_err(|e| LaunchError(format!("advancing the gateway clock: {e}")))?;
             if !resp.status().is_success() {
-                return Err(LaunchError(format!("advancing the gateway clock: {}", resp.status())));
+                return Err(LaunchError(format!(
+                    "advancing the gateway clock: {}",
+                    resp.status()
+                )));
             }
         }
         Ok(())

@@ -10,9 +10,16 @@
 
 pub mod agent;
 pub mod balancer;
+pub mod launch;
+pub mod profile;
 pub mod redis;
+pub mod report;
+pub mod spec;
+pub mod steps;
+pub mod suite;
 pub mod system;
 pub mod upstream;
+pub mod world;
 
 pub use agent::{Hop, UserAgent};
 pub use upstream::{RecordingUpstream, Seen};

@@ -16,33 +16,66 @@ use serde::Deserialize;
 /// The capabilities a profile can claim; a scenario tagged with one its profile lacks is
 /// reported "not applicable".
 pub const CAPABILITIES: &[(&str, &str)] = &[
-    ("login", "logs users in through the IdP and forwards them upstream"),
-    ("error-page", "shows an error page (with the IdP's error) when a login fails"),
+    (
+        "login",
+        "logs users in through the IdP and forwards them upstream",
+    ),
+    (
+        "error-page",
+        "shows an error page (with the IdP's error) when a login fails",
+    ),
     ("retry-link", "its error pages link to a fresh login"),
-    ("id-token-checks", "validates OIDC ID tokens (signature, iss, aud, exp, nonce, …)"),
+    (
+        "id-token-checks",
+        "validates OIDC ID tokens (signature, iss, aud, exp, nonce, …)",
+    ),
     ("email-rules", "allowed emails and allowed email domains"),
-    ("auth-check-interval", "re-checks sessions with the IdP after an interval (refresh + profile)"),
+    (
+        "auth-check-interval",
+        "re-checks sessions with the IdP after an interval (refresh + profile)",
+    ),
     ("reload", "applies a configuration change to existing sessions"),
     ("inactivity-timeout", "ends idle sessions"),
     ("max-duration", "ends sessions after a maximum duration"),
     ("options-passthrough", "forwards CORS preflights unauthenticated"),
     ("identity-headers", "sends the user's id, name and email upstream"),
     ("token-headers", "sends the access and refresh tokens upstream"),
-    ("header-stripping", "removes client-sent copies of its identity headers"),
+    (
+        "header-stripping",
+        "removes client-sent copies of its identity headers",
+    ),
     ("forwarded-headers", "sets X-Forwarded-* itself"),
     ("websocket", "passes WebSocket upgrades through"),
     ("special-paths", "/auth/authn and /auth/logout, never forwarded"),
     ("force-reauth", "/auth/authn forces re-authentication at the IdP"),
-    ("cookies", "session and nonce cookies as the ngrok module sets them"),
+    (
+        "cookies",
+        "session and nonce cookies as the ngrok module sets them",
+    ),
     ("events", "http_request_complete.v0 events with oauth.* fields"),
     ("app-users", "the App Users API: list, revoke, MAU"),
     ("managed-apps", "gateway-level shared OAuth apps"),
     ("central-callback", "one callback origin for every endpoint"),
-    ("generic-provider", "Authmonger's generic OAuth 2.0 provider options"),
-    ("scope-errors", "an invalid-request page carrying the IdP's scope error"),
-    ("redis-replicas", "several replicas sharing sessions through Redis"),
-    ("fake-clock", "follows the IdP's fake clock (time can be advanced)"),
-    ("idp-outage", "fails closed and clearly when the IdP is down or slow"),
+    (
+        "generic-provider",
+        "Authmonger's generic OAuth 2.0 provider options",
+    ),
+    (
+        "scope-errors",
+        "an invalid-request page carrying the IdP's scope error",
+    ),
+    (
+        "redis-replicas",
+        "several replicas sharing sessions through Redis",
+    ),
+    (
+        "fake-clock",
+        "follows the IdP's fake clock (time can be advanced)",
+    ),
+    (
+        "idp-outage",
+        "fails closed and clearly when the IdP is down or slow",
+    ),
 ];
 
 /// How the gateway is started.
@@ -171,7 +204,10 @@ impl Profile {
     /// `reference`, a profile name under `fixtures/gateways/`, or a file path.
     pub fn resolve(name_or_path: &str) -> Result<(Profile, PathBuf), ProfileError> {
         if name_or_path == "reference" {
-            return Ok((Profile::reference(), PathBuf::from("(embedded) fixtures/gateways/reference.toml")));
+            return Ok((
+                Profile::reference(),
+                PathBuf::from("(embedded) fixtures/gateways/reference.toml"),
+            ));
         }
         let direct = PathBuf::from(name_or_path);
         let path = if direct.is_file() {
@@ -247,7 +283,9 @@ impl Profile {
                     ));
                 }
                 if !p.faults.is_empty() {
-                    return Err(fail("faults: only the in-process reference gateway takes faults".into()));
+                    return Err(fail(
+                        "faults: only the in-process reference gateway takes faults".into(),
+                    ));
                 }
                 let env = crate::launch::template_env();
                 let all = p
@@ -272,7 +310,9 @@ impl Profile {
                     return Err(fail("capability app-users needs app_users_url".into()));
                 }
                 if p.has("reload") && p.reload == Reload::None {
-                    return Err(fail("capability reload needs reload = \"sighup\" or \"restart\"".into()));
+                    return Err(fail(
+                        "capability reload needs reload = \"sighup\" or \"restart\"".into(),
+                    ));
                 }
             }
         }
@@ -322,20 +362,21 @@ mod tests {
 
     #[test]
     fn mistakes_name_the_key() {
-        let base = Profile::REFERENCE_FOR_TESTS;
+        let base = REFERENCE;
         let cases = [
-            (base.replace("\"login\",", "\"logn\","), "unknown capability \"logn\""),
+            (
+                base.replace("\"login\",", "\"logn\","),
+                "unknown capability \"logn\"",
+            ),
             (format!("{base}\nextra = 1\n"), "unknown field `extra`"),
-            (base.replace("launch = \"in-process\"", "launch = \"command\""), "command: a command profile needs"),
+            (
+                base.replace("launch = \"in-process\"", "launch = \"command\""),
+                "command: a command profile needs",
+            ),
         ];
         for (text, expected) in cases {
             let e = Profile::parse("t", &text).unwrap_err().to_string();
             assert!(e.contains(expected), "{e}");
         }
     }
-}
-
-#[cfg(test)]
-impl Profile {
-    const REFERENCE_FOR_TESTS: &'static str = REFERENCE;
 }

@@ -1,0 +1,245 @@
+//! `gatecheck`: run the conformance suite against a gateway profile, list the scenarios, or
+//! list the profiles. With no arguments it runs the whole suite against the reference
+//! gateway (embedded profile, in-memory sessions, no setup) and writes the report folder.
+//!
+//! Exit codes: 0 — every applicable scenario passed; 1 — a scenario failed or has an
+//! undefined step; 2 — bad arguments or profile.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use gatecheck::profile::{CAPABILITIES, Profile, profiles_dir, workspace_root};
+use gatecheck::suite::{RunOptions, not_applicable};
+
+#[derive(Parser)]
+#[command(
+    name = "gatecheck",
+    version,
+    about = "Conformance suite for OAuth/OIDC login gateways"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the scenarios against a gateway (default: the reference gateway).
+    Run(RunArgs),
+    /// List the scenarios with their tags, and whether they apply to a profile.
+    List {
+        /// The profile to check applicability against.
+        #[arg(long, default_value = "reference")]
+        gateway: String,
+        /// Only scenarios matching this tag expression.
+        #[arg(long)]
+        tags: Option<String>,
+        /// The feature directory.
+        #[arg(long)]
+        features: Option<PathBuf>,
+    },
+    /// List the gateway profiles and the capabilities a profile can claim.
+    Profiles,
+}
+
+#[derive(clap::Args, Default)]
+struct RunArgs {
+    /// `reference`, a profile name under fixtures/gateways/, or a profile file.
+    #[arg(long, default_value = "reference")]
+    gateway: String,
+    /// A tag expression, e.g. `@login and not @redis-replicas`.
+    #[arg(long)]
+    tags: Option<String>,
+    /// Only scenarios whose name contains this text.
+    #[arg(long)]
+    name: Option<String>,
+    /// Where to write summary.md, matrix.html, junit.xml and results.json.
+    #[arg(long, default_value = "gatecheck-report")]
+    report: PathBuf,
+    /// The feature directory (default: the checkout's features/).
+    #[arg(long)]
+    features: Option<PathBuf>,
+    /// Scenarios run at once.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Only the summary, not every step.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn features_dir(arg: Option<PathBuf>) -> Result<PathBuf, String> {
+    let dir = arg.unwrap_or_else(|| workspace_root().join("features"));
+    if dir.exists() {
+        Ok(dir)
+    } else {
+        Err(format!("{} does not exist (pass --features DIR)", dir.display()))
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command.unwrap_or(Command::Run(RunArgs {
+        gateway: "reference".into(),
+        report: PathBuf::from("gatecheck-report"),
+        concurrency: 16,
+        ..Default::default()
+    })) {
+        Command::Run(a) => run(a),
+        Command::List {
+            gateway,
+            tags,
+            features,
+        } => list(&gateway, tags, features),
+        Command::Profiles => profiles(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("gatecheck: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(a: RunArgs) -> Result<ExitCode, String> {
+    let (profile, path) = Profile::resolve(&a.gateway).map_err(|e| e.to_string())?;
+    let features = features_dir(a.features)?;
+    if let Some(t) = &a.tags {
+        t.parse::<cucumber::gherkin::tagexpr::TagOperation>()
+            .map_err(|e| format!("--tags {t:?}: {e}"))?;
+    }
+    println!(
+        "gatecheck: profile {} ({}), features {}",
+        profile.name,
+        path.display(),
+        features.display()
+    );
+    let opts = RunOptions {
+        profile: Arc::new(profile),
+        features,
+        tags: a.tags,
+        name: a.name,
+        report_dir: Some(a.report.clone()),
+        concurrency: a.concurrency,
+        verbose: !a.quiet,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let outcome = rt.block_on(gatecheck::suite::run(opts));
+    println!();
+    print!("{}", gatecheck::report::terminal_table(&outcome.results));
+    for r in outcome.results.iter().filter(|r| {
+        matches!(
+            r.status,
+            gatecheck::report::Status::Failed | gatecheck::report::Status::Skipped
+        )
+    }) {
+        println!(
+            "FAILED {} › {} ({}:{})\n       {}",
+            r.feature,
+            r.scenario,
+            r.file,
+            r.line,
+            r.detail.as_deref().unwrap_or("")
+        );
+    }
+    println!(
+        "\n{} passed, {} failed, {} undefined, {} not applicable in {:.1} s — report: {}/summary.md, matrix.html, junit.xml",
+        outcome.totals.passed,
+        outcome.totals.failed,
+        outcome.totals.skipped,
+        outcome.totals.not_applicable,
+        outcome.elapsed.as_secs_f64(),
+        a.report.display()
+    );
+    Ok(if outcome.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn list(gateway: &str, tags: Option<String>, features: Option<PathBuf>) -> Result<ExitCode, String> {
+    use cucumber::tag::Ext as _;
+    let (profile, _) = Profile::resolve(gateway).map_err(|e| e.to_string())?;
+    let dir = features_dir(features)?;
+    let op: Option<cucumber::gherkin::tagexpr::TagOperation> = tags
+        .as_deref()
+        .map(|t| t.parse().map_err(|e| format!("--tags {t:?}: {e}")))
+        .transpose()?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "feature"))
+        .collect();
+    files.sort();
+    let (mut total, mut applicable) = (0, 0);
+    for f in files {
+        let feature = cucumber::gherkin::Feature::parse_path(&f, cucumber::gherkin::GherkinEnv::default())
+            .map_err(|e| format!("{}: {e}", f.display()))?;
+        let feature =
+            cucumber::feature::Ext::expand_examples(feature).map_err(|e| format!("{}: {e}", f.display()))?;
+        println!(
+            "{} ({})",
+            feature.name,
+            f.file_name().unwrap_or_default().to_string_lossy()
+        );
+        for s in &feature.scenarios {
+            let tags: Vec<&String> = feature.tags.iter().chain(s.tags.iter()).collect();
+            if let Some(op) = &op
+                && !op.eval(tags.iter().map(|t| t.as_str()))
+            {
+                continue;
+            }
+            total += 1;
+            let na = not_applicable(&profile, &feature, s);
+            if na.is_none() {
+                applicable += 1;
+            }
+            let tag_text: Vec<String> = s.tags.iter().map(|t| format!("@{t}")).collect();
+            println!(
+                "  {:<4} {}{}{}",
+                s.position.line,
+                s.name,
+                if tag_text.is_empty() {
+                    String::new()
+                } else {
+                    format!("  {}", tag_text.join(" "))
+                },
+                na.map(|r| format!("  [n/a: {r}]")).unwrap_or_default()
+            );
+        }
+    }
+    println!(
+        "\n{total} scenarios, {applicable} applicable to profile {}",
+        profile.name
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn profiles() -> Result<ExitCode, String> {
+    println!("reference (embedded)  {}", Profile::reference().description);
+    let dir = profiles_dir();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    entries.sort();
+    for p in entries
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+    {
+        match Profile::resolve(&p.display().to_string()) {
+            Ok((prof, _)) => println!("{:<20}  {} ({})", prof.name, prof.description, p.display()),
+            Err(e) => println!("{:<20}  INVALID: {e}", p.display()),
+        }
+    }
+    println!("\nCapabilities a profile can claim (scenario tags):");
+    for (c, what) in CAPABILITIES {
+        println!("  @{c:<22} {what}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

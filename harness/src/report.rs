@@ -1,0 +1,441 @@
+//! Reports: a cucumber writer that collects every scenario's outcome (passed, failed with the
+//! failing step and message, not applicable with the reason), then writes the conformance
+//! matrix (feature × provider) as Markdown and HTML, a JSON dump, and prints the summary
+//! table. JUnit XML comes from cucumber's own writer, teed next to this one.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cucumber::event::{self, Cucumber, Feature, Hook, Scenario, Step};
+use cucumber::{Event, Writer, cli, parser};
+use serde::Serialize;
+
+use crate::world::GateWorld;
+
+/// How a scenario ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every step passed.
+    Passed,
+    /// A step (or hook) failed.
+    Failed,
+    /// A step has no definition (counts as a failure in CI).
+    Skipped,
+    /// The gateway's profile lacks a capability the scenario needs, or a system component
+    /// is missing.
+    NotApplicable,
+}
+
+/// One scenario's result.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioResult {
+    /// Feature name.
+    pub feature: String,
+    /// Feature file (relative).
+    pub file: String,
+    /// Scenario name (outline rows expanded).
+    pub scenario: String,
+    /// Line in the feature file.
+    pub line: usize,
+    /// The provider column (from "the identity provider is …").
+    pub provider: String,
+    /// Outcome.
+    pub status: Status,
+    /// The failing (or skipped, or n/a) step and the message.
+    pub detail: Option<String>,
+    /// Wall time.
+    pub millis: u64,
+}
+
+/// Results shared between the writer and the caller.
+#[derive(Clone, Default)]
+pub struct Collected(pub Arc<Mutex<Vec<ScenarioResult>>>);
+
+/// The collecting writer.
+pub struct Matrix {
+    out: Collected,
+    running: BTreeMap<(String, usize), (Instant, Option<String>, bool)>,
+}
+
+impl Matrix {
+    /// A writer that appends to `out`.
+    pub fn new(out: Collected) -> Matrix {
+        Matrix {
+            out,
+            running: BTreeMap::new(),
+        }
+    }
+}
+
+/// The provider a scenario runs against, from its steps (default GitHub, the spec's default).
+pub fn provider_of(feature: &cucumber::gherkin::Feature, scenario: &cucumber::gherkin::Scenario) -> String {
+    let background = feature.background.iter().flat_map(|b| b.steps.iter());
+    for step in background.chain(scenario.steps.iter()) {
+        if let Some(rest) = step.value.strip_prefix("the identity provider is ") {
+            let name = rest.split(" with ").next().unwrap_or(rest);
+            return if name.starts_with("a generic") {
+                "Generic".into()
+            } else {
+                name.to_owned()
+            };
+        }
+    }
+    "GitHub".into()
+}
+
+impl Writer<GateWorld> for Matrix {
+    type Cli = cli::Empty;
+
+    async fn handle_event(&mut self, event: parser::Result<Event<Cucumber<GateWorld>>>, _: &Self::Cli) {
+        let Ok(Event { value, .. }) = event else { return };
+        let Cucumber::Feature(feature, Feature::Scenario(scenario, ev)) = value else {
+            return;
+        };
+        let key = (feature.name.clone(), scenario.position.line);
+        let fail = |step: &cucumber::gherkin::Step, err: &event::StepError| {
+            let msg = err.to_string();
+            let msg = msg.trim_start_matches("Step panicked. Captured output: ");
+            format!("{} {}: {msg}", step.keyword.trim(), step.value)
+        };
+        match ev.event {
+            Scenario::Started => {
+                self.running.insert(key, (Instant::now(), None, false));
+            }
+            Scenario::Step(step, Step::Failed(_, _, _, err))
+            | Scenario::Background(step, Step::Failed(_, _, _, err)) => {
+                if let Some(r) = self.running.get_mut(&key) {
+                    r.1.get_or_insert_with(|| fail(&step, &err));
+                }
+            }
+            Scenario::Step(step, Step::Skipped) | Scenario::Background(step, Step::Skipped) => {
+                if let Some(r) = self.running.get_mut(&key)
+                    && r.1.is_none()
+                {
+                    r.1 = Some(format!(
+                        "{} {}: no step definition matches",
+                        step.keyword.trim(),
+                        step.value
+                    ));
+                    r.2 = true;
+                }
+            }
+            Scenario::Hook(kind, Hook::Failed(_, info)) => {
+                if let Some(r) = self.running.get_mut(&key) {
+                    let msg = info
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| info.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                        .unwrap_or_default();
+                    r.1.get_or_insert_with(|| format!("{kind} hook failed: {msg}"));
+                }
+            }
+            Scenario::Finished => {
+                let (started, detail, skipped) =
+                    self.running.remove(&key).unwrap_or((Instant::now(), None, false));
+                let status = match (&detail, skipped) {
+                    (None, _) => Status::Passed,
+                    (Some(_), true) => Status::Skipped,
+                    (Some(_), false) => Status::Failed,
+                };
+                let file = feature
+                    .path
+                    .as_ref()
+                    .and_then(|p| p.file_name())
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                self.out.0.lock().unwrap().push(ScenarioResult {
+                    feature: feature.name.clone(),
+                    file,
+                    scenario: scenario.name.clone(),
+                    line: scenario.position.line,
+                    provider: provider_of(&feature, &scenario),
+                    status,
+                    detail,
+                    millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+impl cucumber::writer::NonTransforming for Matrix {}
+
+/// Counts.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Totals {
+    /// Passed scenarios.
+    pub passed: usize,
+    /// Failed scenarios.
+    pub failed: usize,
+    /// Scenarios with an undefined step.
+    pub skipped: usize,
+    /// Not applicable to this gateway.
+    pub not_applicable: usize,
+}
+
+impl Totals {
+    /// From results.
+    pub fn of(results: &[ScenarioResult]) -> Totals {
+        let mut t = Totals::default();
+        for r in results {
+            match r.status {
+                Status::Passed => t.passed += 1,
+                Status::Failed => t.failed += 1,
+                Status::Skipped => t.skipped += 1,
+                Status::NotApplicable => t.not_applicable += 1,
+            }
+        }
+        t
+    }
+}
+
+const PROVIDER_ORDER: [&str; 9] = [
+    "Google",
+    "GitHub",
+    "Microsoft",
+    "GitLab",
+    "LinkedIn",
+    "Twitch",
+    "Amazon",
+    "Facebook",
+    "Generic",
+];
+
+fn cell(results: &[&ScenarioResult]) -> (&'static str, String) {
+    if results.is_empty() {
+        return ("", String::new());
+    }
+    let failed = results
+        .iter()
+        .filter(|r| matches!(r.status, Status::Failed | Status::Skipped))
+        .count();
+    let passed = results.iter().filter(|r| r.status == Status::Passed).count();
+    let na = results.len() - failed - passed;
+    if failed > 0 {
+        ("fail", format!("✗ {failed}/{}", results.len()))
+    } else if passed > 0 {
+        (
+            "pass",
+            format!(
+                "✓ {passed}{}",
+                if na > 0 {
+                    format!(" (+{na} n/a)")
+                } else {
+                    String::new()
+                }
+            ),
+        )
+    } else {
+        ("na", "n/a".into())
+    }
+}
+
+/// The matrix as Markdown: one row per feature, one column per provider, then the failures
+/// and the not-applicable scenarios with their reasons.
+pub fn markdown(profile: &str, results: &[ScenarioResult], elapsed: Duration) -> String {
+    let t = Totals::of(results);
+    let mut s = String::new();
+    let _ = writeln!(s, "# gatecheck conformance report — profile `{profile}`\n");
+    let _ = writeln!(
+        s,
+        "{} scenarios: **{} passed**, **{} failed**, {} with undefined steps, {} not applicable — {:.1} s\n",
+        results.len(),
+        t.passed,
+        t.failed,
+        t.skipped,
+        t.not_applicable,
+        elapsed.as_secs_f64()
+    );
+    let features = features(results);
+    let _ = write!(s, "| Feature |");
+    for p in PROVIDER_ORDER {
+        let _ = write!(s, " {p} |");
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "|---|{}", "---|".repeat(PROVIDER_ORDER.len()));
+    for f in &features {
+        let _ = write!(s, "| {f} |");
+        for p in PROVIDER_ORDER {
+            let rs: Vec<&ScenarioResult> = results
+                .iter()
+                .filter(|r| &r.feature == f && r.provider == p)
+                .collect();
+            let _ = write!(s, " {} |", cell(&rs).1);
+        }
+        let _ = writeln!(s);
+    }
+    let failures: Vec<&ScenarioResult> = results
+        .iter()
+        .filter(|r| matches!(r.status, Status::Failed | Status::Skipped))
+        .collect();
+    if !failures.is_empty() {
+        let _ = writeln!(s, "\n## Failures\n");
+        for r in failures {
+            let _ = writeln!(
+                s,
+                "- **{}** › {} ({}:{}) — {}",
+                r.feature,
+                r.scenario,
+                r.file,
+                r.line,
+                r.detail.as_deref().unwrap_or("").replace('\n', " ")
+            );
+        }
+    }
+    let na: Vec<&ScenarioResult> = results
+        .iter()
+        .filter(|r| r.status == Status::NotApplicable)
+        .collect();
+    if !na.is_empty() {
+        let _ = writeln!(s, "\n## Not applicable\n");
+        for r in na {
+            let _ = writeln!(
+                s,
+                "- {} › {} — {}",
+                r.feature,
+                r.scenario,
+                r.detail.as_deref().unwrap_or("")
+            );
+        }
+    }
+    s
+}
+
+fn features(results: &[ScenarioResult]) -> Vec<String> {
+    let mut f: Vec<String> = Vec::new();
+    for r in results {
+        if !f.contains(&r.feature) {
+            f.push(r.feature.clone());
+        }
+    }
+    f.sort();
+    f
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The matrix as a self-contained HTML page; a failing cell's tooltip names the failing step.
+pub fn html(profile: &str, results: &[ScenarioResult], elapsed: Duration) -> String {
+    let t = Totals::of(results);
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<!doctype html><meta charset=utf-8><title>gatecheck — {p}</title>\
+<style>body{{font:14px system-ui;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:center}}\
+td.pass{{background:#e6f4ea}}td.fail{{background:#fce8e6}}td.na{{background:#f1f3f4;color:#777}}th:first-child,td:first-child{{text-align:left}}</style>\
+<h1>gatecheck conformance — profile <code>{p}</code></h1><p>{n} scenarios: {pa} passed, {fa} failed, {sk} undefined, {na} not applicable — {el:.1} s</p><table><tr><th>Feature</th>",
+        p = esc(profile),
+        n = results.len(),
+        pa = t.passed,
+        fa = t.failed,
+        sk = t.skipped,
+        na = t.not_applicable,
+        el = elapsed.as_secs_f64()
+    );
+    for p in PROVIDER_ORDER {
+        let _ = write!(s, "<th>{p}</th>");
+    }
+    s.push_str("</tr>");
+    for f in features(results) {
+        let _ = write!(s, "<tr><td>{}</td>", esc(&f));
+        for p in PROVIDER_ORDER {
+            let rs: Vec<&ScenarioResult> = results
+                .iter()
+                .filter(|r| r.feature == f && r.provider == p)
+                .collect();
+            let (class, text) = cell(&rs);
+            let title: Vec<String> = rs
+                .iter()
+                .filter(|r| r.status != Status::Passed)
+                .map(|r| format!("{}: {}", r.scenario, r.detail.as_deref().unwrap_or("")))
+                .collect();
+            let _ = write!(
+                s,
+                "<td class=\"{class}\" title=\"{}\">{}</td>",
+                esc(&title.join("\n")),
+                esc(&text)
+            );
+        }
+        s.push_str("</tr>");
+    }
+    s.push_str("</table>");
+    let failures: Vec<&ScenarioResult> = results
+        .iter()
+        .filter(|r| matches!(r.status, Status::Failed | Status::Skipped))
+        .collect();
+    if !failures.is_empty() {
+        s.push_str("<h2>Failures</h2><ul>");
+        for r in failures {
+            let _ = write!(
+                s,
+                "<li><b>{}</b> › {} <small>({}:{})</small><pre>{}</pre></li>",
+                esc(&r.feature),
+                esc(&r.scenario),
+                esc(&r.file),
+                r.line,
+                esc(r.detail.as_deref().unwrap_or(""))
+            );
+        }
+        s.push_str("</ul>");
+    }
+    s
+}
+
+/// The one-screen terminal summary: one line per feature with counts.
+pub fn terminal_table(results: &[ScenarioResult]) -> String {
+    let mut s = String::new();
+    let width = features(results)
+        .iter()
+        .map(|f| f.chars().count())
+        .max()
+        .unwrap_or(10)
+        .max(7);
+    let _ = writeln!(
+        s,
+        "{:<width$}  {:>6} {:>6} {:>6} {:>6}",
+        "Feature", "passed", "failed", "undef", "n/a"
+    );
+    for f in features(results) {
+        let rs: Vec<ScenarioResult> = results.iter().filter(|r| r.feature == f).cloned().collect();
+        let t = Totals::of(&rs);
+        let _ = writeln!(
+            s,
+            "{f:<width$}  {:>6} {:>6} {:>6} {:>6}",
+            t.passed, t.failed, t.skipped, t.not_applicable
+        );
+    }
+    let t = Totals::of(results);
+    let _ = writeln!(
+        s,
+        "{:<width$}  {:>6} {:>6} {:>6} {:>6}",
+        "Total", t.passed, t.failed, t.skipped, t.not_applicable
+    );
+    s
+}
+
+/// Writes `summary.md`, `matrix.html` and `results.json` into `dir`.
+pub fn write_all(
+    dir: &Path,
+    profile: &str,
+    results: &[ScenarioResult],
+    elapsed: Duration,
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("summary.md"), markdown(profile, results, elapsed))?;
+    std::fs::write(dir.join("matrix.html"), html(profile, results, elapsed))?;
+    std::fs::write(
+        dir.join("results.json"),
+        serde_json::to_string_pretty(results).unwrap_or_default(),
+    )?;
+    Ok(())
+}

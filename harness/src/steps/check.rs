@@ -1,0 +1,424 @@
+//! `Then` steps: what the browser got (status, redirects, pages, cookies), what the
+//! application behind the gateway received (paths, identity headers, tokens), and what the
+//! identity provider was asked.
+
+use cucumber::then;
+use mock_idp::Endpoint;
+
+use crate::agent::Hop;
+use crate::world::GateWorld;
+
+use super::browse::{describe, open};
+
+fn last(w: &mut GateWorld, name: &str) -> Hop {
+    w.person(name)
+        .hops
+        .last()
+        .cloned()
+        .unwrap_or_else(|| panic!("{name} has not opened anything yet"))
+}
+
+fn seen_last(w: &GateWorld) -> crate::upstream::Seen {
+    w.started()
+        .upstream
+        .last()
+        .expect("the application received no request at all")
+}
+
+#[then(regex = r"^(\w+) is sent to the identity provider$")]
+fn sent_to_idp(w: &mut GateWorld, name: String) {
+    let hop = last(w, &name);
+    let base = w.started().idp.base_url().to_owned();
+    let to = hop.location.as_ref().map(|u| u.to_string()).unwrap_or_default();
+    assert!(
+        (300..400).contains(&hop.status) && to.starts_with(&base),
+        "{name} should be redirected to the identity provider ({base}), got {} → {to:?}",
+        hop.status
+    );
+}
+
+#[then(regex = r#"^(\w+) lands on "([^"]*)"$"#)]
+fn lands_on(w: &mut GateWorld, name: String, path: String) {
+    let hops = w.person(&name).hops.clone();
+    let hop = hops.last().expect("hops");
+    let got = match hop.url.query() {
+        Some(q) => format!("{}?{q}", hop.url.path()),
+        None => hop.url.path().to_owned(),
+    };
+    assert_eq!(
+        (hop.status, got.as_str(), hop.url.host_str()),
+        (200, path.as_str(), Some("app.localhost")),
+        "{name}'s navigation:\n{}",
+        describe(&hops)
+    );
+}
+
+#[then(regex = r"^(\w+) gets the application's page$")]
+fn gets_app_page(w: &mut GateWorld, name: String) {
+    let hops = w.person(&name).hops.clone();
+    let hop = hops.last().expect("hops");
+    assert_eq!(hop.status, 200, "{}", describe(&hops));
+    assert_eq!(
+        hop.header("x-upstream"),
+        Some("recording"),
+        "from the application:\n{}",
+        describe(&hops)
+    );
+}
+
+#[then(regex = r#"^the application receives "([^"]*)"$"#)]
+fn app_receives(w: &mut GateWorld, path: String) {
+    let s = seen_last(w);
+    let got = match &s.query {
+        Some(q) => format!("{}?{q}", s.path),
+        None => s.path.clone(),
+    };
+    assert_eq!(got, path, "the application's last request");
+}
+
+#[then(
+    regex = r#"^the application receives the (GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) request for "([^"]*)"$"#
+)]
+fn app_receives_method(w: &mut GateWorld, method: String, path: String) {
+    let s = seen_last(w);
+    assert_eq!(
+        (s.method.as_str(), s.path.as_str()),
+        (method.as_str(), path.as_str())
+    );
+}
+
+#[then(regex = r"^the application receives nothing$")]
+fn app_nothing(w: &mut GateWorld) {
+    let seen: Vec<String> = w
+        .started()
+        .upstream
+        .seen()
+        .iter()
+        .map(|s| s.path.clone())
+        .collect();
+    assert!(seen.is_empty(), "the application received {seen:?}");
+}
+
+#[then(regex = r#"^the application never receives "([^"]*)"$"#)]
+fn app_never(w: &mut GateWorld, path: String) {
+    let seen: Vec<String> = w
+        .started()
+        .upstream
+        .seen()
+        .iter()
+        .map(|s| s.path.clone())
+        .collect();
+    assert!(!seen.contains(&path), "the application received {path}: {seen:?}");
+}
+
+#[then(regex = r"^the application receives no request under /auth/$")]
+fn app_no_auth(w: &mut GateWorld) {
+    let seen: Vec<String> = w
+        .started()
+        .upstream
+        .seen()
+        .iter()
+        .map(|s| s.path.clone())
+        .collect();
+    assert!(
+        seen.iter().all(|p| !p.to_ascii_lowercase().starts_with("/auth")),
+        "{seen:?}"
+    );
+}
+
+#[then(regex = r"^the application sees (\w+)'s email$")]
+fn sees_email(w: &mut GateWorld, name: String) {
+    let header = w.header_names().user_email.clone();
+    let email = w.users[&name].email.clone().expect("the user has an email");
+    let s = seen_last(w);
+    assert_eq!(s.header_all(&header), [email.as_str()], "exactly one {header}");
+}
+
+#[then(regex = r"^the application sees (\w+)'s user id$")]
+fn sees_user_id(w: &mut GateWorld, name: String) {
+    let header = w.header_names().user_id.clone();
+    let id = w.user_id(&name);
+    let s = seen_last(w);
+    assert_eq!(s.header_all(&header), [id.as_str()], "exactly one {header}");
+}
+
+#[then(regex = r#"^the application sees the name "([^"]*)"$"#)]
+fn sees_name(w: &mut GateWorld, expected: String) {
+    let header = w
+        .header_names()
+        .user_name
+        .clone()
+        .expect("the profile names a user-name header");
+    let s = seen_last(w);
+    assert_eq!(s.header_all(&header), [expected.as_str()]);
+}
+
+#[then(regex = r"^the application sees the access and refresh tokens$")]
+fn sees_tokens(w: &mut GateWorld) {
+    let h = w.header_names().clone();
+    let s = seen_last(w);
+    let access = h.access_token.expect("an access-token header");
+    assert_eq!(s.header_all(&access).len(), 1, "one {access}");
+    assert!(!s.header(&access).unwrap_or_default().is_empty());
+    if let Some(refresh) = h.refresh_token {
+        let provider_refreshes = !matches!(w.spec.provider.as_str(), "github" | "linkedin" | "facebook");
+        if provider_refreshes {
+            assert_eq!(s.header_all(&refresh).len(), 1, "one {refresh}");
+        }
+    }
+}
+
+#[then(regex = r"^the application sees the access token$")]
+fn sees_access_token(w: &mut GateWorld) {
+    let access = w
+        .header_names()
+        .access_token
+        .clone()
+        .expect("an access-token header");
+    let s = seen_last(w);
+    assert_eq!(s.header_all(&access).len(), 1, "one {access}: {:?}", s.headers);
+}
+
+#[then(regex = r"^the application sees no OAuth tokens$")]
+fn sees_no_tokens(w: &mut GateWorld) {
+    let h = w.header_names().clone();
+    let s = seen_last(w);
+    for name in [h.access_token, h.refresh_token].into_iter().flatten() {
+        assert!(
+            s.header(&name).is_none(),
+            "{name} must not be sent: {:?}",
+            s.headers
+        );
+    }
+}
+
+#[then(regex = r"^the application sees no identity headers$")]
+fn sees_no_identity(w: &mut GateWorld) {
+    let h = w.header_names().clone();
+    let s = seen_last(w);
+    for name in [
+        Some(h.user_id),
+        h.user_name,
+        Some(h.user_email),
+        h.access_token,
+        h.refresh_token,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        assert!(
+            s.header(&name).is_none(),
+            "{name} must not be sent: {:?}",
+            s.headers
+        );
+    }
+}
+
+#[then(regex = r#"^the application sees no header "([^"]*)"$"#)]
+fn sees_no_header(w: &mut GateWorld, name: String) {
+    let s = seen_last(w);
+    assert!(s.header(&name).is_none(), "{name}: {:?}", s.header(&name));
+}
+
+#[then(regex = r#"^the application sees the header "([^"]*)" set to "([^"]*)"$"#)]
+fn sees_header(w: &mut GateWorld, name: String, value: String) {
+    let value = value.replace("{port}", &w.started().port.to_string());
+    let s = seen_last(w);
+    assert_eq!(s.header_all(&name), [value.as_str()], "{name}");
+}
+
+#[then(regex = r#"^no header the application sees contains "([^"]*)"$"#)]
+fn no_header_contains(w: &mut GateWorld, text: String) {
+    let s = seen_last(w);
+    assert!(
+        s.headers
+            .iter()
+            .all(|(k, v)| !v.contains(&text) && !k.contains(&text)),
+        "{:?}",
+        s.headers
+    );
+}
+
+#[then(regex = r#"^the application receives the body "([^"]*)"$"#)]
+fn app_body(w: &mut GateWorld, body: String) {
+    assert_eq!(seen_last(w).body, body);
+}
+
+#[then(regex = r"^(\w+) sees an error page with status (\d+)$")]
+fn error_page(w: &mut GateWorld, name: String, status: u16) {
+    let hops = w.person(&name).hops.clone();
+    let hop = hops.last().expect("hops");
+    assert_eq!(hop.status, status, "{}\n{}", describe(&hops), hop.body);
+    assert!(
+        hop.header("x-upstream").is_none(),
+        "the gateway's page, not the application's"
+    );
+    assert!(!hop.body.is_empty(), "an explanation for the user");
+}
+
+#[then(regex = r"^(\w+) is refused with status (\d+)$")]
+fn refused(w: &mut GateWorld, name: String, status: u16) {
+    let hop = last(w, &name);
+    assert_eq!(hop.status, status, "{}", hop.body);
+    assert!(
+        hop.header("x-upstream").is_none(),
+        "not answered by the application"
+    );
+}
+
+#[then(regex = r#"^the page says "([^"]*)"$"#)]
+fn page_says(w: &mut GateWorld, text: String) {
+    let name = w.people.keys().next().cloned().unwrap_or_else(|| "alice".into());
+    let hop = w
+        .people
+        .values()
+        .filter_map(|p| p.hops.last())
+        .find(|h| h.body.contains(&text))
+        .cloned();
+    assert!(
+        hop.is_some(),
+        "no page says {text:?}; {name}'s last page:\n{}",
+        last(w, &name).body
+    );
+}
+
+#[then(regex = r"^the page offers a link to log in again$")]
+fn retry_link(w: &mut GateWorld) {
+    let want = w.url("/auth/authn");
+    let ok = w
+        .people
+        .values()
+        .filter_map(|p| p.hops.last())
+        .any(|h| h.body.contains(&format!("href=\"{want}\"")));
+    assert!(ok, "an error page linking to {want}");
+}
+
+#[then(regex = r"^the page cannot be framed and is not cached$")]
+fn page_headers(w: &mut GateWorld) {
+    let name = w.people.keys().next().cloned().expect("someone browsed");
+    let hop = last(w, &name);
+    assert_eq!(hop.header("x-frame-options"), Some("DENY"));
+    assert_eq!(hop.header("cache-control"), Some("no-store"));
+}
+
+#[then(regex = r"^(\w+) has no session$")]
+fn no_session(w: &mut GateWorld, name: String) {
+    let cookie = w.profile.session_cookie.clone();
+    assert!(
+        w.person(&name).ua.cookie("app.localhost", &cookie).is_none(),
+        "{name} holds a {cookie} cookie"
+    );
+}
+
+#[then(regex = r"^(\w+) has a session$")]
+fn has_session(w: &mut GateWorld, name: String) {
+    let cookie = w.profile.session_cookie.clone();
+    assert!(
+        w.person(&name).ua.cookie("app.localhost", &cookie).is_some(),
+        "{name} holds no {cookie} cookie"
+    );
+}
+
+#[then(regex = r"^(\w+) must log in again$")]
+async fn must_log_in(w: &mut GateWorld, name: String) {
+    let hop = open(w, &name, "/check-session", &[("accept", "text/html")]).await;
+    let base = w.started().idp.base_url().to_owned();
+    assert!(
+        (300..400).contains(&hop.status)
+            && hop
+                .location
+                .as_ref()
+                .is_some_and(|l| l.as_str().starts_with(&base)),
+        "{name} should be sent to log in, got {} {:?}",
+        hop.status,
+        hop.location
+    );
+    w.started().upstream.seen().iter().for_each(|s| {
+        assert_ne!(s.path, "/check-session", "the application must not receive it");
+    });
+}
+
+#[then(regex = r"^(\w+) is still logged in$")]
+async fn still_logged_in(w: &mut GateWorld, name: String) {
+    let hop = open(w, &name, "/check-session", &[("accept", "text/html")]).await;
+    assert_eq!(hop.status, 200, "{}", hop.body);
+    let header = w.header_names().user_id.clone();
+    let id = w.user_id(&name);
+    let s = seen_last(w);
+    assert_eq!(
+        (s.path.as_str(), s.header(&header)),
+        ("/check-session", Some(id.as_str()))
+    );
+}
+
+#[then(regex = r"^the session cookie is HttpOnly, Secure and SameSite=Lax and its value is opaque$")]
+fn cookie_attributes(w: &mut GateWorld) {
+    let cookie = w.profile.session_cookie.clone();
+    let c = w
+        .person("alice")
+        .ua
+        .cookie("app.localhost", &cookie)
+        .expect("a session cookie");
+    for attr in ["HttpOnly", "Secure", "SameSite=Lax"] {
+        assert!(c.raw.contains(attr), "{attr} in {}", c.raw);
+    }
+    assert!(c.value.len() >= 32, "at least 128 bits: {}", c.value);
+    assert!(
+        !c.value.contains("alice") && !c.value.contains('@'),
+        "opaque: {}",
+        c.value
+    );
+}
+
+#[then(regex = r"^the login request carried a fresh state, PKCE S256 and the configured callback$")]
+fn authorize_request_ok(w: &mut GateWorld) {
+    let env = w.started();
+    let req = env
+        .idp
+        .requests_to(Endpoint::Authorize)
+        .into_iter()
+        .next()
+        .expect("an authorization request");
+    let p = |k: &str| req.params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    assert!(
+        p("state").is_some_and(|s| s.len() >= 22),
+        "state with at least 128 bits"
+    );
+    assert_eq!(p("code_challenge_method").as_deref(), Some("S256"));
+    let callback = crate::launch::callback_url(&w.profile, &w.spec, env.port);
+    assert_eq!(p("redirect_uri"), Some(callback));
+}
+
+#[then(regex = r"^the identity provider received (no|\d+) (token|refresh|userinfo|authorization) requests?$")]
+fn idp_count(w: &mut GateWorld, n: String, kind: String) {
+    let endpoint = match kind.as_str() {
+        "token" => Endpoint::Token,
+        "refresh" => Endpoint::Refresh,
+        "userinfo" => Endpoint::Userinfo,
+        _ => Endpoint::Authorize,
+    };
+    let want: usize = if n == "no" { 0 } else { n.parse().expect("a count") };
+    let got = w.started().idp.requests_to(endpoint).len();
+    assert_eq!(got, want, "{kind} requests at the identity provider");
+}
+
+#[then(regex = r"^the identity provider found no mistakes in the gateway's requests$")]
+fn no_findings(w: &mut GateWorld) {
+    let findings: Vec<_> = w
+        .started()
+        .idp
+        .findings()
+        .into_iter()
+        .filter(|f| f.severity > mock_idp::Severity::Info)
+        .collect();
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[then(regex = r"^the upgrade reaches the application$")]
+fn upgraded(w: &mut GateWorld) {
+    let name = w.people.keys().next().cloned().expect("someone browsed");
+    let hop = last(w, &name);
+    assert_eq!(hop.status, 101, "{}", hop.body);
+    let s = seen_last(w);
+    assert_eq!(s.path, "/ws");
+}

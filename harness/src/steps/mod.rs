@@ -1,0 +1,32 @@
+//! The step library, grouped by domain: `setup` (the IdP, its users, the gateway's settings),
+//! `idp` (scripting what the identity provider does next), `browse` (people using their
+//! browsers, time passing, configuration changes), `check` (what the browser, the
+//! application and the IdP saw), `events` and `admin` (the gateway's event stream and App
+//! Users API). Step texts are written in the user's language; see `gatecheck list --steps`.
+
+use std::time::Duration;
+
+pub mod admin;
+pub mod browse;
+pub mod check;
+pub mod events;
+pub mod idp;
+pub mod setup;
+
+/// `5 minutes`, `1 hour`, `30 seconds`, `2 days` → a duration.
+pub fn duration(text: &str) -> Duration {
+    let mut it = text.split_whitespace();
+    let n: u64 = it
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{text:?}: expected a number and a unit"));
+    let unit = it.next().unwrap_or("seconds");
+    let secs = match unit.trim_end_matches('s') {
+        "second" => 1,
+        "minute" => 60,
+        "hour" => 3600,
+        "day" => 86_400,
+        other => panic!("{text:?}: unknown unit {other:?}"),
+    };
+    Duration::from_secs(n * secs)
+}

@@ -1,0 +1,192 @@
+//! Running the feature suite against a gateway profile: scenario selection (tags, names),
+//! "not applicable" decisions (capabilities the profile lacks, providers it does not
+//! support, system components that are missing), cucumber with the terminal writer, JUnit
+//! and the matrix collector, and the report folder.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cucumber::gherkin::tagexpr::TagOperation;
+use cucumber::tag::Ext as _;
+use cucumber::writer::{self, Coloring};
+use cucumber::{World as _, WriterExt as _};
+
+use crate::profile::{CAPABILITIES, Profile};
+use crate::report::{Collected, Matrix, ScenarioResult, Status, Totals};
+use crate::world::{GateWorld, provider_id, set_profile};
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// The profile of the gateway under test.
+    pub profile: Arc<Profile>,
+    /// `features/` (or one file).
+    pub features: PathBuf,
+    /// A cucumber tag expression (`@login and not @slow`).
+    pub tags: Option<String>,
+    /// Only scenarios whose name contains this.
+    pub name: Option<String>,
+    /// Where the reports go (`None`: no files).
+    pub report_dir: Option<PathBuf>,
+    /// Scenarios run at once.
+    pub concurrency: usize,
+    /// Print every step (cucumber's writer) or only the summary.
+    pub verbose: bool,
+}
+
+/// What happened.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// Per scenario.
+    pub results: Vec<ScenarioResult>,
+    /// Counts.
+    pub totals: Totals,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    /// No failure and no undefined step.
+    pub fn ok(&self) -> bool {
+        self.totals.failed == 0 && self.totals.skipped == 0
+    }
+}
+
+/// Why a scenario does not apply to this profile (or machine), if it does not.
+pub fn not_applicable(
+    profile: &Profile,
+    feature: &cucumber::gherkin::Feature,
+    scenario: &cucumber::gherkin::Scenario,
+) -> Option<String> {
+    let tags = feature.tags.iter().chain(scenario.tags.iter());
+    let mut missing: Vec<&str> = Vec::new();
+    for t in tags {
+        if CAPABILITIES.iter().any(|(c, _)| c == t) && !profile.has(t) && !missing.contains(&t.as_str()) {
+            missing.push(t);
+        }
+    }
+    if !missing.is_empty() {
+        return Some(format!(
+            "profile {} does not claim {}",
+            profile.name,
+            missing
+                .iter()
+                .map(|m| format!("@{m}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let provider = crate::report::provider_of(feature, scenario);
+    let id = provider_id(&provider).unwrap_or("github");
+    if !profile.providers.iter().any(|p| p == id) {
+        return Some(format!("profile {} does not support {provider}", profile.name));
+    }
+    let all_tags: Vec<&String> = feature.tags.iter().chain(scenario.tags.iter()).collect();
+    if all_tags.iter().any(|t| *t == "redis-replicas") && crate::system::find("redis-server").is_none() {
+        let reason = "redis-server is not installed (apt-get install redis-server)".to_owned();
+        assert!(!crate::system::in_ci(), "{reason} — CI must install it (.ci/run)");
+        return Some(reason);
+    }
+    None
+}
+
+/// Runs the suite.
+pub async fn run(opts: RunOptions) -> Outcome {
+    set_profile(opts.profile.clone());
+    let started = Instant::now();
+    let collected = Collected::default();
+    let skipped: Arc<std::sync::Mutex<Vec<ScenarioResult>>> = Arc::default();
+    let tag_filter: Option<TagOperation> = opts.tags.as_deref().map(|t| {
+        t.parse()
+            .unwrap_or_else(|e| panic!("--tags {t:?} is not a tag expression: {e}"))
+    });
+    let junit = match &opts.report_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+            Some(std::fs::File::create(dir.join("junit.xml")).expect("junit.xml"))
+        }
+        None => None,
+    };
+    let profile = opts.profile.clone();
+    let na = skipped.clone();
+    let name = opts.name.clone();
+    let filter = move |f: &cucumber::gherkin::Feature,
+                       _: Option<&cucumber::gherkin::Rule>,
+                       s: &cucumber::gherkin::Scenario| {
+        let tags: Vec<&String> = f.tags.iter().chain(s.tags.iter()).collect();
+        if let Some(op) = &tag_filter
+            && !op.eval(tags.iter().map(|t| t.as_str()))
+        {
+            return false;
+        }
+        if let Some(n) = &name
+            && !s.name.contains(n.as_str())
+        {
+            return false;
+        }
+        if let Some(reason) = not_applicable(&profile, f, s) {
+            na.lock().unwrap().push(ScenarioResult {
+                feature: f.name.clone(),
+                file: f
+                    .path
+                    .as_ref()
+                    .and_then(|p| p.file_name())
+                    .map(|x| x.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                scenario: s.name.clone(),
+                line: s.position.line,
+                provider: crate::report::provider_of(f, s),
+                status: Status::NotApplicable,
+                detail: Some(reason),
+                millis: 0,
+            });
+            return false;
+        }
+        true
+    };
+    let verbosity = 0;
+    let out: Box<dyn std::io::Write> = if opts.verbose {
+        Box::new(std::io::stdout())
+    } else {
+        Box::new(std::io::sink())
+    };
+    let basic = writer::Basic::raw(out, Coloring::Auto, verbosity);
+    let cucumber = GateWorld::cucumber()
+        .max_concurrent_scenarios(opts.concurrency.max(1))
+        .fail_on_skipped()
+        .with_writer(
+            basic
+                .summarized()
+                .tee::<GateWorld, _>(writer::JUnit::for_tee(junit_out(junit), 0))
+                .tee::<GateWorld, _>(
+                    Matrix::new(collected.clone())
+                        .discard_stats_writes()
+                        .discard_arbitrary_writes(),
+                )
+                .normalized(),
+        )
+        .with_default_cli();
+    cucumber.filter_run(opts.features.clone(), filter).await;
+    let mut results = collected.0.lock().unwrap().clone();
+    results.extend(skipped.lock().unwrap().iter().cloned());
+    results.sort_by(|a, b| (&a.file, a.line, &a.scenario).cmp(&(&b.file, b.line, &b.scenario)));
+    let elapsed = started.elapsed();
+    if let Some(dir) = &opts.report_dir {
+        crate::report::write_all(dir, &opts.profile.name, &results, elapsed)
+            .unwrap_or_else(|e| panic!("writing the report to {}: {e}", dir.display()));
+    }
+    Outcome {
+        totals: Totals::of(&results),
+        results,
+        elapsed,
+    }
+}
+
+/// JUnit output: the file, or nowhere.
+fn junit_out(file: Option<std::fs::File>) -> Box<dyn std::io::Write + Send> {
+    match file {
+        Some(f) => Box::new(f),
+        None => Box::new(std::io::sink()),
+    }
+}

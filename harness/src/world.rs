@@ -1,0 +1,353 @@
+//! The cucumber `World`: everything one scenario owns — the mock IdP (in-process), the gateway
+//! under test (through the selected profile), the recording upstream, one browser per person,
+//! the hops of the last navigation, and the events seen so far. Scenarios are isolated (own
+//! ports, own IdP, own gateway) and run concurrently.
+//!
+//! `Given` steps describe the IdP and the gateway; the environment starts lazily at the first
+//! step that needs it ([`GateWorld::env`]), so a gateway setting after that point is a
+//! scenario-writing mistake and fails with a message saying so.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use mock_idp::personality::{Amazon, Facebook, Generic, GitHub, GitLab, Google, LinkedIn, Microsoft, Twitch};
+use mock_idp::{MockIdp, User};
+use serde_json::Value;
+
+use crate::agent::{Hop, UserAgent};
+use crate::launch::{Launched, Setting};
+use crate::profile::Profile;
+use crate::spec::GatewaySpec;
+use crate::upstream::RecordingUpstream;
+
+static PROFILE: RwLock<Option<Arc<Profile>>> = RwLock::new(None);
+
+/// Sets the profile the next run's scenarios use.
+pub fn set_profile(profile: Arc<Profile>) {
+    *PROFILE.write().unwrap() = Some(profile);
+}
+
+fn current_profile() -> Arc<Profile> {
+    PROFILE
+        .read()
+        .unwrap()
+        .clone()
+        .unwrap_or_else(|| Arc::new(Profile::reference()))
+}
+
+/// Which variant of a provider the mock plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavour {
+    /// The provider's usual app type.
+    Standard,
+    /// GitHub App (expiring, rotating user tokens) / rotating refresh tokens elsewhere.
+    Rotating,
+}
+
+/// The display name a feature uses → the provider id.
+pub fn provider_id(display: &str) -> Option<&'static str> {
+    let d = display.trim().to_ascii_lowercase();
+    Some(match d.as_str() {
+        "google" => "google",
+        "github" => "github",
+        "microsoft" | "microsoft entra id" | "entra" => "microsoft",
+        "gitlab" => "gitlab",
+        "linkedin" => "linkedin",
+        "twitch" => "twitch",
+        "amazon" => "amazon",
+        "facebook" => "facebook",
+        "generic" | "a generic oauth 2.0 idp" | "generic oauth2" => "generic",
+        _ => return None,
+    })
+}
+
+fn personality(b: mock_idp::MockIdpBuilder, id: &str, flavour: Flavour) -> mock_idp::MockIdpBuilder {
+    match (id, flavour) {
+        ("google", _) => b.personality(Google::new()),
+        ("github", Flavour::Rotating) => b.personality(GitHub::app()),
+        ("github", _) => b.personality(GitHub::oauth_app()),
+        ("microsoft", _) => b.personality(Microsoft::new()),
+        ("gitlab", _) => b.personality(GitLab::new()),
+        ("linkedin", _) => b.personality(LinkedIn::new()),
+        ("twitch", _) => b.personality(Twitch::new()),
+        ("amazon", Flavour::Rotating) => b.personality(Amazon::new().rotating_refresh()),
+        ("amazon", _) => b.personality(Amazon::new()),
+        ("facebook", _) => b.personality(Facebook::new()),
+        _ => b.personality(Generic::new()),
+    }
+}
+
+/// A person in the scenario: their IdP user and their browser.
+pub struct Person {
+    /// Their browser.
+    pub ua: UserAgent,
+    /// The hops of their last navigation.
+    pub hops: Vec<Hop>,
+}
+
+/// The running environment of a scenario.
+pub struct Env {
+    /// The mock IdP.
+    pub idp: MockIdp,
+    /// The application behind the gateway.
+    pub upstream: RecordingUpstream,
+    /// The gateway under test.
+    pub gateway: Launched,
+    /// The public port (`app.localhost:PORT`).
+    pub port: u16,
+    /// Redis, when the scenario needs it.
+    pub redis: Option<crate::redis::RedisServer>,
+}
+
+/// One scenario's world.
+#[derive(cucumber::World)]
+#[world(init = Self::new)]
+pub struct GateWorld {
+    /// The profile of the gateway under test.
+    pub profile: Arc<Profile>,
+    /// What the scenario asks of the gateway.
+    pub spec: GatewaySpec,
+    /// The mock IdP's flavour.
+    pub flavour: Flavour,
+    /// Users the IdP knows, by first name.
+    pub users: BTreeMap<String, User>,
+    /// The environment, once started.
+    pub env: Option<Env>,
+    /// People and their browsers.
+    pub people: BTreeMap<String, Person>,
+    /// Events seen so far (the gateway's stream, drained).
+    pub events: Vec<Value>,
+    /// A mock-side fault to apply after start (`mock_idp` scripting needs the IdP).
+    pub idp_tls: bool,
+    /// Scratch directory.
+    pub work_dir: tempfile::TempDir,
+    /// The provider user ids of people (resolved at start).
+    pub user_ids: BTreeMap<String, String>,
+    /// Values a step kept for a later one (a copied cookie).
+    pub saved: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for GateWorld {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GateWorld")
+            .field("profile", &self.profile.name)
+            .field("spec", &self.spec)
+            .field("started", &self.env.is_some())
+            .field("people", &self.people.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+fn oid_for(n: usize) -> String {
+    format!("00000000-0000-4000-8000-{n:012}")
+}
+
+impl GateWorld {
+    fn new() -> GateWorld {
+        let mut w = GateWorld {
+            profile: current_profile(),
+            spec: GatewaySpec::new("github"),
+            flavour: Flavour::Standard,
+            users: BTreeMap::new(),
+            env: None,
+            people: BTreeMap::new(),
+            events: Vec::new(),
+            idp_tls: false,
+            work_dir: tempfile::Builder::new()
+                .prefix("gatecheck-")
+                .tempdir()
+                .expect("a temporary directory"),
+            user_ids: BTreeMap::new(),
+            saved: BTreeMap::new(),
+        };
+        w.add_user(
+            User::new("alice")
+                .name("Alice Example")
+                .email("alice@example.com"),
+        );
+        w
+    }
+
+    /// Adds (or replaces) an IdP user, giving them a stable Microsoft object id.
+    pub fn add_user(&mut self, user: User) {
+        let n = self.users.len() + 1;
+        let id = user.id.to_string();
+        let user = user.provider_attr("microsoft", "oid", oid_for(n));
+        self.users.insert(id, user);
+    }
+
+    /// Panics when the environment already started (a `Given` about the gateway came after
+    /// a step that needed it).
+    pub fn configuring(&mut self) -> &mut GatewaySpec {
+        assert!(
+            self.env.is_none(),
+            "the gateway is already running: put gateway and identity-provider settings before the first step that uses them"
+        );
+        &mut self.spec
+    }
+
+    /// The environment, started on first use.
+    pub async fn env(&mut self) -> &mut Env {
+        if self.env.is_none() {
+            let env = self.start().await;
+            self.env = Some(env);
+        }
+        self.env.as_mut().expect("started")
+    }
+
+    /// The running environment (after a step started it).
+    pub fn started(&self) -> &Env {
+        self.env
+            .as_ref()
+            .expect("the scenario has not started the gateway yet")
+    }
+
+    async fn start(&mut self) -> Env {
+        let profile = self.profile.clone();
+        let spec = self.spec.clone();
+        assert!(
+            profile.providers.contains(&spec.provider),
+            "profile {} does not support provider {}",
+            profile.name,
+            spec.provider
+        );
+        let redis = if spec.redis || spec.replicas > 1 {
+            let bin = crate::system::find("redis-server").expect(
+                "redis-server is needed by this scenario (apt-get install redis-server); scenarios tagged @redis-replicas are skipped when it is missing",
+            );
+            Some(crate::redis::RedisServer::start(&bin).expect("redis-server starts"))
+        } else {
+            None
+        };
+        let front =
+            (spec.replicas > 1).then(|| std::net::TcpListener::bind("127.0.0.1:0").expect("a free port"));
+        let port = match &front {
+            Some(l) => l.local_addr().expect("bound").port(),
+            None => free_port(),
+        };
+        let callback = crate::launch::callback_url(&profile, &spec, port);
+        let mut b = personality(MockIdp::builder(), &spec.provider, self.flavour)
+            .redirect_uri(&callback)
+            .post_logout_redirect_uri(format!("{}/", crate::launch::origin(port)))
+            .no_verify_on_drop();
+        for u in self.users.values() {
+            b = b.user(u.clone());
+        }
+        if self.idp_tls {
+            b = b.tls();
+        }
+        let idp = b.start().await;
+        for (name, user) in &self.users {
+            let id = if spec.provider == "microsoft" {
+                user.attr("microsoft", "oid")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            } else {
+                idp.provider_user_id(name).unwrap_or_default()
+            };
+            self.user_ids.insert(name.clone(), id);
+        }
+        let upstream = RecordingUpstream::start().await;
+        let setting = Setting {
+            idp: &idp,
+            upstream_url: upstream.url(),
+            port,
+            front,
+            work_dir: self.work_dir.path(),
+            redis_url: redis.as_ref().map(crate::redis::RedisServer::url),
+        };
+        let gateway = Launched::start(&profile, &spec, setting)
+            .await
+            .unwrap_or_else(|e| panic!("the gateway under test did not start: {e}"));
+        Env {
+            idp,
+            upstream,
+            gateway,
+            port,
+            redis,
+        }
+    }
+
+    /// Re-applies the (changed) spec to the running gateway.
+    pub async fn reload(&mut self) {
+        let profile = self.profile.clone();
+        let spec = self.spec.clone();
+        let work_dir = self.work_dir.path().to_path_buf();
+        let env = self.env.as_ref().expect("started");
+        let setting = Setting {
+            idp: &env.idp,
+            upstream_url: env.upstream.url(),
+            port: env.port,
+            front: None,
+            work_dir: &work_dir,
+            redis_url: env.redis.as_ref().map(crate::redis::RedisServer::url),
+        };
+        env.gateway
+            .reload(&spec, &profile, setting)
+            .await
+            .unwrap_or_else(|e| panic!("reloading the gateway: {e}"));
+    }
+
+    /// A person's browser (created on first mention; one hop at a time; new connection per
+    /// request when replicas sit behind a balancer).
+    pub fn person(&mut self, name: &str) -> &mut Person {
+        let replicas = self.spec.replicas > 1;
+        let ca = self.env.as_ref().and_then(|e| e.idp.ca_pem().map(str::to_owned));
+        self.people.entry(name.to_owned()).or_insert_with(|| Person {
+            ua: match (replicas, ca) {
+                (true, _) => UserAgent::without_keep_alive(),
+                (false, Some(pem)) => UserAgent::trusting(&pem),
+                (false, None) => UserAgent::new(),
+            },
+            hops: Vec::new(),
+        })
+    }
+
+    /// `http://app.localhost:PORT` + path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", crate::launch::origin(self.started().port))
+    }
+
+    /// Drains the gateway's new events into [`GateWorld::events`].
+    pub fn drain_events(&mut self) -> &[Value] {
+        if let Some(env) = &self.env {
+            let fresh = env.gateway.events();
+            self.events.extend(fresh);
+        }
+        &self.events
+    }
+
+    /// Moves the IdP's and the gateway's clocks.
+    pub async fn advance(&mut self, by: Duration) {
+        let env = self.env().await;
+        env.idp.clock().advance(by);
+        env.gateway
+            .advance_clock(by)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// The identity header names of the profile.
+    pub fn header_names(&self) -> &crate::profile::Headers {
+        &self.profile.headers
+    }
+
+    /// The provider user id of a person (as the gateway should report it).
+    pub fn user_id(&self, name: &str) -> String {
+        self.user_ids
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} is not a user of the identity provider"))
+    }
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("bound")
+        .port()
+}
