@@ -101,3 +101,15 @@ Feature: Logging in
     And the identity provider serves https with its own certificate authority
     When alice logs in at "/tls"
     Then the application sees alice's email
+
+  Scenario: Without any allow rule every user the identity provider authenticates gets in
+    Given a user zoe with email "zoe@anywhere.test"
+    When zoe logs in at "/"
+    Then the application sees zoe's email
+
+  @email-rules
+  Scenario: GitHub users are checked by their primary verified address
+    Given a user kim with email "kim@example.com"
+    And the gateway allows the email domain "example.com"
+    When kim logs in at "/"
+    Then the application sees kim's email

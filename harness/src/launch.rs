@@ -42,7 +42,8 @@ pub struct Setting<'a> {
     pub upstream_url: String,
     /// The public port (the balancer's, with replicas).
     pub port: u16,
-    /// Listener for the balancer, reserved before the IdP started.
+    /// The public port's listener, bound before the IdP started (the balancer's with
+    /// replicas, the gateway's own otherwise).
     pub front: Option<std::net::TcpListener>,
     /// A scratch directory for rendered files and the CA file.
     pub work_dir: &'a Path,
@@ -268,15 +269,20 @@ impl Launched {
                 let faults = faults_of(profile)?;
                 let config = reference_config(spec, profile, &s)?;
                 let mut gws = Vec::new();
-                for _ in 0..spec.replicas.max(1) {
+                let replicas = spec.replicas.max(1);
+                for _ in 0..replicas {
                     let mut replica = config.clone();
-                    if s.front.is_some() {
-                        replica.listen = Some(([127, 0, 0, 1], 0).into());
-                    }
-                    let gw = ref_gateway::start(validated(replica, &faults)?)
-                        .await
-                        .map_err(|e| LaunchError(format!("ref-gateway did not start: {e}")))?;
-                    gws.push(gw);
+                    let started = if replicas == 1
+                        && let Some(l) = s.front.take()
+                    {
+                        ref_gateway::start_on(validated(replica, &faults)?, l).await
+                    } else {
+                        if s.front.is_some() {
+                            replica.listen = Some(([127, 0, 0, 1], 0).into());
+                        }
+                        ref_gateway::start(validated(replica, &faults)?).await
+                    };
+                    gws.push(started.map_err(|e| LaunchError(format!("ref-gateway did not start: {e}")))?);
                 }
                 let events = Mutex::new(gws.iter().map(RunningGateway::events).collect());
                 let balancer = match s.front.take() {
@@ -499,9 +505,11 @@ impl ProcessGateway {
             std::fs::write(s.work_dir.join("idp-ca.pem"), pem).map_err(|e| LaunchError(e.to_string()))?;
         }
         let replicas = spec.replicas.max(1);
-        let listens: Vec<u16> = if s.front.is_some() {
+        let listens: Vec<u16> = if replicas > 1 {
             (0..replicas).map(|_| free_port_pair()).collect()
         } else {
+            // The process binds the port itself: release the reservation just before.
+            drop(s.front.take());
             vec![s.port]
         };
         let env = template_env();

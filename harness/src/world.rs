@@ -220,12 +220,10 @@ impl GateWorld {
         } else {
             None
         };
-        let front =
-            (spec.replicas > 1).then(|| std::net::TcpListener::bind("127.0.0.1:0").expect("a free port"));
-        let port = match &front {
-            Some(l) => l.local_addr().expect("bound").port(),
-            None => free_port(),
-        };
+        // The public port stays bound from here on (no other scenario can take it).
+        let front = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = front.local_addr().expect("bound").port();
+        let front = Some(front);
         let callback = crate::launch::callback_url(&profile, &spec, port);
         let mut b = personality(MockIdp::builder(), &spec.provider, self.flavour)
             .redirect_uri(&callback)

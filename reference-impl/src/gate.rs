@@ -98,6 +98,10 @@ fn wants_login_redirect(method: &Method, headers: &HeaderMap) -> bool {
     if method != Method::GET && method != Method::HEAD {
         return false;
     }
+    // A WebSocket (or other) upgrade cannot follow a login redirect.
+    if headers.contains_key(header::UPGRADE) {
+        return false;
+    }
     match headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) {
         None => true,
         Some(a) => a.contains("text/html") || a.contains("*/*"),

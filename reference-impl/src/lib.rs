@@ -32,4 +32,4 @@ pub mod store;
 pub mod types;
 
 pub use config::{Config, ConfigError, ProviderKind};
-pub use server::{RunningGateway, StartError, start};
+pub use server::{RunningGateway, StartError, start, start_on};

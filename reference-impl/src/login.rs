@@ -482,6 +482,12 @@ fn idp_error_page(ep: &EndpointRt, error: &str, description: Option<&str>) -> Re
             "the login was cancelled or refused at the identity provider",
             "idp_denied",
         ),
+        "temporarily_unavailable" | "server_error" => (
+            StatusCode::BAD_GATEWAY,
+            "Identity provider unavailable",
+            "the identity provider could not complete the login right now; try again shortly",
+            "idp_unavailable",
+        ),
         _ => (
             StatusCode::UNAUTHORIZED,
             "Login failed",

@@ -217,6 +217,20 @@ impl Drop for RunningGateway {
 
 /// Starts a gateway: binds its listeners, connects its store, serves until shut down.
 pub async fn start(config: Config) -> Result<RunningGateway, StartError> {
+    start_inner(config, None).await
+}
+
+/// Like [`start`], on a listener the caller already bound (a test harness that must know the
+/// port before the gateway starts, without racing other processes for it). `config.listen`
+/// is ignored.
+pub async fn start_on(config: Config, listener: std::net::TcpListener) -> Result<RunningGateway, StartError> {
+    start_inner(config, Some(listener)).await
+}
+
+async fn start_inner(
+    config: Config,
+    bound: Option<std::net::TcpListener>,
+) -> Result<RunningGateway, StartError> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let store: Arc<dyn SessionStore> = match &config.store {
         StoreConfig::Memory => Arc::new(MemoryStore::new()),
@@ -240,12 +254,21 @@ pub async fn start(config: Config) -> Result<RunningGateway, StartError> {
         .pool_idle_timeout(Duration::from_secs(90))
         .build(connector);
     let clock = Clock::default();
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| StartError::Bind {
-            addr: config.listen,
-            source,
-        })?;
+    let listener = match bound {
+        Some(l) => l
+            .set_nonblocking(true)
+            .and_then(|()| TcpListener::from_std(l))
+            .map_err(|source| StartError::Bind {
+                addr: config.listen,
+                source,
+            })?,
+        None => TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.listen,
+                source,
+            })?,
+    };
     let addr = listener.local_addr().map_err(|source| StartError::Bind {
         addr: config.listen,
         source,

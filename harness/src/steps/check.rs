@@ -256,6 +256,17 @@ fn error_page(w: &mut GateWorld, name: String, status: u16) {
     assert!(!hop.body.is_empty(), "an explanation for the user");
 }
 
+#[then(regex = r"^(\w+) sees an error page$")]
+fn error_page_any(w: &mut GateWorld, name: String) {
+    let hops = w.person(&name).hops.clone();
+    let hop = hops.last().expect("hops");
+    assert!(hop.status >= 400, "{}\n{}", describe(&hops), hop.body);
+    assert!(
+        hop.header("x-upstream").is_none(),
+        "the gateway's page, not the application's"
+    );
+}
+
 #[then(regex = r"^(\w+) is refused with status (\d+)$")]
 fn refused(w: &mut GateWorld, name: String, status: u16) {
     let hop = last(w, &name);
@@ -421,4 +432,110 @@ fn upgraded(w: &mut GateWorld) {
     assert_eq!(hop.status, 101, "{}", hop.body);
     let s = seen_last(w);
     assert_eq!(s.path, "/ws");
+}
+
+#[then(regex = r"^the page shows the identity provider's error$")]
+fn shows_idp_error(w: &mut GateWorld) {
+    let hops: Vec<Hop> = w.people.values().flat_map(|p| p.hops.clone()).collect();
+    let callback = hops
+        .iter()
+        .rev()
+        .find(|h| h.url.query_pairs().any(|(k, _)| k == "error"))
+        .expect("a callback carrying the identity provider's error");
+    let error = callback
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == "error")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let page = hops.last().expect("a page");
+    assert!(
+        page.body.contains(&error),
+        "the page should show {error:?}:\n{}",
+        page.body
+    );
+}
+
+#[then(regex = r"^the login request asks (.+) to re-authenticate$")]
+fn reauth_param(w: &mut GateWorld, provider: String) {
+    let expected: (&str, &str) = match crate::world::provider_id(&provider).expect("a provider") {
+        "google" | "github" => ("prompt", "select_account"),
+        "microsoft" | "gitlab" | "generic" => ("prompt", "login"),
+        "twitch" => ("force_verify", "true"),
+        "facebook" => ("auth_type", "reauthenticate"),
+        other => panic!("{other} has no re-authentication parameter"),
+    };
+    let to_idp = w
+        .people
+        .values()
+        .filter_map(|p| p.hops.last())
+        .filter_map(|h| h.location.clone())
+        .last()
+        .expect("a redirect to the identity provider");
+    let params: Vec<(String, String)> = to_idp.query_pairs().into_owned().collect();
+    assert!(
+        params.iter().any(|(k, v)| k == expected.0 && v == expected.1),
+        "{}={} in {params:?}",
+        expected.0,
+        expected.1
+    );
+}
+
+#[then(regex = r#"^the login requested the scope "([^"]*)"$"#)]
+fn requested_scope(w: &mut GateWorld, scope: String) {
+    let req = w
+        .started()
+        .idp
+        .requests_to(Endpoint::Authorize)
+        .into_iter()
+        .next()
+        .expect("an authorization request");
+    let got = req
+        .params
+        .iter()
+        .find(|(k, _)| k == "scope")
+        .map(|(_, v)| v.clone());
+    assert_eq!(got.as_deref(), Some(scope.as_str()));
+}
+
+#[then(regex = r"^the profile request carried the token as (a query parameter|a bearer header)$")]
+fn profile_token(w: &mut GateWorld, how: String) {
+    let req = w
+        .started()
+        .idp
+        .requests_to(Endpoint::Userinfo)
+        .into_iter()
+        .next()
+        .expect("a profile request");
+    let in_query = req.params.iter().any(|(k, _)| k == "access_token");
+    let in_header = req.headers.iter().any(|(k, _)| k == "authorization");
+    if how == "a query parameter" {
+        assert!(in_query && !in_header, "{:?} {:?}", req.params, req.headers);
+    } else {
+        assert!(in_header && !in_query, "{:?} {:?}", req.params, req.headers);
+    }
+}
+
+#[then(regex = r"^the identity provider ended (\w+)'s session too$")]
+fn idp_logout(w: &mut GateWorld, name: String) {
+    let n = w.started().idp.requests_to(Endpoint::EndSession).len();
+    assert_eq!(n, 1, "one end-session request for {name}");
+    let hops = w.person(&name).hops.clone();
+    let back = hops.last().expect("hops");
+    assert_eq!(
+        back.url.host_str(),
+        Some("app.localhost"),
+        "back at the site:\n{}",
+        describe(&hops)
+    );
+}
+
+#[then(regex = r"^both replicas served (\w+)$")]
+fn both_replicas(w: &mut GateWorld, _name: String) {
+    let hits = w
+        .started()
+        .gateway
+        .balancer_hits()
+        .expect("replicas behind a balancer");
+    assert!(hits.iter().all(|&h| h > 0), "connections per replica: {hits:?}");
 }
