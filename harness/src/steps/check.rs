@@ -470,7 +470,7 @@ fn reauth_param(w: &mut GateWorld, provider: String) {
         .values()
         .filter_map(|p| p.hops.last())
         .filter_map(|h| h.location.clone())
-        .last()
+        .next_back()
         .expect("a redirect to the identity provider");
     let params: Vec<(String, String)> = to_idp.query_pairs().into_owned().collect();
     assert!(
