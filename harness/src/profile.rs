@@ -352,10 +352,12 @@ mod tests {
 
     #[test]
     fn every_committed_profile_is_valid() {
-        for entry in std::fs::read_dir(profiles_dir()).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "toml") {
-                Profile::resolve(path.to_str().unwrap()).unwrap_or_else(|e| panic!("{e}"));
+        for dir in [profiles_dir(), profiles_dir().join("testing")] {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "toml") {
+                    Profile::resolve(path.to_str().unwrap()).unwrap_or_else(|e| panic!("{e}"));
+                }
             }
         }
     }

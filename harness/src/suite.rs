@@ -14,7 +14,7 @@ use cucumber::{World as _, WriterExt as _};
 
 use crate::profile::{CAPABILITIES, Profile};
 use crate::report::{Collected, Matrix, ScenarioResult, Status, Totals};
-use crate::world::{GateWorld, provider_id, set_profile};
+use crate::world::{GateWorld, provider_id, with_profile};
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -93,7 +93,6 @@ pub fn not_applicable(
 
 /// Runs the suite.
 pub async fn run(opts: RunOptions) -> Outcome {
-    set_profile(opts.profile.clone());
     let started = Instant::now();
     let collected = Collected::default();
     let skipped: Arc<std::sync::Mutex<Vec<ScenarioResult>>> = Arc::default();
@@ -167,7 +166,11 @@ pub async fn run(opts: RunOptions) -> Outcome {
                 .normalized(),
         )
         .with_default_cli();
-    cucumber.filter_run(opts.features.clone(), filter).await;
+    with_profile(
+        opts.profile.clone(),
+        cucumber.filter_run(opts.features.clone(), filter),
+    )
+    .await;
     let mut results = collected.0.lock().unwrap().clone();
     results.extend(skipped.lock().unwrap().iter().cloned());
     results.sort_by(|a, b| (&a.file, a.line, &a.scenario).cmp(&(&b.file, b.line, &b.scenario)));

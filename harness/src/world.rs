@@ -8,7 +8,7 @@
 //! scenario-writing mistake and fails with a message saying so.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use mock_idp::personality::{Amazon, Facebook, Generic, GitHub, GitLab, Google, LinkedIn, Microsoft, Twitch};
@@ -21,19 +21,21 @@ use crate::profile::Profile;
 use crate::spec::GatewaySpec;
 use crate::upstream::RecordingUpstream;
 
-static PROFILE: RwLock<Option<Arc<Profile>>> = RwLock::new(None);
+tokio::task_local! {
+    /// The profile of the run in progress (each run scopes its own, so runs in one process
+    /// do not see each other's).
+    static PROFILE: Arc<Profile>;
+}
 
-/// Sets the profile the next run's scenarios use.
-pub fn set_profile(profile: Arc<Profile>) {
-    *PROFILE.write().unwrap() = Some(profile);
+/// Runs `fut` (a cucumber run) with `profile` as the profile its scenarios use.
+pub async fn with_profile<F: std::future::Future>(profile: Arc<Profile>, fut: F) -> F::Output {
+    PROFILE.scope(profile, fut).await
 }
 
 fn current_profile() -> Arc<Profile> {
     PROFILE
-        .read()
-        .unwrap()
-        .clone()
-        .unwrap_or_else(|| Arc::new(Profile::reference()))
+        .try_with(Arc::clone)
+        .unwrap_or_else(|_| Arc::new(Profile::reference()))
 }
 
 /// Which variant of a provider the mock plays.

@@ -1,0 +1,93 @@
+//! Proof that the suite can fail: the reference gateway with one check turned off (test-only
+//! profiles in `fixtures/gateways/testing/`) makes exactly the scenarios about that check fail,
+//! with a message that says what went wrong.
+
+use std::sync::Arc;
+
+use gatecheck::profile::{Profile, profiles_dir, workspace_root};
+use gatecheck::report::{ScenarioResult, Status};
+use gatecheck::suite::RunOptions;
+
+async fn run_broken(fault: &str, tags: &str) -> Vec<ScenarioResult> {
+    let path = profiles_dir().join(format!("testing/broken-{fault}.toml"));
+    let (profile, _) = Profile::resolve(path.to_str().unwrap()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(profile.faults, [fault]);
+    let outcome = gatecheck::suite::run(RunOptions {
+        profile: Arc::new(profile),
+        features: workspace_root().join("features"),
+        tags: Some(tags.into()),
+        name: None,
+        report_dir: None,
+        concurrency: 8,
+        verbose: false,
+    })
+    .await;
+    outcome.results
+}
+
+fn failed<'a>(results: &'a [ScenarioResult], scenario: &str) -> &'a ScenarioResult {
+    results
+        .iter()
+        .find(|r| r.scenario.contains(scenario))
+        .unwrap_or_else(|| panic!("no scenario named like {scenario:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gateway_that_forwards_forged_identity_headers_fails_the_stripping_scenarios() {
+    let results = run_broken("keep-forged-identity-headers", "@header-stripping").await;
+    // Setting its own header over a same-named forged one hides the bug for the exact
+    // spelling; the `_` spelling and unknown ngrok-auth-* names get through.
+    for spelling in [
+        "ngrok_auth_user_email",
+        "Ngrok-Auth_User-Id",
+        "ngrok-auth-something-new",
+    ] {
+        let r = failed(&results, &format!("A forged {spelling} header"));
+        assert_eq!(r.status, Status::Failed, "{r:?}");
+        let detail = r.detail.as_deref().unwrap_or_default();
+        assert!(
+            detail.contains("no header the application sees contains \"evil\"")
+                && detail.contains("forged@evil.test"),
+            "the message shows what the application saw: {detail}"
+        );
+    }
+    assert_eq!(
+        failed(&results, "A forged ngrok-auth-user-email header").status,
+        Status::Passed
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gateway_that_ignores_the_browser_binding_fails_the_login_csrf_scenario() {
+    let results = run_broken("ignore-browser-binding", "@login and not @central-callback").await;
+    let r = failed(&results, "Login CSRF");
+    assert_eq!(r.status, Status::Failed, "{r:?}");
+    let detail = r.detail.as_deref().unwrap_or_default();
+    assert!(detail.contains("error page with status 400"), "{detail}");
+    let bad: Vec<&str> = results
+        .iter()
+        .filter(|r| r.status == Status::Failed)
+        .map(|r| r.scenario.as_str())
+        .collect();
+    assert_eq!(
+        bad,
+        ["Login CSRF: a callback from someone else's login is refused before any code is redeemed"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gateway_that_trusts_unverified_emails_fails_the_unverified_scenarios() {
+    let results = run_broken("trust-unverified-emails", "@email-rules").await;
+    let r = failed(&results, "ann is refused (unverified emails never match)");
+    assert_eq!(r.status, Status::Failed, "{r:?}");
+    assert!(
+        r.detail.as_deref().unwrap_or_default().contains("status 403"),
+        "{:?}",
+        r.detail
+    );
+    assert_eq!(
+        failed(&results, "An address in an allowed domain gets in").status,
+        Status::Passed,
+        "the rest still passes"
+    );
+}
