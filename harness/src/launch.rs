@@ -95,7 +95,8 @@ pub struct ProcessGateway {
     ctx: Value,
     events_file: Option<PathBuf>,
     events_read: Mutex<usize>,
-    clock_url: Option<String>,
+    clock_urls: Vec<String>,
+    admin_ports: Vec<u16>,
     app_users_url: Option<String>,
     work_dir: PathBuf,
     stderr_files: Vec<PathBuf>,
@@ -410,6 +411,7 @@ impl ProcessGateway {
         spec: &GatewaySpec,
         s: &Setting<'_>,
         listens: &[u16],
+        admin_ports: &[u16],
         replica: usize,
     ) -> Value {
         let idp = s.idp;
@@ -450,7 +452,7 @@ impl ProcessGateway {
             },
             "client": { "id": client(idp).0, "secret": client(idp).1 },
             "spec": spec,
-            "admin": { "port": listens[replica] + 1, "token": ADMIN_TOKEN },
+            "admin": { "port": admin_ports[replica], "token": ADMIN_TOKEN },
             "events_file": s.work_dir.join("events.jsonl").display().to_string(),
             "redis_url": s.redis_url,
             "work_dir": s.work_dir.display().to_string(),
@@ -512,16 +514,21 @@ impl ProcessGateway {
             drop(s.front.take());
             vec![s.port]
         };
+        let admin_ports: Vec<u16> = (0..replicas).map(|_| crate::world::free_port()).collect();
         let env = template_env();
         let mut children = Vec::new();
         let mut stderr_files = Vec::new();
+        let mut clock_urls = Vec::new();
         let mut ctx0 = Value::Null;
         for r in 0..replicas {
-            let ctx = Self::context(profile, spec, &s, &listens, r);
+            let ctx = Self::context(profile, spec, &s, &listens, &admin_ports, r);
             Self::write_files(profile, &env, &ctx)?;
             let stderr = s.work_dir.join(format!("r{r}-stderr.log"));
             children.push(Self::spawn(profile, &env, &ctx, &stderr)?);
             stderr_files.push(stderr);
+            if let Some(t) = &profile.clock_advance_url {
+                clock_urls.push(render(&env, t, &ctx)?);
+            }
             if r == 0 {
                 ctx0 = ctx;
             }
@@ -533,7 +540,8 @@ impl ProcessGateway {
             profile: profile.clone(),
             events_file: opt(&profile.events_file)?.map(PathBuf::from),
             events_read: Mutex::new(0),
-            clock_url: opt(&profile.clock_advance_url)?,
+            clock_urls,
+            admin_ports,
             app_users_url: opt(&profile.app_users_url)?,
             ctx: ctx0,
             work_dir: s.work_dir.to_path_buf(),
@@ -621,15 +629,13 @@ impl ProcessGateway {
     }
 
     async fn advance_clock(&self, by: Duration) -> Result<(), LaunchError> {
-        let url = self
-            .clock_url
-            .as_ref()
-            .ok_or_else(|| LaunchError("the profile has no clock_advance_url".into()))?;
-        // Every replica has its own admin port (listen + 1); advance each.
-        for port in &self.listens {
-            let url = url.replace(&format!(":{}", self.listens[0] + 1), &format!(":{}", port + 1));
+        if self.clock_urls.is_empty() {
+            return Err(LaunchError("the profile has no clock_advance_url".into()));
+        }
+        // Every replica has its own clock: advance each.
+        for url in &self.clock_urls {
             let resp = reqwest::Client::new()
-                .post(&url)
+                .post(url)
                 .bearer_auth(ADMIN_TOKEN)
                 .json(&json!({ "seconds": by.as_secs() }))
                 .send()
@@ -648,7 +654,7 @@ impl ProcessGateway {
     async fn reload(&self, spec: &GatewaySpec, s: Setting<'_>) -> Result<(), LaunchError> {
         let env = template_env();
         for r in 0..self.children.len() {
-            let ctx = Self::context(&self.profile, spec, &s, &self.listens, r);
+            let ctx = Self::context(&self.profile, spec, &s, &self.listens, &self.admin_ports, r);
             Self::write_files(&self.profile, &env, &ctx)?;
         }
         match self.profile.reload {
