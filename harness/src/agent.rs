@@ -101,6 +101,13 @@ impl UserAgent {
     }
 
     fn build(keep_alive: bool, ca_pem: Option<&str>) -> UserAgent {
+        UserAgent {
+            http: UserAgent::client(keep_alive, ca_pem),
+            jar: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    fn client(keep_alive: bool, ca_pem: Option<&str>) -> reqwest::Client {
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let mut b = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -108,15 +115,12 @@ impl UserAgent {
         if !keep_alive {
             b = b.pool_max_idle_per_host(0);
         }
-        if let Some(pem) = ca_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).expect("a PEM CA bundle");
-            b = b.tls_certs_merge(certs);
-        }
-        let http = b.build().expect("client");
-        UserAgent {
-            http,
-            jar: Arc::new(Mutex::new(Vec::new())),
-        }
+        // Only loopback servers and a mock IdP's own CA: no system roots to load.
+        let certs = ca_pem
+            .map(|pem| reqwest::Certificate::from_pem_bundle(pem.as_bytes()).expect("a PEM CA bundle"))
+            .unwrap_or_default();
+        b = b.tls_certs_only(certs);
+        b.build().expect("client")
     }
 
     /// The cookies held for `host`.

@@ -230,6 +230,7 @@ impl GateWorld {
         let mut b = personality(MockIdp::builder(), &spec.provider, self.flavour)
             .redirect_uri(&callback)
             .post_logout_redirect_uri(format!("{}/", crate::launch::origin(port)))
+            .share_process_keys()
             .no_verify_on_drop();
         for u in self.users.values() {
             b = b.user(u.clone());

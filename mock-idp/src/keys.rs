@@ -224,7 +224,29 @@ pub struct KeySet {
     stray: OnceLock<Arc<SigningKey>>,
 }
 
+/// One key per algorithm for the whole process, generated on first use.
+fn process_key(alg: SigningAlg) -> Arc<SigningKey> {
+    static RS256: OnceLock<Arc<SigningKey>> = OnceLock::new();
+    static ES256: OnceLock<Arc<SigningKey>> = OnceLock::new();
+    let cell = match alg {
+        SigningAlg::RS256 => &RS256,
+        SigningAlg::ES256 => &ES256,
+    };
+    cell.get_or_init(|| Arc::new(SigningKey::generate(alg))).clone()
+}
+
 impl KeySet {
+    /// A key set whose active key is shared by every instance in this process that asks
+    /// for it (see `MockIdpBuilder::share_process_keys`): a test run that starts hundreds of
+    /// short-lived IdPs generates one RSA key instead of hundreds. Rotation still makes
+    /// fresh keys for that instance only.
+    pub fn shared(alg: SigningAlg) -> KeySet {
+        KeySet {
+            keys: vec![process_key(alg)],
+            stray: OnceLock::new(),
+        }
+    }
+
     /// A key set with one freshly generated active key.
     pub fn generate(alg: SigningAlg) -> KeySet {
         KeySet {

@@ -71,6 +71,7 @@ pub struct MockIdpBuilder {
     default_post_logout_uris: Vec<String>,
     settings: Settings,
     signing_alg: SigningAlg,
+    share_keys: bool,
     tls: Option<CaSource>,
     bind: IpAddr,
     port: u16,
@@ -100,6 +101,7 @@ impl Default for MockIdpBuilder {
             default_post_logout_uris: Vec::new(),
             settings: Settings::default(),
             signing_alg: SigningAlg::default(),
+            share_keys: false,
             tls: None,
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
@@ -172,6 +174,13 @@ impl MockIdpBuilder {
     /// Sets the refresh-token lifetime.
     pub fn refresh_token_lifetime(mut self, d: Duration) -> Self {
         self.lifetime_patch.refresh_token = Some(d);
+        self
+    }
+    /// Uses this process's shared signing key instead of generating one (RSA generation costs
+    /// tens of milliseconds of CPU): for suites that start many short-lived IdPs. Tokens of
+    /// one instance then verify against another's JWKS — issuer and audience still differ.
+    pub fn share_process_keys(mut self) -> Self {
+        self.share_keys = true;
         self
     }
     /// Signs ID tokens with `alg` (default RS256).
@@ -251,7 +260,14 @@ impl MockIdpBuilder {
         let addr = SocketAddr::new(self.bind, self.port);
         // Key generation (tens of ms for RSA) overlaps with binding and TLS setup.
         let alg = self.signing_alg;
-        let keygen = tokio::task::spawn_blocking(move || KeySet::generate(alg));
+        let share = self.share_keys;
+        let keygen = tokio::task::spawn_blocking(move || {
+            if share {
+                KeySet::shared(alg)
+            } else {
+                KeySet::generate(alg)
+            }
+        });
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;

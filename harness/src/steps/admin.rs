@@ -87,7 +87,9 @@ async fn needs_token(w: &mut GateWorld) {
         }
         crate::launch::Launched::Process(_) => return,
     };
-    let resp = reqwest::get(format!("{base}/app_users"))
+    let resp = crate::launch::loopback_client()
+        .get(format!("{base}/app_users"))
+        .send()
         .await
         .expect("the admin API answers");
     assert_eq!(resp.status(), 401);

@@ -172,18 +172,30 @@ async fn discovery_mismatch(w: &mut GateWorld) {
 
 #[given(regex = r#"^the identity provider's token endpoint will answer (\d+) with "([^"]*)"$"#)]
 async fn token_raw(w: &mut GateWorld, status: u16, body: String) {
-    w.env().await.idp.on_token().respond(Outcome::status(status, body));
+    w.env()
+        .await
+        .idp
+        .on_token()
+        .respond(Outcome::status(status, body));
 }
 
 #[when(regex = r"^the identity provider's profile will name another subject$")]
 async fn userinfo_invalid_sub(w: &mut GateWorld) {
-    w.env().await.idp.on_userinfo().respond(Outcome::UserinfoInvalidSub);
+    w.env()
+        .await
+        .idp
+        .on_userinfo()
+        .respond(Outcome::UserinfoInvalidSub);
 }
 
 #[when(regex = r#"^the identity provider's profile will show the email "([^"]*)" once$"#)]
 async fn userinfo_user_changed(w: &mut GateWorld, email: String) {
-    w.env().await.idp.on_userinfo().respond(Outcome::user_changed(UserPatch {
-        email: Some(Some(email)),
-        ..Default::default()
-    }));
+    w.env()
+        .await
+        .idp
+        .on_userinfo()
+        .respond(Outcome::user_changed(UserPatch {
+            email: Some(Some(email)),
+            ..Default::default()
+        }));
 }

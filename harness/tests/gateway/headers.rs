@@ -197,7 +197,7 @@ async fn an_unauthenticated_upgrade_never_reaches_the_upstream() {
             None,
         )
         .await;
-    assert_eq!(hop.status, 302);
+    assert_eq!(hop.status, 401, "an upgrade cannot follow a login redirect");
     assert_eq!(e.upstream.count(), 0);
 }
 

@@ -282,6 +282,32 @@ pub async fn get_json(
 /// The HTTP client used for every IdP call: no redirects (SSRF), a timeout, a recognisable
 /// user agent (GitHub's API requires one).
 pub fn http_client(timeout: Duration, extra_roots: &[reqwest::Certificate]) -> reqwest::Client {
+    build_client(timeout, extra_roots)
+}
+
+/// The platform-verifier TLS configuration, built once per process: building it loads and
+/// parses the system's root certificates, which a reload (or a test run starting many
+/// gateways) would otherwise repeat. A rustls config is not tied to a runtime, so sharing
+/// it is safe where sharing a client is not.
+fn platform_tls() -> Option<rustls::ClientConfig> {
+    use rustls_platform_verifier::BuilderVerifierExt as _;
+    static CONFIG: std::sync::OnceLock<Option<rustls::ClientConfig>> = std::sync::OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+            let mut c = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .ok()?
+                .with_platform_verifier()
+                .ok()?
+                .with_no_client_auth();
+            c.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+            Some(c)
+        })
+        .clone()
+}
+
+fn build_client(timeout: Duration, extra_roots: &[reqwest::Certificate]) -> reqwest::Client {
     let mut b = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
@@ -290,6 +316,8 @@ pub fn http_client(timeout: Duration, extra_roots: &[reqwest::Certificate]) -> r
         .pool_idle_timeout(Duration::from_secs(60));
     if !extra_roots.is_empty() {
         b = b.tls_certs_merge(extra_roots.iter().cloned());
+    } else if let Some(tls) = platform_tls() {
+        b = b.use_preconfigured_tls(tls);
     }
     b.build().expect("HTTP client configuration is valid")
 }
