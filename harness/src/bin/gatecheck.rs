@@ -183,17 +183,20 @@ fn list(gateway: &str, tags: Option<String>, features: Option<PathBuf>) -> Resul
             .map_err(|e| format!("{}: {e}", f.display()))?;
         let feature =
             cucumber::feature::Ext::expand_examples(feature).map_err(|e| format!("{}: {e}", f.display()))?;
-        println!(
+        let mut header = Some(format!(
             "{} ({})",
             feature.name,
             f.file_name().unwrap_or_default().to_string_lossy()
-        );
+        ));
         for s in &feature.scenarios {
             let tags: Vec<&String> = feature.tags.iter().chain(s.tags.iter()).collect();
             if let Some(op) = &op
                 && !op.eval(tags.iter().map(|t| t.as_str()))
             {
                 continue;
+            }
+            if let Some(h) = header.take() {
+                println!("{h}");
             }
             total += 1;
             let na = not_applicable(&profile, &feature, s);
