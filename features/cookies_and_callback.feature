@@ -28,10 +28,17 @@ Feature: Cookies and the callback
     And alice has no session
     And the identity provider received no token requests
 
-  Scenario: A callback works once; replaying it redeems nothing
-    When alice logs in at "/"
+  Scenario: Replaying a callback in the browser that logged in returns to the page, redeeming nothing
+    When alice logs in at "/reports"
     And alice opens the callback of that login a second time
-    Then alice sees an error page with status 400
+    Then alice is redirected to "/reports"
+    And the identity provider received 1 token request
+
+  Scenario: Replaying someone's callback in another browser is an error, redeeming nothing
+    When alice logs in at "/"
+    And mallory opens alice's callback
+    Then mallory sees an error page with status 400
+    And mallory has no session
     And the identity provider received 1 token request
 
   Scenario Outline: A callback with <what> is refused

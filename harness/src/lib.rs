@@ -10,6 +10,7 @@
 
 pub mod agent;
 pub mod balancer;
+pub mod browser;
 pub mod launch;
 pub mod profile;
 pub mod redis;

@@ -165,6 +165,23 @@ impl Writer<GateWorld> for Matrix {
 
 impl cucumber::writer::NonTransforming for Matrix {}
 
+/// The file-name form of a scenario name (`failures/<slug>.png`).
+pub fn slug(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 /// Counts.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Totals {
@@ -238,6 +255,10 @@ fn cell(results: &[&ScenarioResult]) -> (&'static str, String) {
 /// The matrix as Markdown: one row per feature, one column per provider, then the failures
 /// and the not-applicable scenarios with their reasons.
 pub fn markdown(profile: &str, results: &[ScenarioResult], elapsed: Duration) -> String {
+    markdown_in(None, profile, results, elapsed)
+}
+
+fn markdown_in(dir: Option<&Path>, profile: &str, results: &[ScenarioResult], elapsed: Duration) -> String {
     let t = Totals::of(results);
     let mut s = String::new();
     let _ = writeln!(s, "# gatecheck conformance report — profile `{profile}`\n");
@@ -276,9 +297,14 @@ pub fn markdown(profile: &str, results: &[ScenarioResult], elapsed: Duration) ->
     if !failures.is_empty() {
         let _ = writeln!(s, "\n## Failures\n");
         for r in failures {
+            let shot = format!("failures/{}.png", slug(&r.scenario));
+            let evidence = match dir {
+                Some(d) if d.join(&shot).is_file() => format!(" — [screenshot]({shot})"),
+                _ => String::new(),
+            };
             let _ = writeln!(
                 s,
-                "- **{}** › {} ({}:{}) — {}",
+                "- **{}** › {} ({}:{}) — {}{evidence}",
                 r.feature,
                 r.scenario,
                 r.file,
@@ -423,6 +449,18 @@ pub fn terminal_table(results: &[ScenarioResult]) -> String {
     s
 }
 
+/// One line per distinct reason scenarios were not applicable: `n/a: 10 scenarios — …`.
+pub fn not_applicable_lines(results: &[ScenarioResult]) -> Vec<String> {
+    let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in results.iter().filter(|r| r.status == Status::NotApplicable) {
+        *reasons.entry(r.detail.as_deref().unwrap_or("")).or_default() += 1;
+    }
+    reasons
+        .into_iter()
+        .map(|(why, n)| format!("n/a: {n} scenario{} — {why}", if n == 1 { "" } else { "s" }))
+        .collect()
+}
+
 /// Writes `summary.md`, `matrix.html` and `results.json` into `dir`.
 pub fn write_all(
     dir: &Path,
@@ -431,7 +469,10 @@ pub fn write_all(
     elapsed: Duration,
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join("summary.md"), markdown(profile, results, elapsed))?;
+    std::fs::write(
+        dir.join("summary.md"),
+        markdown_in(Some(dir), profile, results, elapsed),
+    )?;
     std::fs::write(dir.join("matrix.html"), html(profile, results, elapsed))?;
     std::fs::write(
         dir.join("results.json"),

@@ -14,7 +14,7 @@ use cucumber::{World as _, WriterExt as _};
 
 use crate::profile::{CAPABILITIES, Profile};
 use crate::report::{Collected, Matrix, ScenarioResult, Status, Totals};
-use crate::world::{GateWorld, provider_id, with_profile};
+use crate::world::{GateWorld, RunContext, provider_id, within};
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -83,6 +83,12 @@ pub fn not_applicable(
         return Some(format!("profile {} does not support {provider}", profile.name));
     }
     let all_tags: Vec<&String> = feature.tags.iter().chain(scenario.tags.iter()).collect();
+    if all_tags.iter().any(|t| *t == "browser")
+        && let Err(reason) = crate::browser::locate()
+    {
+        assert!(!crate::system::in_ci(), "{reason} — CI must install it (.ci/run)");
+        return Some(reason);
+    }
     if all_tags.iter().any(|t| *t == "redis-replicas") && crate::system::find("redis-server").is_none() {
         let reason = "redis-server is not installed (apt-get install redis-server)".to_owned();
         assert!(!crate::system::in_ci(), "{reason} — CI must install it (.ci/run)");
@@ -103,6 +109,8 @@ pub async fn run(opts: RunOptions) -> Outcome {
     let junit = match &opts.report_dir {
         Some(dir) => {
             std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+            // Evidence of an earlier run would be mistaken for this one's.
+            let _ = std::fs::remove_dir_all(dir.join("failures"));
             Some(std::fs::File::create(dir.join("junit.xml")).expect("junit.xml"))
         }
         None => None,
@@ -152,6 +160,23 @@ pub async fn run(opts: RunOptions) -> Outcome {
     };
     let basic = writer::Basic::raw(out, Coloring::Auto, verbosity);
     let cucumber = GateWorld::cucumber()
+        .before(|feature, _, scenario, world| {
+            world.scenario = scenario.name.clone();
+            world.uses_browser = feature
+                .tags
+                .iter()
+                .chain(scenario.tags.iter())
+                .any(|t| t == "browser");
+            Box::pin(async {})
+        })
+        .after(|_, _, _, finished, world| {
+            let failed = !matches!(finished, cucumber::event::ScenarioFinished::StepPassed);
+            Box::pin(async move {
+                if let Some(w) = world {
+                    w.finish(failed).await;
+                }
+            })
+        })
         .max_concurrent_scenarios(opts.concurrency.max(1))
         .fail_on_skipped()
         .with_writer(
@@ -166,11 +191,8 @@ pub async fn run(opts: RunOptions) -> Outcome {
                 .normalized(),
         )
         .with_default_cli();
-    with_profile(
-        opts.profile.clone(),
-        cucumber.filter_run(opts.features.clone(), filter),
-    )
-    .await;
+    let ctx = RunContext::new(opts.profile.clone(), opts.report_dir.clone());
+    within(ctx, cucumber.filter_run(opts.features.clone(), filter)).await;
     let mut results = collected.0.lock().unwrap().clone();
     results.extend(skipped.lock().unwrap().iter().cloned());
     results.sort_by(|a, b| (&a.file, a.line, &a.scenario).cmp(&(&b.file, b.line, &b.scenario)));

@@ -21,21 +21,43 @@ use crate::profile::Profile;
 use crate::spec::GatewaySpec;
 use crate::upstream::RecordingUpstream;
 
+/// What every scenario of one run shares: the profile, the report folder, and the
+/// chromedriver (started by the first browser scenario).
+pub struct RunContext {
+    /// The profile of the gateway under test.
+    pub profile: Arc<Profile>,
+    /// Where failure evidence (screenshots, page HTML) goes.
+    pub report_dir: Option<std::path::PathBuf>,
+    /// The run's chromedriver, or why it could not start.
+    pub driver: tokio::sync::OnceCell<Result<crate::browser::Chromedriver, String>>,
+}
+
+impl RunContext {
+    /// A context for a run against `profile`.
+    pub fn new(profile: Arc<Profile>, report_dir: Option<std::path::PathBuf>) -> Arc<RunContext> {
+        Arc::new(RunContext {
+            profile,
+            report_dir,
+            driver: tokio::sync::OnceCell::new(),
+        })
+    }
+}
+
 tokio::task_local! {
-    /// The profile of the run in progress (each run scopes its own, so runs in one process
-    /// do not see each other's).
-    static PROFILE: Arc<Profile>;
+    /// The run in progress (each run scopes its own, so runs in one process do not see
+    /// each other's).
+    static CONTEXT: Arc<RunContext>;
 }
 
-/// Runs `fut` (a cucumber run) with `profile` as the profile its scenarios use.
-pub async fn with_profile<F: std::future::Future>(profile: Arc<Profile>, fut: F) -> F::Output {
-    PROFILE.scope(profile, fut).await
+/// Runs `fut` (a cucumber run) within `ctx`.
+pub async fn within<F: std::future::Future>(ctx: Arc<RunContext>, fut: F) -> F::Output {
+    CONTEXT.scope(ctx, fut).await
 }
 
-fn current_profile() -> Arc<Profile> {
-    PROFILE
+fn current_context() -> Arc<RunContext> {
+    CONTEXT
         .try_with(Arc::clone)
-        .unwrap_or_else(|_| Arc::new(Profile::reference()))
+        .unwrap_or_else(|_| RunContext::new(Arc::new(Profile::reference()), None))
 }
 
 /// Which variant of a provider the mock plays.
@@ -108,6 +130,17 @@ pub struct Env {
 pub struct GateWorld {
     /// The profile of the gateway under test.
     pub profile: Arc<Profile>,
+    /// The run this scenario belongs to.
+    pub ctx: Arc<RunContext>,
+    /// The scenario's name (for evidence files).
+    pub scenario: String,
+    /// Whether the scenario drives a real browser (`@browser`): the IdP then shows its
+    /// login page.
+    pub uses_browser: bool,
+    /// The scenario's browser session, once opened.
+    pub browser: Option<crate::browser::Browser>,
+    /// Browser tabs (window handles) by name.
+    pub tabs: BTreeMap<String, fantoccini::wd::WindowHandle>,
     /// What the scenario asks of the gateway.
     pub spec: GatewaySpec,
     /// The mock IdP's flavour.
@@ -147,8 +180,14 @@ fn oid_for(n: usize) -> String {
 
 impl GateWorld {
     fn new() -> GateWorld {
+        let ctx = current_context();
         let mut w = GateWorld {
-            profile: current_profile(),
+            profile: ctx.profile.clone(),
+            ctx,
+            scenario: String::new(),
+            uses_browser: false,
+            browser: None,
+            tabs: BTreeMap::new(),
             spec: GatewaySpec::new("github"),
             flavour: Flavour::Standard,
             users: BTreeMap::new(),
@@ -238,6 +277,9 @@ impl GateWorld {
         if self.idp_tls {
             b = b.tls();
         }
+        if self.uses_browser {
+            b = b.login_page();
+        }
         let idp = b.start().await;
         for (name, user) in &self.users {
             let id = if spec.provider == "microsoft" {
@@ -269,6 +311,42 @@ impl GateWorld {
             port,
             redis,
         }
+    }
+
+    /// The scenario's browser (a session is opened on first use).
+    pub async fn browser(&mut self) -> &crate::browser::Browser {
+        if self.browser.is_none() {
+            let driver = self
+                .ctx
+                .driver
+                .get_or_init(|| async { crate::browser::Chromedriver::start().await })
+                .await;
+            let driver = driver.as_ref().unwrap_or_else(|e| panic!("{e}"));
+            let b = driver.session().await.unwrap_or_else(|e| panic!("{e}"));
+            self.browser = Some(b);
+        }
+        self.browser.as_ref().expect("opened")
+    }
+
+    /// Called after the scenario: on failure, saves a screenshot and the page HTML of the
+    /// browser (if any) to the report folder; then closes the browser and stops everything.
+    pub async fn finish(&mut self, failed: bool) {
+        if let Some(b) = self.browser.take() {
+            if failed && let Some(dir) = self.ctx.report_dir.clone() {
+                let (png, html) = b.evidence().await;
+                let dir = dir.join("failures");
+                let slug = crate::report::slug(&self.scenario);
+                if std::fs::create_dir_all(&dir).is_ok() {
+                    if let Some(png) = png {
+                        let _ = std::fs::write(dir.join(format!("{slug}.png")), png);
+                    }
+                    let _ = std::fs::write(dir.join(format!("{slug}.html")), html);
+                }
+            }
+            b.close().await;
+        }
+        // The gateway, IdP and upstream stop when dropped.
+        self.env = None;
     }
 
     /// Re-applies the (changed) spec to the running gateway.

@@ -9,6 +9,15 @@ use gatecheck::report::{ScenarioResult, Status};
 use gatecheck::suite::RunOptions;
 
 async fn run_broken(fault: &str, tags: &str) -> Vec<ScenarioResult> {
+    run_broken_to(fault, tags, None, None).await
+}
+
+async fn run_broken_to(
+    fault: &str,
+    tags: &str,
+    name: Option<&str>,
+    report_dir: Option<std::path::PathBuf>,
+) -> Vec<ScenarioResult> {
     let path = profiles_dir().join(format!("testing/broken-{fault}.toml"));
     let (profile, _) = Profile::resolve(path.to_str().unwrap()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(profile.faults, [fault]);
@@ -16,8 +25,8 @@ async fn run_broken(fault: &str, tags: &str) -> Vec<ScenarioResult> {
         profile: Arc::new(profile),
         features: workspace_root().join("features"),
         tags: Some(tags.into()),
-        name: None,
-        report_dir: None,
+        name: name.map(str::to_owned),
+        report_dir,
         concurrency: 8,
         verbose: false,
     })
@@ -90,4 +99,44 @@ async fn a_gateway_that_trusts_unverified_emails_fails_the_unverified_scenarios(
         Status::Passed,
         "the rest still passes"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gateway_that_drops_the_original_path_fails_the_browser_deep_link_scenario_with_a_screenshot() {
+    if gatecheck::system::require(
+        "chromedriver",
+        "chromium chromium-driver",
+        "browser broken-gateway test",
+    )
+    .is_none()
+    {
+        return;
+    }
+    let report = tempfile::tempdir().unwrap();
+    let results = run_broken_to(
+        "drop-original-path",
+        "@browser",
+        Some("deep link"),
+        Some(report.path().to_path_buf()),
+    )
+    .await;
+    let r = failed(
+        &results,
+        "Signing in at the identity provider lands on the deep link",
+    );
+    assert_eq!(r.status, Status::Failed, "{r:?}");
+    assert!(
+        r.detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("/reports/2026?sort=desc"),
+        "the message names the page it should have landed on: {:?}",
+        r.detail
+    );
+    let shot = report
+        .path()
+        .join("failures/signing-in-at-the-identity-provider-lands-on-the-deep-link-that-started-it.png");
+    let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("{}: {e}", shot.display()));
+    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    assert!(shot.with_extension("html").is_file(), "and the page HTML");
 }

@@ -57,6 +57,9 @@ fn main() {
             _ => {}
         }
     }
+    for line in gatecheck::report::not_applicable_lines(&outcome.results) {
+        println!("{line}");
+    }
     println!(
         "conformance: {} passed, {} failed, {} undefined, {} not applicable in {:.1} s (report: {})",
         outcome.totals.passed,

@@ -16,14 +16,17 @@ pub enum Fault {
     IgnoreBrowserBinding,
     /// Unverified emails satisfy the email rules.
     TrustUnverifiedEmails,
+    /// After login the browser lands on `/`, not on the page it asked for.
+    DropOriginalPath,
 }
 
 impl Fault {
     /// Every fault with its kebab-case name.
-    pub const ALL: [(Fault, &'static str); 3] = [
+    pub const ALL: [(Fault, &'static str); 4] = [
         (Fault::KeepForgedIdentityHeaders, "keep-forged-identity-headers"),
         (Fault::IgnoreBrowserBinding, "ignore-browser-binding"),
         (Fault::TrustUnverifiedEmails, "trust-unverified-emails"),
+        (Fault::DropOriginalPath, "drop-original-path"),
     ];
 
     /// Parses a kebab-case name.

@@ -107,7 +107,16 @@ pub async fn start(
     let tx = LoginTx {
         binding: binding.clone(),
         endpoint: ep.endpoint.authority.clone(),
-        original_path: paths::safe_return_path(original),
+        original_path: if shared
+            .runtime()
+            .config
+            .test_faults
+            .has(crate::faults::Fault::DropOriginalPath)
+        {
+            "/".to_owned()
+        } else {
+            paths::safe_return_path(original)
+        },
         verifier: verifier.clone(),
         nonce: nonce.clone(),
         created_at: shared.clock.unix(),
@@ -230,6 +239,13 @@ pub async fn callback(
         // The store's TTL runs on wall time; the gateway's clock (which tests move) decides too.
         Ok(Some(tx)) if shared.clock.unix().saturating_sub(tx.created_at) <= LOGIN_TTL.as_secs() => tx,
         Ok(_) => {
+            // A callback replayed by the back button, in a browser that is logged in here
+            // already: back to the page that login was for, not an error. Nothing is redeemed.
+            if let Some(here) = here
+                && let Some(dest) = replayed_destination(shared, here, cookies, state).await
+            {
+                return pages::redirect(&dest);
+            }
             return bad(
                 "login_expired",
                 "this login has expired or was already used; start again from the site",
@@ -237,6 +253,11 @@ pub async fn callback(
             );
         }
         Err(e) => return bad("store_unavailable", &e.to_string(), None),
+    };
+    let finished_marker = LoginTx {
+        verifier: Secret::new(String::new()),
+        nonce: None,
+        ..tx.clone()
     };
     let Some(ep) = rt.endpoints.get(&tx.endpoint).cloned() else {
         return bad(
@@ -331,6 +352,11 @@ pub async fn callback(
         last_check: now,
         policy_hash: oauth.policy_hash.clone(),
     };
+    // Remember where this login went, for a replay of its callback (the back button).
+    let _ = shared
+        .store
+        .put_tx(&format!("done:{state}"), &finished_marker, LOGIN_TTL)
+        .await;
     match here {
         Some(_) => {
             install(
@@ -436,6 +462,30 @@ async fn install(
     // The `nonce` cookie stays (it expires on its own after ten minutes): another tab of the
     // same browser may have a login in flight that is bound to it.
     resp
+}
+
+/// Where a replayed callback goes: the original path of the finished login, if this browser
+/// holds a live session for the endpoint; `None` otherwise (then it is an error).
+async fn replayed_destination(
+    shared: &Arc<Shared>,
+    here: &EndpointRt,
+    cookies: &GatewayCookies,
+    state: &str,
+) -> Option<String> {
+    let id = cookies.session.as_deref()?;
+    let session = shared.store.get_session(id).await.ok()??;
+    if session.endpoint != here.endpoint.authority {
+        return None;
+    }
+    let key = format!("done:{state}");
+    let path = match shared.store.take_tx(&key).await {
+        Ok(Some(marker)) => {
+            let _ = shared.store.put_tx(&key, &marker, LOGIN_TTL).await;
+            marker.original_path
+        }
+        _ => "/".to_owned(),
+    };
+    Some(paths::safe_return_path(&path))
 }
 
 /// `/auth/logout`: ends the session server-side and clears the cookie; with the generic

@@ -147,6 +147,9 @@ fn run(a: RunArgs) -> Result<ExitCode, String> {
             r.detail.as_deref().unwrap_or("")
         );
     }
+    for line in gatecheck::report::not_applicable_lines(&outcome.results) {
+        println!("{line}");
+    }
     println!(
         "\n{} passed, {} failed, {} undefined, {} not applicable in {:.1} s — report: {}/summary.md, matrix.html, junit.xml",
         outcome.totals.passed,

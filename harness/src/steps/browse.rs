@@ -303,3 +303,17 @@ async fn unprovision(w: &mut GateWorld, id: String) {
     w.spec.generic.provisioned_users.retain(|u| *u != id);
     w.reload().await;
 }
+
+#[when(regex = r"^(\w+) opens (\w+)'s callback$")]
+async fn opens_others_callback(w: &mut GateWorld, name: String, owner: String) {
+    let callback_path = w.profile.callback_path.clone();
+    let callback = w
+        .person(&owner)
+        .hops
+        .iter()
+        .find(|h| h.url.path() == callback_path)
+        .map(|h| h.url.to_string())
+        .expect("a callback hop in the owner's last login");
+    let hop = w.person(&name).ua.get(&callback).await;
+    w.person(&name).hops = vec![hop];
+}

@@ -539,3 +539,24 @@ fn both_replicas(w: &mut GateWorld, _name: String) {
         .expect("replicas behind a balancer");
     assert!(hits.iter().all(|&h| h > 0), "connections per replica: {hits:?}");
 }
+
+#[then(regex = r"^the identity provider received at least (\d+) authorization requests$")]
+fn idp_at_least(w: &mut GateWorld, n: usize) {
+    let got = w.started().idp.requests_to(Endpoint::Authorize).len();
+    assert!(
+        got >= n,
+        "{got} authorization requests at the identity provider, expected at least {n}"
+    );
+}
+
+#[then(regex = r#"^(\w+) is redirected to "([^"]*)"$"#)]
+fn redirected_to(w: &mut GateWorld, name: String, path: String) {
+    let hop = last(w, &name);
+    let want = w.url(&path);
+    assert_eq!(
+        (hop.status, hop.location.as_ref().map(|u| u.to_string())),
+        (302, Some(want)),
+        "{}",
+        hop.body
+    );
+}

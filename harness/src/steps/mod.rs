@@ -12,6 +12,7 @@ pub mod check;
 pub mod events;
 pub mod idp;
 pub mod setup;
+pub mod web;
 
 /// `5 minutes`, `1 hour`, `30 seconds`, `2 days` → a duration.
 pub fn duration(text: &str) -> Duration {
