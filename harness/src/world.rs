@@ -331,6 +331,32 @@ impl GateWorld {
     /// Called after the scenario: on failure, saves a screenshot and the page HTML of the
     /// browser (if any) to the report folder; then closes the browser and stops everything.
     pub async fn finish(&mut self, failed: bool) {
+        if failed
+            && let Some(dir) = self.ctx.report_dir.clone()
+            && let Some(env) = &self.env
+        {
+            // What the IdP, the gateway and the application saw, for whoever debugs this.
+            let dir = dir.join("failures");
+            let slug = crate::report::slug(&self.scenario);
+            let events: Vec<Value> = {
+                let fresh = env.gateway.events();
+                self.events.iter().cloned().chain(fresh).collect()
+            };
+            let trace = serde_json::json!({
+                "scenario": self.scenario,
+                "profile": self.profile.name,
+                "spec": self.spec,
+                "idp_requests": env.idp.requests(),
+                "gateway_events": events,
+                "upstream_requests": env.upstream.seen(),
+            });
+            if std::fs::create_dir_all(&dir).is_ok() {
+                let _ = std::fs::write(
+                    dir.join(format!("{slug}.trace.json")),
+                    serde_json::to_string_pretty(&trace).unwrap_or_default(),
+                );
+            }
+        }
         if let Some(b) = self.browser.take() {
             if failed && let Some(dir) = self.ctx.report_dir.clone() {
                 let (png, html) = b.evidence().await;

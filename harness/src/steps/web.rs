@@ -40,6 +40,19 @@ async fn signs_in(w: &mut GateWorld, _name: String, user: String) {
         field.send_keys(&user).await.expect("typing the user");
     }
     b.element("#allow").await.click().await.expect("pressing Allow");
+    left_idp(w).await;
+}
+
+/// Waits until the browser has left the identity provider (the click's navigation is done),
+/// so a following step never acts in the middle of the redirect chain.
+async fn left_idp(w: &mut GateWorld) {
+    let base = w.started().idp.base_url().to_owned();
+    w.browser()
+        .await
+        .wait_for_url("a page after the identity provider", |u| {
+            !u.as_str().starts_with(&base)
+        })
+        .await;
 }
 
 #[when(regex = r"^(\w+) presses (Allow|Deny) at the identity provider$")]
@@ -48,6 +61,7 @@ async fn presses(w: &mut GateWorld, _name: String, button: String) {
     let b = w.browser().await;
     let id = if button == "Allow" { "#allow" } else { "#deny" };
     b.element(id).await.click().await.expect("pressing the button");
+    left_idp(w).await;
 }
 
 #[then(regex = r#"^the browser shows the application's page for "([^"]*)"$"#)]
