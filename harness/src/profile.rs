@@ -44,6 +44,10 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
         "header-stripping",
         "removes client-sent copies of its identity headers",
     ),
+    (
+        "other-identity-headers",
+        "also removes other gateways' identity headers and unknown ones with its own prefix",
+    ),
     ("forwarded-headers", "sets X-Forwarded-* itself"),
     ("websocket", "passes WebSocket upgrades through"),
     ("special-paths", "/auth/authn and /auth/logout, never forwarded"),
@@ -143,6 +147,9 @@ pub struct Profile {
     pub capabilities: Vec<String>,
     /// Provider ids it can be configured for.
     pub providers: Vec<String>,
+    /// The provider of scenarios that do not name one (default `github`).
+    #[serde(default = "default_provider")]
+    pub default_provider: String,
     /// Name of its session cookie.
     pub session_cookie: String,
     /// Path of its OAuth callback.
@@ -176,6 +183,10 @@ pub struct Profile {
     /// the suite can fail).
     #[serde(default)]
     pub faults: Vec<String>,
+}
+
+fn default_provider() -> String {
+    "github".into()
 }
 
 fn default_callback_path() -> String {
@@ -267,6 +278,12 @@ impl Profile {
                     PROVIDERS.join(", ")
                 )));
             }
+        }
+        if !p.providers.contains(&p.default_provider) {
+            return Err(fail(format!(
+                "default_provider {:?} is not among the profile's providers",
+                p.default_provider
+            )));
         }
         match p.launch {
             Launch::InProcess => {

@@ -58,21 +58,27 @@ pub struct Collected(pub Arc<Mutex<Vec<ScenarioResult>>>);
 /// The collecting writer.
 pub struct Matrix {
     out: Collected,
+    default_provider: String,
     running: BTreeMap<(String, usize), (Instant, Option<String>, bool)>,
 }
 
 impl Matrix {
     /// A writer that appends to `out`.
-    pub fn new(out: Collected) -> Matrix {
+    pub fn new(out: Collected, default_provider: &str) -> Matrix {
         Matrix {
             out,
+            default_provider: default_provider.to_owned(),
             running: BTreeMap::new(),
         }
     }
 }
 
-/// The provider a scenario runs against, from its steps (default GitHub, the spec's default).
-pub fn provider_of(feature: &cucumber::gherkin::Feature, scenario: &cucumber::gherkin::Scenario) -> String {
+/// The provider a scenario runs against, from its steps (else the profile's default).
+pub fn provider_of(
+    feature: &cucumber::gherkin::Feature,
+    scenario: &cucumber::gherkin::Scenario,
+    default: &str,
+) -> String {
     let background = feature.background.iter().flat_map(|b| b.steps.iter());
     for step in background.chain(scenario.steps.iter()) {
         if let Some(rest) = step.value.strip_prefix("the identity provider is ") {
@@ -84,7 +90,22 @@ pub fn provider_of(feature: &cucumber::gherkin::Feature, scenario: &cucumber::gh
             };
         }
     }
-    "GitHub".into()
+    display_name(default).to_owned()
+}
+
+/// `github` → `GitHub`.
+pub fn display_name(id: &str) -> &'static str {
+    match id {
+        "google" => "Google",
+        "github" => "GitHub",
+        "microsoft" => "Microsoft",
+        "gitlab" => "GitLab",
+        "linkedin" => "LinkedIn",
+        "twitch" => "Twitch",
+        "amazon" => "Amazon",
+        "facebook" => "Facebook",
+        _ => "Generic",
+    }
 }
 
 impl Writer<GateWorld> for Matrix {
@@ -152,7 +173,7 @@ impl Writer<GateWorld> for Matrix {
                     file,
                     scenario: scenario.name.clone(),
                     line: scenario.position.line,
-                    provider: provider_of(&feature, &scenario),
+                    provider: provider_of(&feature, &scenario, &self.default_provider),
                     status,
                     detail,
                     millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),

@@ -77,8 +77,8 @@ pub fn not_applicable(
                 .join(", ")
         ));
     }
-    let provider = crate::report::provider_of(feature, scenario);
-    let id = provider_id(&provider).unwrap_or("github");
+    let provider = crate::report::provider_of(feature, scenario, &profile.default_provider);
+    let id = provider_id(&provider).unwrap_or("generic");
     if !profile.providers.iter().any(|p| p == id) {
         return Some(format!("profile {} does not support {provider}", profile.name));
     }
@@ -143,7 +143,7 @@ pub async fn run(opts: RunOptions) -> Outcome {
                     .unwrap_or_default(),
                 scenario: s.name.clone(),
                 line: s.position.line,
-                provider: crate::report::provider_of(f, s),
+                provider: crate::report::provider_of(f, s, &profile.default_provider),
                 status: Status::NotApplicable,
                 detail: Some(reason),
                 millis: 0,
@@ -184,7 +184,7 @@ pub async fn run(opts: RunOptions) -> Outcome {
                 .summarized()
                 .tee::<GateWorld, _>(writer::JUnit::for_tee(junit_out(junit), 0))
                 .tee::<GateWorld, _>(
-                    Matrix::new(collected.clone())
+                    Matrix::new(collected.clone(), &opts.profile.default_provider)
                         .discard_stats_writes()
                         .discard_arbitrary_writes(),
                 )

@@ -181,6 +181,7 @@ fn oid_for(n: usize) -> String {
 impl GateWorld {
     fn new() -> GateWorld {
         let ctx = current_context();
+        let default_provider = ctx.profile.default_provider.clone();
         let mut w = GateWorld {
             profile: ctx.profile.clone(),
             ctx,
@@ -188,7 +189,7 @@ impl GateWorld {
             uses_browser: false,
             browser: None,
             tabs: BTreeMap::new(),
-            spec: GatewaySpec::new("github"),
+            spec: GatewaySpec::new(&default_provider),
             flavour: Flavour::Standard,
             users: BTreeMap::new(),
             env: None,

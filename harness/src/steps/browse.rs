@@ -317,3 +317,31 @@ async fn opens_others_callback(w: &mut GateWorld, name: String, owner: String) {
     let hop = w.person(&name).ua.get(&callback).await;
     w.person(&name).hops = vec![hop];
 }
+
+#[when(
+    regex = r#"^(\w+) forges the (user email|user id|user name|access token|refresh token) header (exactly|in capitals|with the other separator) as "([^"]*)"$"#
+)]
+async fn forges(w: &mut GateWorld, name: String, role: String, spelling: String, value: String) {
+    let h = w.header_names().clone();
+    let header = match role.as_str() {
+        "user email" => Some(h.user_email),
+        "user id" => Some(h.user_id),
+        "user name" => h.user_name,
+        "access token" => h.access_token,
+        _ => h.refresh_token,
+    }
+    .unwrap_or_else(|| panic!("the profile names no {role} header"));
+    let spelled = match spelling.as_str() {
+        "in capitals" => header.to_ascii_uppercase(),
+        "with the other separator" => header
+            .chars()
+            .map(|c| match c {
+                '-' => '_',
+                '_' => '-',
+                c => c,
+            })
+            .collect(),
+        _ => header,
+    };
+    open(w, &name, "/me", &[(spelled.as_str(), value.as_str())]).await;
+}
