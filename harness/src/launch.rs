@@ -438,7 +438,7 @@ impl ProcessGateway {
                 "host": format!("app.localhost:{}", s.port),
                 "callback_url": callback_url(profile, spec, s.port),
             },
-            "upstream": { "url": s.upstream_url },
+            "upstream": { "url": format!("{}/", s.upstream_url.trim_end_matches('/')) },
             "idp": {
                 "provider": spec.provider,
                 "issuer": idp.issuer(),

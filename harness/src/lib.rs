@@ -11,6 +11,7 @@
 pub mod agent;
 pub mod balancer;
 pub mod browser;
+pub mod conformance;
 pub mod launch;
 pub mod profile;
 pub mod redis;

@@ -356,6 +356,16 @@ impl GateWorld {
                     dir.join(format!("{slug}.trace.json")),
                     serde_json::to_string_pretty(&trace).unwrap_or_default(),
                 );
+                // The gateway's own logs (a command profile's stderr, an Apache error log).
+                if let Ok(entries) = std::fs::read_dir(self.work_dir.path()) {
+                    for e in entries.flatten() {
+                        let p = e.path();
+                        if p.extension().is_some_and(|x| x == "log") {
+                            let name = p.file_name().unwrap_or_default().to_string_lossy().into_owned();
+                            let _ = std::fs::copy(&p, dir.join(format!("{slug}.{name}")));
+                        }
+                    }
+                }
             }
         }
         if let Some(b) = self.browser.take() {

@@ -560,3 +560,14 @@ fn redirected_to(w: &mut GateWorld, name: String, path: String) {
         hop.body
     );
 }
+
+#[then(regex = r"^(\w+) is not let in$")]
+fn not_let_in(w: &mut GateWorld, name: String) {
+    let hops = w.person(&name).hops.clone();
+    let hop = hops.last().expect("hops");
+    assert!(
+        hop.header("x-upstream").is_none(),
+        "{name} reached the application:\n{}",
+        describe(&hops)
+    );
+}

@@ -1,0 +1,83 @@
+//! Third-party gateways against the suite, with their published results: each run must
+//! match the committed expected results, every failure must be explained by a finding, and
+//! `docs/conformance/<gateway>.md` must be the document these produce. In CI the gateways must
+//! be installed (.ci/run installs them); locally a missing one skips with a one-line reason.
+//! `GATECHECK_BLESS=1` rewrites the expected results and the documents for review.
+
+use std::sync::Arc;
+
+use gatecheck::conformance;
+use gatecheck::profile::{Profile, profiles_dir, workspace_root};
+use gatecheck::suite::RunOptions;
+
+async fn check(name: &str) {
+    let path = profiles_dir().join(format!("{name}.toml"));
+    let (profile, _) = Profile::resolve(path.to_str().unwrap()).unwrap_or_else(|e| panic!("{e}"));
+    let outcome = gatecheck::suite::run(RunOptions {
+        profile: Arc::new(profile),
+        features: workspace_root().join("features"),
+        tags: Some("not @browser".into()),
+        name: None,
+        report_dir: Some(workspace_root().join(format!("target/gatecheck-report-{name}"))),
+        concurrency: 8,
+        verbose: false,
+    })
+    .await;
+    let files = conformance::paths(name);
+    let (about, findings) = conformance::findings(name).unwrap_or_else(|e| panic!("{e}"));
+    let actual = conformance::expected_of(&outcome.results);
+    let doc = conformance::render(name, &about, &outcome.results, &findings);
+    if std::env::var_os("GATECHECK_BLESS").is_some() {
+        std::fs::write(
+            &files.expected,
+            serde_json::to_string_pretty(&actual).unwrap() + "\n",
+        )
+        .unwrap();
+        std::fs::write(&files.doc, &doc).unwrap();
+    }
+    let expected: Vec<conformance::Expected> =
+        serde_json::from_str(&std::fs::read_to_string(&files.expected).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (create it with GATECHECK_BLESS=1)",
+                files.expected.display()
+            )
+        }))
+        .unwrap();
+    let diff = conformance::differences(&expected, &actual);
+    assert!(
+        diff.is_empty(),
+        "{name} differs from its expected results (a harness change that flips a third-party result must be a reviewed diff; GATECHECK_BLESS=1 to accept):\n{}",
+        diff.join("\n")
+    );
+    let unexplained = conformance::unexplained(&outcome.results, &findings);
+    assert!(unexplained.is_empty(), "{}", unexplained.join("\n"));
+    let committed = std::fs::read_to_string(&files.doc).unwrap_or_default();
+    assert!(
+        committed == doc,
+        "{} is stale: regenerate it with GATECHECK_BLESS=1 cargo test -p harness --test third_party",
+        files.doc.display()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mod_auth_openidc_matches_its_published_results() {
+    if gatecheck::system::require(
+        "apache2",
+        "apache2 libapache2-mod-auth-openidc",
+        "mod_auth_openidc conformance",
+    )
+    .is_none()
+    {
+        return;
+    }
+    if !std::path::Path::new("/usr/lib/apache2/modules/mod_auth_openidc.so").exists() {
+        let reason = "mod_auth_openidc conformance skipped: the module is not installed (apt-get install libapache2-mod-auth-openidc)";
+        assert!(
+            !gatecheck::system::in_ci(),
+            "{reason} — CI must install it (.ci/run)"
+        );
+        eprintln!("{reason}");
+        return;
+    }
+    check("mod_auth_openidc").await;
+}
