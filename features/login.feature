@@ -113,3 +113,8 @@ Feature: Logging in
     And the gateway allows the email domain "example.com"
     When kim logs in at "/"
     Then the application sees kim's email
+
+  Scenario: Every login attempt gets its own unguessable state
+    When alice opens "/same-page"
+    And bob opens "/same-page"
+    Then the two logins carry different states of at least 128 bits

@@ -19,7 +19,7 @@ async fn check(name: &str) {
         tags: Some("not @browser".into()),
         name: None,
         report_dir: Some(workspace_root().join(format!("target/gatecheck-report-{name}"))),
-        concurrency: 8,
+        concurrency: 4,
         verbose: false,
     })
     .await;
@@ -80,4 +80,19 @@ async fn mod_auth_openidc_matches_its_published_results() {
         return;
     }
     check("mod_auth_openidc").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn express_openid_connect_matches_its_published_results() {
+    if gatecheck::system::require("node", "nodejs npm", "express-openid-connect conformance").is_none() {
+        return;
+    }
+    let modules = workspace_root().join("fixtures/gateways/express-openid-connect/node_modules");
+    if !modules.is_dir() {
+        let reason = "express-openid-connect conformance skipped: run `npm ci` in fixtures/gateways/express-openid-connect";
+        assert!(!gatecheck::system::in_ci(), "{reason} — CI must do it (.ci/run)");
+        eprintln!("{reason}");
+        return;
+    }
+    check("express-openid-connect").await;
 }

@@ -571,3 +571,30 @@ fn not_let_in(w: &mut GateWorld, name: String) {
         describe(&hops)
     );
 }
+
+#[then(regex = r"^if the gateway read the identity provider's userinfo, (\w+) is not let in$")]
+fn not_let_in_if_userinfo(w: &mut GateWorld, name: String) {
+    let asked = !w.started().idp.requests_to(Endpoint::Userinfo).is_empty();
+    if asked {
+        not_let_in(w, name);
+    }
+}
+
+#[then(regex = r"^the two logins carry different states of at least 128 bits$")]
+fn different_states(w: &mut GateWorld) {
+    let states: Vec<String> = w
+        .people
+        .values()
+        .filter_map(|p| p.hops.last().and_then(|h| h.location.clone()))
+        .filter_map(|l| {
+            l.query_pairs()
+                .find(|(k, _)| k == "state")
+                .map(|(_, v)| v.into_owned())
+        })
+        .collect();
+    assert_eq!(states.len(), 2, "two login redirects with a state: {states:?}");
+    assert_ne!(states[0], states[1], "the same state for two logins");
+    for s in &states {
+        assert!(s.len() >= 22, "state {s:?} is shorter than 128 bits of base64url");
+    }
+}
