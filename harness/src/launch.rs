@@ -488,6 +488,10 @@ impl ProcessGateway {
             .collect::<Result<_, _>>()?;
         let mut cmd = Command::new(&argv[0]);
         cmd.args(&argv[1..]);
+        // Its own process group, so stopping it stops every process it forked (Apache's
+        // workers run on after their parent is killed otherwise).
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         for (k, t) in &profile.env {
             cmd.env(k, render(env, t, ctx)?);
         }
@@ -515,7 +519,7 @@ impl ProcessGateway {
             drop(s.front.take());
             vec![s.port]
         };
-        let admin_ports: Vec<u16> = (0..replicas).map(|_| crate::world::free_port()).collect();
+        let admin_ports: Vec<u16> = (0..replicas).map(|_| private_port()).collect();
         let env = template_env();
         let mut children = Vec::new();
         let mut stderr_files = Vec::new();
@@ -682,6 +686,14 @@ impl ProcessGateway {
 
     fn kill(&mut self) {
         for c in &mut self.children {
+            if let Ok(None) = c.try_wait() {
+                // The whole process group (see `spawn`); then the leader itself.
+                let _ = Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{}", c.id())])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+            }
             let _ = c.kill();
             let _ = c.wait();
         }
@@ -692,6 +704,29 @@ impl ProcessGateway {
 impl Drop for ProcessGateway {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// A free loopback port below the ephemeral range (32768+), for a gateway process to bind
+/// itself: handed out once per process (a counter from a per-process offset), checked free,
+/// and never what another scenario's `bind(0)` gets in the meantime.
+pub fn private_port() -> u16 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const LOW: u32 = 20_000;
+    const SPAN: u32 = 12_000;
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let _ = NEXT.compare_exchange(
+        u32::MAX,
+        std::process::id() % SPAN,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let port = u16::try_from(LOW + n % SPAN).expect("below 32768");
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
     }
 }
 

@@ -262,10 +262,16 @@ impl GateWorld {
         } else {
             None
         };
-        // The public port stays bound from here on (no other scenario can take it).
-        let front = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-        let port = front.local_addr().expect("bound").port();
-        let front = Some(front);
+        // In-process (and behind a balancer) the public port stays bound from here on. A
+        // gateway process must bind it itself: it gets a port outside the ephemeral range, so
+        // no other scenario's bind(0) can take it in the meantime.
+        let (front, port) = if profile.launch == crate::profile::Launch::Command && spec.replicas <= 1 {
+            (None, crate::launch::private_port())
+        } else {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+            let port = l.local_addr().expect("bound").port();
+            (Some(l), port)
+        };
         let callback = crate::launch::callback_url(&profile, &spec, port);
         let mut b = personality(MockIdp::builder(), &spec.provider, self.flavour)
             .redirect_uri(&callback)

@@ -90,7 +90,10 @@ async fn a_gateway_that_trusts_unverified_emails_fails_the_unverified_scenarios(
     let r = failed(&results, "ann is refused (unverified emails never match)");
     assert_eq!(r.status, Status::Failed, "{r:?}");
     assert!(
-        r.detail.as_deref().unwrap_or_default().contains("status 403"),
+        r.detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("ann reached the application"),
         "{:?}",
         r.detail
     );
