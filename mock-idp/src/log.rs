@@ -72,6 +72,40 @@ pub struct RecordedRequest {
     pub findings: Vec<Finding>,
     /// Time to answer in milliseconds.
     pub duration_ms: u64,
+    /// JWTs the IdP issued in its answer (token endpoint), decoded for the inspector: header
+    /// and claims; the signature is not repeated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tokens: Vec<DecodedJwt>,
+}
+
+/// A JWT decoded (not verified) for display.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct DecodedJwt {
+    /// Where it was (`id_token`, `access_token`).
+    pub name: String,
+    /// The JOSE header.
+    pub header: serde_json::Value,
+    /// The claims.
+    pub claims: serde_json::Value,
+}
+
+impl DecodedJwt {
+    /// Decodes `jwt` if it has the shape of a signed JWT with JSON header and claims.
+    pub fn decode(name: &str, jwt: &str) -> Option<DecodedJwt> {
+        use base64::Engine as _;
+        let mut parts = jwt.split('.');
+        let (h, c) = (parts.next()?, parts.next()?);
+        parts.next()?;
+        let json = |p: &str| -> Option<serde_json::Value> {
+            let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).ok()?;
+            serde_json::from_slice(&raw).ok()
+        };
+        Some(DecodedJwt {
+            name: name.to_owned(),
+            header: json(h)?,
+            claims: json(c)?,
+        })
+    }
 }
 
 /// Handle through which a handler annotates the request it serves.
@@ -105,6 +139,10 @@ impl Recorder {
     /// Records the error returned.
     pub fn error(&self, error: impl Into<String>) {
         self.inner.lock().unwrap().error = Some(error.into());
+    }
+    /// Records a token the IdP issued (decoded for display).
+    pub fn issued(&self, token: DecodedJwt) {
+        self.inner.lock().unwrap().tokens.push(token);
     }
     /// Adds a lint finding.
     pub fn finding(&self, finding: Finding) {
@@ -191,6 +229,7 @@ impl RequestLog {
             error: None,
             findings: Vec::new(),
             duration_ms: 0,
+            tokens: Vec::new(),
         };
         let inner = Arc::new(Mutex::new(record));
         l.records.push_back(inner.clone());
