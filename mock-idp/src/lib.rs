@@ -117,6 +117,7 @@ pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod expect;
+pub mod fuzzing;
 pub(crate) mod http;
 pub mod keys;
 pub mod lint;

@@ -18,6 +18,7 @@ pub mod continuous;
 pub mod cookies;
 pub mod events;
 pub mod faults;
+pub mod fuzzing;
 pub mod gate;
 pub mod headers;
 pub mod login;

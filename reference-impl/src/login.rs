@@ -163,7 +163,7 @@ pub async fn start(
 }
 
 /// Strict query parsing: `None` when a parameter is repeated.
-fn strict_params(query: Option<&str>) -> Option<Vec<(String, String)>> {
+pub(crate) fn strict_params(query: Option<&str>) -> Option<Vec<(String, String)>> {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or("").as_bytes())
         .into_owned()
         .collect();
