@@ -55,7 +55,9 @@ pub fn canonicalize(raw: &str) -> Result<String, PathError> {
         return Err(PathError::TooLong);
     }
     let bytes = raw.as_bytes();
-    let mut decoded = String::with_capacity(raw.len());
+    // Bytes, not chars: a non-ASCII character passes through as its UTF-8 bytes (pushing
+    // each byte as a char would re-encode it as Latin-1, and a second pass would change it again).
+    let mut decoded: Vec<u8> = Vec::with_capacity(raw.len());
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
@@ -76,18 +78,20 @@ pub fn canonicalize(raw: &str) -> Result<String, PathError> {
                 ));
             }
             if is_unreserved(v) {
-                decoded.push(v as char);
+                decoded.push(v);
             } else {
-                decoded.push('%');
-                decoded.push(char::from(b"0123456789ABCDEF"[usize::from(h)]));
-                decoded.push(char::from(b"0123456789ABCDEF"[usize::from(l)]));
+                decoded.push(b'%');
+                decoded.push(b"0123456789ABCDEF"[usize::from(h)]);
+                decoded.push(b"0123456789ABCDEF"[usize::from(l)]);
             }
             i += 3;
             continue;
         }
-        decoded.push(b as char);
+        decoded.push(b);
         i += 1;
     }
+    // Only ASCII was replaced by ASCII, so this is the input's UTF-8.
+    let decoded = String::from_utf8(decoded).map_err(|_| PathError::Ambiguous("not UTF-8"))?;
     if !decoded.starts_with('/') {
         return Err(PathError::Ambiguous("the path does not start with /"));
     }
@@ -226,6 +230,19 @@ mod tests {
         ] {
             assert!(canonicalize(raw).is_err(), "{raw} must be refused");
         }
+    }
+
+    #[test]
+    fn non_ascii_paths_are_kept_and_canonical_twice() {
+        // Found by fuzzing (fuzz target redirect_target): bytes pushed as chars turned
+        // "/café" into "/cafÃ©", and canonicalising that again changed it once more.
+        for raw in ["/café", "/x/../ü/./a", "/\u{fffd}x/..-../../etc", "/日本//語/"] {
+            let once = canonicalize(raw).unwrap();
+            assert_eq!(canonicalize(&once).unwrap(), once, "{raw}");
+        }
+        assert_eq!(canonicalize("/café").unwrap(), "/café");
+        assert_eq!(canonicalize("/x/../ü/./a").unwrap(), "/ü/a");
+        assert_eq!(canonicalize("/日本//語/").unwrap(), "/日本/語/");
     }
 
     #[test]
