@@ -73,6 +73,7 @@ Feature: Continuous authorization
       | revoked |
       | expired |
 
+  @oidf @fapi2-security-profile-final-client-refresh-token-test
   Scenario: A rotated refresh token is followed and the new one reaches the application
     Given the identity provider is GitHub with rotating refresh tokens
     And the auth check interval is 5 minutes

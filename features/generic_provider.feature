@@ -56,7 +56,7 @@ Feature: The generic OAuth 2.0 provider (Authmonger options)
     When alice logs in at "/"
     Then the profile request carried the token as a bearer header
 
-  @logout
+  @logout @oidf @oidcc-client-test-rp-init-logout
   Scenario: Logging out continues to the identity provider's end-session URL
     Given single logout through the identity provider is on
     And alice is logged in

@@ -114,6 +114,7 @@ Feature: Logging in
     When kim logs in at "/"
     Then the application sees kim's email
 
+  @security @sec-1
   Scenario: Every login attempt gets its own unguessable state
     When alice opens "/same-page"
     And bob opens "/same-page"

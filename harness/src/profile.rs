@@ -179,6 +179,12 @@ pub struct Profile {
     pub events_file: Option<String>,
     /// Command profiles: base URL (template) of an App Users API shaped like the reference's.
     pub app_users_url: Option<String>,
+    /// Scenario tags that cannot apply to this gateway, each with the reason (`sec-42 =
+    /// "no back-channel logout endpoint"`): such scenarios are reported n/a with it. This is
+    /// how a profile says why a security-checklist item or an OpenID Foundation module does
+    /// not apply.
+    #[serde(default)]
+    pub not_applicable: BTreeMap<String, String>,
     /// Reference only: test-only faults to inject (the "broken gateway" profiles that prove
     /// the suite can fail).
     #[serde(default)]
@@ -257,6 +263,18 @@ impl Profile {
                 return Err(fail(format!(
                     "capabilities: unknown capability {c:?}; known: {}",
                     known.join(", ")
+                )));
+            }
+        }
+        for (tag, reason) in &p.not_applicable {
+            if tag.is_empty() || tag.starts_with('@') || tag.contains(char::is_whitespace) {
+                return Err(fail(format!(
+                    "not_applicable: {tag:?} is not a tag name; write it without `@` and without spaces (e.g. \"sec-42\")"
+                )));
+            }
+            if reason.trim().is_empty() {
+                return Err(fail(format!(
+                    "not_applicable.{tag}: the reason is empty; say why the scenarios tagged @{tag} cannot apply"
                 )));
             }
         }

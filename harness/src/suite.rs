@@ -53,6 +53,22 @@ impl Outcome {
     }
 }
 
+/// Parses a `--tags` expression: cucumber's (`@a and not @b`, `@a or @b`) or a plain
+/// comma list, `@security,@oidf`, meaning any of them.
+pub fn parse_tags(expr: &str) -> Result<TagOperation, String> {
+    let text = if expr.contains(',') && !expr.contains('(') {
+        expr.split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join(" or ")
+    } else {
+        expr.to_owned()
+    };
+    text.parse()
+        .map_err(|e| format!("--tags {expr:?} is not a tag expression ({e}); write e.g. `@security,@oidf` or `@login and not @browser`"))
+}
+
 /// Why a scenario does not apply to this profile (or machine), if it does not.
 pub fn not_applicable(
     profile: &Profile,
@@ -65,6 +81,14 @@ pub fn not_applicable(
         if CAPABILITIES.iter().any(|(c, _)| c == t) && !profile.has(t) && !missing.contains(&t.as_str()) {
             missing.push(t);
         }
+    }
+    if let Some((tag, reason)) = feature
+        .tags
+        .iter()
+        .chain(scenario.tags.iter())
+        .find_map(|t| profile.not_applicable.get_key_value(t))
+    {
+        return Some(format!("@{tag}: {reason}"));
     }
     if !missing.is_empty() {
         return Some(format!(
@@ -102,10 +126,10 @@ pub async fn run(opts: RunOptions) -> Outcome {
     let started = Instant::now();
     let collected = Collected::default();
     let skipped: Arc<std::sync::Mutex<Vec<ScenarioResult>>> = Arc::default();
-    let tag_filter: Option<TagOperation> = opts.tags.as_deref().map(|t| {
-        t.parse()
-            .unwrap_or_else(|e| panic!("--tags {t:?} is not a tag expression: {e}"))
-    });
+    let tag_filter: Option<TagOperation> = opts
+        .tags
+        .as_deref()
+        .map(|t| parse_tags(t).unwrap_or_else(|e| panic!("{e}")));
     let junit = match &opts.report_dir {
         Some(dir) => {
             std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));

@@ -145,6 +145,10 @@ pub struct GateWorld {
     pub spec: GatewaySpec,
     /// The mock IdP's flavour.
     pub flavour: Flavour,
+    /// The mock IdP's signing algorithm (its default, RS256, when `None`).
+    pub signing_alg: Option<mock_idp::SigningAlg>,
+    /// Whether the mock IdP's discovery promises RFC 9207 `iss` in callbacks.
+    pub advertise_iss: bool,
     /// Users the IdP knows, by first name.
     pub users: BTreeMap<String, User>,
     /// The environment, once started.
@@ -191,6 +195,8 @@ impl GateWorld {
             tabs: BTreeMap::new(),
             spec: GatewaySpec::new(&default_provider),
             flavour: Flavour::Standard,
+            signing_alg: None,
+            advertise_iss: false,
             users: BTreeMap::new(),
             env: None,
             people: BTreeMap::new(),
@@ -283,6 +289,12 @@ impl GateWorld {
         }
         if self.idp_tls {
             b = b.tls();
+        }
+        if let Some(alg) = self.signing_alg {
+            b = b.signing_alg(alg);
+        }
+        if self.advertise_iss {
+            b = b.advertise_iss_parameter(true);
         }
         if self.uses_browser {
             b = b.login_page();

@@ -140,6 +140,24 @@ impl SigningKey {
         &self.public_der
     }
 
+    /// The public key as PEM text (`RSA PUBLIC KEY` for PKCS#1, `EC POINT` for a SEC1
+    /// point); only used to plant the HS256 confusion attack.
+    pub fn public_pem(&self) -> String {
+        use base64::Engine;
+        let label = match self.alg {
+            SigningAlg::RS256 => "RSA PUBLIC KEY",
+            SigningAlg::ES256 => "EC POINT",
+        };
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&self.public_der);
+        let mut pem = format!("-----BEGIN {label}-----\n");
+        for line in b64.as_bytes().chunks(64) {
+            pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+            pem.push('\n');
+        }
+        pem.push_str(&format!("-----END {label}-----\n"));
+        pem
+    }
+
     /// Signs `signing_input` (`b64(header).b64(claims)`) and returns the raw signature.
     pub fn sign_raw(&self, signing_input: &[u8]) -> Vec<u8> {
         let rng = SystemRandom::new();
@@ -183,6 +201,10 @@ impl SigningKey {
 }
 
 /// `b64(header) + "." + b64(claims)`.
+/// Where the mock publishes the attacker's key set that an ID token with the `foreign_jku`
+/// fault points at. A gateway that honours `jku` fetches it (and the request log shows it).
+pub const ATTACKER_JWKS_PATH: &str = "/attacker/jwks.json";
+
 pub(crate) fn signing_input(header: &Value, claims: &Value) -> String {
     format!(
         "{}.{}",
@@ -222,6 +244,7 @@ pub enum JwtError {
 pub struct KeySet {
     keys: Vec<Arc<SigningKey>>,
     stray: OnceLock<Arc<SigningKey>>,
+    without_kid: bool,
 }
 
 /// One key per algorithm for the whole process, generated on first use.
@@ -244,6 +267,7 @@ impl KeySet {
         KeySet {
             keys: vec![process_key(alg)],
             stray: OnceLock::new(),
+            without_kid: false,
         }
     }
 
@@ -252,6 +276,7 @@ impl KeySet {
         KeySet {
             keys: vec![Arc::new(SigningKey::generate(alg))],
             stray: OnceLock::new(),
+            without_kid: false,
         }
     }
 
@@ -270,7 +295,22 @@ impl KeySet {
 
     /// The JWKS document.
     pub fn jwks(&self) -> Value {
-        json!({"keys": self.keys.iter().rev().map(|k| k.jwk.clone()).collect::<Vec<_>>()})
+        let keys = self.keys.iter().rev().map(|k| {
+            let mut jwk = k.jwk.clone();
+            if self.without_kid
+                && let Some(o) = jwk.as_object_mut()
+            {
+                o.remove("kid");
+            }
+            jwk
+        });
+        json!({"keys": keys.collect::<Vec<_>>()})
+    }
+
+    /// Publishes the keys without `kid` (the OIDF `kid-absent-*` modules); pair it with the
+    /// `no_kid` ID-token fault.
+    pub fn set_without_kid(&mut self, without: bool) {
+        self.without_kid = without;
     }
 
     /// Makes a new key active. With `keep_old` the previous keys stay published (clients that

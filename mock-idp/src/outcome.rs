@@ -74,11 +74,38 @@ pub enum IdTokenFault {
     EmbeddedJwk,
     /// `typ` header says `at+jwt` (an access token passed off as an ID token).
     WrongTyp,
+    /// `alg: "None"`, empty signature (the capitalised spelling some libraries miss).
+    AlgNoneCapitalized,
+    /// `alg: "NONE"`, empty signature.
+    AlgNoneUpper,
+    /// No `alg` in the header at all, signed with the active key.
+    MissingAlg,
+    /// A genuine signature of another token (another subject) spliced onto this payload.
+    SplicedSignature,
+    /// `alg: HS256` keyed with the IdP's public key as PEM text.
+    Hs256WithPublicPem,
+    /// `alg: HS256` keyed with the JWK `n` (or `x`) text of the IdP's public key.
+    Hs256WithJwkN,
+    /// `alg: HS256` keyed with the client secret, MAC corrupted [oidcc-client-test-invalid-sig-hs256].
+    Hs256CorruptedMac,
+    /// Signed by an attacker key published at a `jku` URL the token names (on the mock, at
+    /// [`crate::keys::ATTACKER_JWKS_PATH`]); a gateway must never fetch it.
+    ForeignJku,
+    /// `iss` with a trailing slash added (or removed, when it ends in one).
+    IssTrailingSlash,
+    /// `iss` in upper case.
+    IssUppercase,
+    /// `azp` names another client.
+    ForeignAzp,
+    /// `exp` 30 seconds in the past: inside any sensible clock-skew allowance. Valid.
+    ExpiredWithinSkew,
+    /// 100,000 extra claims (a multi-megabyte token): must be refused, quickly.
+    OversizedClaims,
 }
 
 impl IdTokenFault {
     /// Every fault, for tests that iterate over them.
-    pub const ALL: [IdTokenFault; 25] = [
+    pub const ALL: [IdTokenFault; 38] = [
         IdTokenFault::InvalidIss,
         IdTokenFault::MissingIss,
         IdTokenFault::InvalidAud,
@@ -104,6 +131,19 @@ impl IdTokenFault {
         IdTokenFault::Hs256WithPublicKey,
         IdTokenFault::EmbeddedJwk,
         IdTokenFault::WrongTyp,
+        IdTokenFault::AlgNoneCapitalized,
+        IdTokenFault::AlgNoneUpper,
+        IdTokenFault::MissingAlg,
+        IdTokenFault::SplicedSignature,
+        IdTokenFault::Hs256WithPublicPem,
+        IdTokenFault::Hs256WithJwkN,
+        IdTokenFault::Hs256CorruptedMac,
+        IdTokenFault::ForeignJku,
+        IdTokenFault::IssTrailingSlash,
+        IdTokenFault::IssUppercase,
+        IdTokenFault::ForeignAzp,
+        IdTokenFault::ExpiredWithinSkew,
+        IdTokenFault::OversizedClaims,
     ];
 
     /// Whether a correct relying party must still accept the token (the OIDF "must accept"
@@ -111,7 +151,10 @@ impl IdTokenFault {
     pub fn must_be_accepted(self) -> bool {
         matches!(
             self,
-            IdTokenFault::AudAsArray | IdTokenFault::NoKid | IdTokenFault::MissingAtHash
+            IdTokenFault::AudAsArray
+                | IdTokenFault::NoKid
+                | IdTokenFault::MissingAtHash
+                | IdTokenFault::ExpiredWithinSkew
         )
     }
 }
@@ -123,6 +166,8 @@ impl IdTokenFault {
 pub enum TokenResponseChange {
     /// `token_type` with every letter's case inverted (`bEARER`) [token-type-case-insensitivity].
     InvertTokenTypeCase,
+    /// Neither `scope` nor `expires_in` [fapi1 no-scope-in-token-endpoint-response]. Valid.
+    OmitScopeAndExpiresIn,
     /// No `expires_in` [token-endpoint-response-without-expires_in].
     OmitExpiresIn,
     /// No `scope` [no-scope-in-token-endpoint-response].

@@ -151,6 +151,12 @@ impl MockIdpBuilder {
         self.settings.interaction = Interaction::Headless;
         self
     }
+    /// Whether discovery advertises `authorization_response_iss_parameter_supported` (RFC
+    /// 9207), overriding the personality: a client must then insist on `iss` in the callback.
+    pub fn advertise_iss_parameter(mut self, advertise: bool) -> Self {
+        self.settings.advertise_iss = Some(advertise);
+        self
+    }
     /// Show the HTML login and consent page.
     pub fn login_page(mut self) -> Self {
         self.settings.interaction = Interaction::LoginPage;
@@ -611,6 +617,10 @@ impl MockIdp {
     /// previous keys in the JWKS. Returns the new `kid`.
     pub fn rotate_keys(&self, alg: SigningAlg, keep_old: bool) -> String {
         self.shared.rotate_keys(alg, keep_old)
+    }
+    /// Publishes the JWKS without `kid`s (see `KeySet::set_without_kid`).
+    pub fn publish_keys_without_kid(&self, without: bool) {
+        self.shared.keys.write().unwrap().set_without_kid(without);
     }
     /// The `kid` new tokens are signed with.
     pub fn active_kid(&self) -> String {

@@ -47,6 +47,10 @@ pub struct Settings {
     pub lifetimes: Lifetimes,
     /// Headless or login page.
     pub interaction: Interaction,
+    /// Overrides whether discovery advertises `authorization_response_iss_parameter_supported`
+    /// (RFC 9207); `None` keeps the personality's choice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advertise_iss: Option<bool>,
 }
 
 /// A granted authorization: one user, one client, the scopes consented.

@@ -68,6 +68,11 @@ pub(crate) fn mint(shared: &Shared, store: &mut Store, req: MintRequest<'_>) -> 
                 &access,
                 req.fault,
                 lifetimes.id_token,
+                store
+                    .clients
+                    .get(&req.grant.client)
+                    .and_then(|c| c.secret.as_ref())
+                    .map(|s| s.expose()),
             ))
         }
         _ => None,
@@ -103,6 +108,10 @@ fn apply_change(s: &mut TokenSuccess, change: TokenResponseChange) {
         }
         TokenResponseChange::OmitExpiresIn => s.expires_in = None,
         TokenResponseChange::OmitScope => s.scope = None,
+        TokenResponseChange::OmitScopeAndExpiresIn => {
+            s.scope = None;
+            s.expires_in = None;
+        }
         TokenResponseChange::OmitIdToken => s.id_token = None,
         TokenResponseChange::OmitRefreshToken => s.refresh_token = None,
         TokenResponseChange::OmitAccessToken => s.access_token = None,
@@ -118,6 +127,7 @@ fn id_token(
     access_token: &str,
     fault: Option<IdTokenFault>,
     lifetime: Duration,
+    client_secret: Option<&str>,
 ) -> String {
     use IdTokenFault as F;
     let now = shared.clock.unix();
@@ -177,6 +187,25 @@ fn id_token(
             drop(c.insert("at_hash".into(), json!(half_hash(&format!("{access_token}1")))))
         }
         Some(F::MissingAtHash) => drop(c.remove("at_hash")),
+        Some(F::IssTrailingSlash) => {
+            let iss = shared.issuer.as_str();
+            let other = match iss.strip_suffix('/') {
+                Some(bare) => bare.to_owned(),
+                None => format!("{iss}/"),
+            };
+            c.insert("iss".into(), json!(other));
+        }
+        Some(F::IssUppercase) => drop(c.insert("iss".into(), json!(shared.issuer.to_uppercase()))),
+        Some(F::ForeignAzp) => drop(c.insert("azp".into(), json!(format!("{client}-other")))),
+        Some(F::ExpiredWithinSkew) => {
+            c.insert("exp".into(), json!(now - 30));
+            c.insert("iat".into(), json!(now - 90));
+        }
+        Some(F::OversizedClaims) => {
+            for i in 0..100_000 {
+                c.insert(format!("x{i}"), json!("padding-claim-value"));
+            }
+        }
         _ => {}
     }
     let claims = Value::Object(c);
@@ -210,6 +239,65 @@ fn id_token(
             let stray = keys.stray();
             let header =
                 json!({"alg": stray.alg().as_str(), "typ": "JWT", "kid": stray.kid(), "jwk": stray.jwk()});
+            stray.sign_with_header(&header, &claims)
+        }
+        Some(F::AlgNoneCapitalized) => format!(
+            "{}.",
+            signing_input(&json!({"alg": "None", "typ": "JWT"}), &claims)
+        ),
+        Some(F::AlgNoneUpper) => format!(
+            "{}.",
+            signing_input(&json!({"alg": "NONE", "typ": "JWT"}), &claims)
+        ),
+        Some(F::MissingAlg) => active.sign_with_header(&json!({"typ": "JWT", "kid": active.kid()}), &claims),
+        Some(F::SplicedSignature) => {
+            let mut other = claims.clone();
+            other["sub"] = json!("someone-else");
+            let donor = active.sign(&other);
+            let (_, sig) = donor.rsplit_once('.').expect("compact JWS has three parts");
+            let own = active.sign(&claims);
+            let (input, _) = own.rsplit_once('.').expect("compact JWS has three parts");
+            format!("{input}.{sig}")
+        }
+        Some(F::Hs256WithPublicPem) => {
+            let input = signing_input(
+                &json!({"alg": "HS256", "typ": "JWT", "kid": active.kid()}),
+                &claims,
+            );
+            let sig = hs256(active.public_pem().as_bytes(), &input);
+            format!("{input}.{sig}")
+        }
+        Some(F::Hs256WithJwkN) => {
+            let jwk = active.jwk();
+            let n = jwk
+                .get("n")
+                .or_else(|| jwk.get("x"))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let input = signing_input(
+                &json!({"alg": "HS256", "typ": "JWT", "kid": active.kid()}),
+                &claims,
+            );
+            let sig = hs256(n.as_bytes(), &input);
+            format!("{input}.{sig}")
+        }
+        Some(F::Hs256CorruptedMac) => {
+            let secret = client_secret.unwrap_or_default();
+            let input = signing_input(&json!({"alg": "HS256", "typ": "JWT"}), &claims);
+            let mut raw = URL_SAFE_NO_PAD
+                .decode(hs256(secret.as_bytes(), &input))
+                .expect("own MAC is base64url");
+            raw.iter_mut().for_each(|b| *b ^= 0x5A);
+            format!("{input}.{}", URL_SAFE_NO_PAD.encode(raw))
+        }
+        Some(F::ForeignJku) => {
+            let stray = keys.stray();
+            let jku = format!(
+                "{}{}",
+                shared.issuer.trim_end_matches('/'),
+                crate::keys::ATTACKER_JWKS_PATH
+            );
+            let header = json!({"alg": stray.alg().as_str(), "typ": "JWT", "kid": stray.kid(), "jku": jku});
             stray.sign_with_header(&header, &claims)
         }
         Some(F::WrongTyp) => active.sign_with_header(

@@ -107,8 +107,7 @@ fn run(a: RunArgs) -> Result<ExitCode, String> {
     let (profile, path) = Profile::resolve(&a.gateway).map_err(|e| e.to_string())?;
     let features = features_dir(a.features)?;
     if let Some(t) = &a.tags {
-        t.parse::<cucumber::gherkin::tagexpr::TagOperation>()
-            .map_err(|e| format!("--tags {t:?}: {e}"))?;
+        gatecheck::suite::parse_tags(t)?;
     }
     println!(
         "gatecheck: profile {} ({}), features {}",
@@ -170,10 +169,8 @@ fn list(gateway: &str, tags: Option<String>, features: Option<PathBuf>) -> Resul
     use cucumber::tag::Ext as _;
     let (profile, _) = Profile::resolve(gateway).map_err(|e| e.to_string())?;
     let dir = features_dir(features)?;
-    let op: Option<cucumber::gherkin::tagexpr::TagOperation> = tags
-        .as_deref()
-        .map(|t| t.parse().map_err(|e| format!("--tags {t:?}: {e}")))
-        .transpose()?;
+    let op: Option<cucumber::gherkin::tagexpr::TagOperation> =
+        tags.as_deref().map(gatecheck::suite::parse_tags).transpose()?;
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))

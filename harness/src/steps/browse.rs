@@ -235,6 +235,7 @@ async fn forged_cookie(w: &mut GateWorld, name: String, value: String) {
     w.person(&name)
         .ua
         .set_cookie("app.localhost", &cookie_name, &value);
+    w.saved.insert("planted".into(), value);
 }
 
 /// Runs a login in `attacker`'s browser up to the IdP's redirect back, without following it:

@@ -400,17 +400,50 @@ fn authorize_request_ok(w: &mut GateWorld) {
     assert_eq!(p("redirect_uri"), Some(callback));
 }
 
-#[then(regex = r"^the identity provider received (no|\d+) (token|refresh|userinfo|authorization) requests?$")]
+#[then(
+    regex = r"^the identity provider received (no|\d+|at most \d+|at least \d+) (token|refresh|userinfo|authorization|discovery|key set) requests?$"
+)]
 fn idp_count(w: &mut GateWorld, n: String, kind: String) {
     let endpoint = match kind.as_str() {
         "token" => Endpoint::Token,
         "refresh" => Endpoint::Refresh,
         "userinfo" => Endpoint::Userinfo,
+        "discovery" => Endpoint::Discovery,
+        "key set" => Endpoint::Jwks,
         _ => Endpoint::Authorize,
     };
-    let want: usize = if n == "no" { 0 } else { n.parse().expect("a count") };
     let got = w.started().idp.requests_to(endpoint).len();
-    assert_eq!(got, want, "{kind} requests at the identity provider");
+    if let Some(max) = n.strip_prefix("at most ") {
+        let max: usize = max.parse().expect("a count");
+        assert!(
+            got <= max,
+            "{got} {kind} requests at the identity provider, expected at most {max}"
+        );
+    } else if let Some(min) = n.strip_prefix("at least ") {
+        let min: usize = min.parse().expect("a count");
+        assert!(
+            got >= min,
+            "{got} {kind} requests at the identity provider, expected at least {min}"
+        );
+    } else {
+        let want: usize = if n == "no" { 0 } else { n.parse().expect("a count") };
+        assert_eq!(got, want, "{kind} requests at the identity provider");
+    }
+}
+
+#[then(regex = r"^nobody fetched the attacker's key set$")]
+fn no_jku_fetch(w: &mut GateWorld) {
+    let hits: Vec<_> = w
+        .started()
+        .idp
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == mock_idp::keys::ATTACKER_JWKS_PATH)
+        .collect();
+    assert!(
+        hits.is_empty(),
+        "the gateway fetched the key set named by the token's jku: {hits:#?}"
+    );
 }
 
 #[then(regex = r"^the identity provider found no mistakes in the gateway's requests$")]

@@ -199,3 +199,51 @@ async fn userinfo_user_changed(w: &mut GateWorld, email: String) {
             ..Default::default()
         }));
 }
+
+#[given(
+    regex = r"^the identity provider will answer the next refresh with an ID token with the fault (\w+)$"
+)]
+async fn refresh_id_token_fault(w: &mut GateWorld, fault: String) {
+    let fault: IdTokenFault = parse("ID-token fault", &fault);
+    w.env().await.idp.on_refresh().respond(Outcome::id_token(fault));
+}
+
+#[when(regex = r"^the identity provider rotates its signing keys$")]
+async fn rotate_keys(w: &mut GateWorld) {
+    let idp = &w.env().await.idp;
+    let alg = mock_idp::SigningAlg::parse(idp.jwks()["keys"][0]["alg"].as_str().unwrap_or("RS256"))
+        .unwrap_or_default();
+    idp.rotate_keys(alg, false);
+}
+
+#[given(regex = r"^the identity provider publishes (its key|two keys) without a key id$")]
+async fn keys_without_kid(w: &mut GateWorld, which: String) {
+    let idp = &w.env().await.idp;
+    if which == "two keys" {
+        idp.rotate_keys(mock_idp::SigningAlg::RS256, true);
+    }
+    idp.publish_keys_without_kid(true);
+    idp.on_token().respond(Outcome::id_token(IdTokenFault::NoKid));
+}
+
+#[given(
+    regex = r"^the identity provider's profile endpoint will (fail with a server error|answer with a malformed body)$"
+)]
+async fn userinfo_broken(w: &mut GateWorld, how: String) {
+    let outcome = if how.starts_with("fail") {
+        Outcome::ServerError
+    } else {
+        Outcome::Malformed
+    };
+    w.env().await.idp.on_userinfo().respond(outcome);
+}
+
+#[given(
+    regex = r"^the identity provider's token endpoint will answer with an access token that is not a string$"
+)]
+async fn token_not_string(w: &mut GateWorld) {
+    w.env().await.idp.on_token().respond(Outcome::status(
+        200,
+        r#"{"access_token":12345,"token_type":"Bearer","expires_in":3600,"id_token":42}"#,
+    ));
+}

@@ -2,11 +2,12 @@
 //! `idp` (scripting what the identity provider does next), `browse` (people using their
 //! browsers, time passing, configuration changes), `check` (what the browser, the
 //! application and the IdP saw), `events` and `admin` (the gateway's event stream and App
-//! Users API). Step texts are written in the user's language; see `gatecheck list --steps`.
+//! Users API), `attack` (the `@security` scenarios' attacks and checks). Step texts are written in the user's language; see `gatecheck list --steps`.
 
 use std::time::Duration;
 
 pub mod admin;
+pub mod attack;
 pub mod browse;
 pub mod check;
 pub mod events;

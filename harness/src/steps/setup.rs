@@ -32,8 +32,31 @@ fn idp_tls(w: &mut GateWorld) {
     w.idp_tls = true;
 }
 
+#[given(regex = r"^the identity provider promises the iss parameter in its callbacks$")]
+fn promises_iss(w: &mut GateWorld) {
+    w.configuring();
+    w.advertise_iss = true;
+}
+
+#[given(regex = r"^the identity provider signs its tokens with ES256$")]
+fn signs_es256(w: &mut GateWorld) {
+    w.configuring();
+    w.signing_alg = Some(mock_idp::SigningAlg::ES256);
+}
+
+/// `{LF}`, `{CR}`, `{TAB}`, `{NUL}` and `{QUOTE}` in a step's quoted text stand for those
+/// characters (Gherkin tables cannot carry them).
+fn unescape(text: &str) -> String {
+    text.replace("{LF}", "\n")
+        .replace("{CR}", "\r")
+        .replace("{TAB}", "\t")
+        .replace("{NUL}", "\0")
+        .replace("{QUOTE}", "\"")
+}
+
 #[given(regex = r#"^a user (\w+) with email "([^"]*)"$"#)]
 fn user_with_email(w: &mut GateWorld, name: String, email: String) {
+    let email = unescape(&email);
     w.configuring();
     let full = capitalized(&name);
     w.add_user(User::new(name).name(full).email(email));

@@ -47,6 +47,28 @@ pub(crate) async fn discovery(
         )
             .into_response();
     };
+    // The document names the algorithm the IdP really signs with (a personality's default
+    // list says RS256; a test that switches the keys to ES256 gets an honest document).
+    let active_alg = shared.keys.read().unwrap().active().alg().as_str();
+    if let Some(algs) = doc
+        .get_mut("id_token_signing_alg_values_supported")
+        .and_then(Value::as_array_mut)
+        && !algs.iter().any(|a| a == active_alg)
+    {
+        algs.push(json!(active_alg));
+    }
+    if let Some(advertise) = shared.settings.read().unwrap().advertise_iss
+        && let Some(o) = doc.as_object_mut()
+    {
+        if advertise {
+            o.insert(
+                "authorization_response_iss_parameter_supported".into(),
+                json!(true),
+            );
+        } else {
+            o.remove("authorization_response_iss_parameter_supported");
+        }
+    }
     if let Some(taken) = take_outcome(&shared, Endpoint::Discovery, None) {
         rec.outcome(taken.outcome.describe());
         super::delay(&shared, &taken).await;
@@ -83,4 +105,11 @@ fn cacheable_json(doc: Value) -> Response {
         doc.to_string(),
     )
         .into_response()
+}
+
+/// The attacker's key set named by the `foreign_jku` fault: served so that a gateway which
+/// wrongly follows `jku` really is fooled, and recorded so the test can see that it did.
+pub(crate) async fn attacker_jwks(State(shared): State<Arc<Shared>>) -> Response {
+    let stray = shared.keys.read().unwrap().stray();
+    cacheable_json(serde_json::json!({ "keys": [stray.jwk()] }))
 }

@@ -61,6 +61,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     if let Some(p) = &paths.end_session {
         r = r.route(p, get(end_session::handle).post(end_session::handle));
     }
+    r = r.route(crate::keys::ATTACKER_JWKS_PATH, get(discovery::attacker_jwks));
     r.route("/__admin/", get(admin::index))
         .nest("/__admin", admin::router())
         .layer(middleware::from_fn_with_state(shared.clone(), record))

@@ -448,6 +448,17 @@ impl Provider {
                     .and_then(|c| c.get("sub"))
                     .and_then(Value::as_str)
                     .map(str::to_owned);
+                // A refreshed ID token about another subject ends here, before any further
+                // call to the IdP (OIDC Core §12.2; the OIDF refresh-token-invalid-sub module
+                // fails a client that calls userinfo after it).
+                if let Some(prev) = previous.and_then(|p| p.subject.as_deref())
+                    && tokens.id_token.is_some()
+                    && sub.as_deref() != Some(prev)
+                {
+                    return Err(ProviderError::Invalid(format!(
+                        "the refreshed ID token names subject {sub:?}, the session {prev:?}"
+                    )));
+                }
                 if let Some(url) = &meta.userinfo_endpoint {
                     let info = token::get_json(&self.http, url, &tokens.access_token, true).await?;
                     let info_sub = info.get("sub").and_then(Value::as_str);
