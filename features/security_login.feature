@@ -1,6 +1,6 @@
 @security @login
 Feature: Security — starting a login and handling the callback
-  The security checklist's sections A and B (docs/security.md maps every item to its
+  The security checklist's sections A and B (SECURITY.md maps every item to its
   scenarios): the authorization request cannot be steered, and only the callback of the login
   this browser started, once, with every parameter as the identity provider sent it, creates
   a session. Scenario names start with the checklist item they prove.

@@ -119,6 +119,15 @@ fn every_checklist_item_and_oidf_module_is_covered_or_explained() {
             );
         }
     }
+    // SECURITY.md maps every item; a new item must get its row there too.
+    let security_md = std::fs::read_to_string(workspace_root().join("SECURITY.md")).expect("SECURITY.md");
+    for e in &cov.checklist {
+        let n = e.id.trim_start_matches("sec-");
+        assert!(
+            security_md.contains(&format!("\n| {n} | ")),
+            "SECURITY.md has no row for checklist item {n}"
+        );
+    }
     println!(
         "{} checklist items and OIDF modules: {by_scenario} proved by scenarios, {by_reason} not applicable with a reason",
         by_scenario + by_reason
