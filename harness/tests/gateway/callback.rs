@@ -205,3 +205,34 @@ async fn two_tabs_logging_in_at_once_both_succeed() {
     let paths: Vec<String> = e.upstream.seen().iter().map(|s| s.path.clone()).collect();
     assert_eq!(paths, ["/tab-b", "/tab-a"]);
 }
+
+#[tokio::test]
+async fn a_session_cookie_from_another_endpoint_is_no_session() {
+    let e = env(ProviderKind::Github).central_callback().start().await;
+    // A second endpoint on the same gateway, same provider and client.
+    let other = format!("http://two.localhost:{}", e.port);
+    let mut config = e.config.clone();
+    let first = config.endpoints[0].clone();
+    config.endpoints.push(ref_gateway::config::EndpointFile {
+        url: other.clone(),
+        ..first
+    });
+    e.gw.reload(ref_gateway::config::validate(config).unwrap());
+    e.logged_in("/").await;
+    let cookie = e.ua.cookie("app.localhost", "session").expect("a session on the first endpoint");
+    // The same value presented to the other endpoint (a sibling that can read or set cookies
+    // for it, or a user who copies it) opens nothing there.
+    let intruder = gatecheck::UserAgent::new();
+    intruder.set_cookie("two.localhost", "session", &cookie.value);
+    let before = e.upstream.seen().len();
+    let hop = intruder.get(&format!("{other}/private")).await;
+    assert_eq!(hop.status, 302, "sent to log in: {} {:?}", hop.status, hop.location);
+    assert_ne!(
+        hop.location.as_ref().and_then(|l| l.host_str()),
+        Some("two.localhost"),
+        "to the IdP"
+    );
+    assert_eq!(e.upstream.seen().len(), before, "nothing reached the application");
+    // And the first endpoint still honours it.
+    assert_eq!(e.ua.get(&e.url("/still")).await.status, 200);
+}
