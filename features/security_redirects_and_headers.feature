@@ -47,6 +47,14 @@ Feature: Security — redirects, headers and the pages the gateway shows
     Then no header the application sees contains "admin@evil.test"
     And the application sees alice's email
 
+  @sec-47 @header-stripping
+  Scenario: 47 — An identity header folded over two lines is refused or removed
+    Given alice is logged in
+    When alice sends the raw request "GET /folded" with the headers:
+      | header                | value                               |
+      | ngrok-auth-user-email | admin@evil.test{FOLD}x@evil.test    |
+    Then no header the application sees contains "admin@evil.test"
+
   @sec-47 @header-stripping @options-passthrough
   Scenario: 47, 58 — Identity headers forged on a preflight are removed
     Given options passthrough is on

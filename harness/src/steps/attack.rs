@@ -74,6 +74,8 @@ pub async fn raw(
         req.push_str(&format!("cookie: {}\r\n", cookies.join("; ")));
     }
     for (k, v) in headers {
+        // `{FOLD}` in a value is an obsolete line folding (RFC 9112 §5.2).
+        let v = v.replace("{FOLD}", "\r\n ");
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     req.push_str("\r\n");
