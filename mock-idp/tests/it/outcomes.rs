@@ -295,6 +295,32 @@ async fn id_token_faults_are_planted_as_the_oidf_suite_plants_them() {
             F::Hs256WithPublicKey => h["alg"] == "HS256" && h["kid"] == gh["kid"],
             F::EmbeddedJwk => h["jwk"]["kty"] == "RSA" && h["kid"] != gh["kid"],
             F::WrongTyp => h["typ"] == "at+jwt",
+            F::AlgNoneCapitalized => h["alg"] == "None" && sig.is_empty(),
+            F::AlgNoneUpper => h["alg"] == "NONE" && sig.is_empty(),
+            F::MissingAlg => h.get("alg").is_none() && h["kid"] == gh["kid"] && !sig.is_empty(),
+            F::SplicedSignature => h == gh && c["sub"] == gc["sub"] && !sig.is_empty(),
+            F::Hs256WithPublicPem | F::Hs256WithJwkN => h["alg"] == "HS256" && h["kid"] == gh["kid"],
+            F::Hs256CorruptedMac => h["alg"] == "HS256" && h.get("kid").is_none() && sig.len() == 43,
+            F::ForeignJku => {
+                h["jku"]
+                    == format!(
+                        "{}{}",
+                        idp.issuer().trim_end_matches('/'),
+                        mock_idp::keys::ATTACKER_JWKS_PATH
+                    )
+                    && h["kid"] != gh["kid"]
+            }
+            F::IssTrailingSlash => {
+                let iss = c["iss"].as_str().unwrap();
+                iss != idp.issuer() && iss.trim_end_matches('/') == idp.issuer().trim_end_matches('/')
+            }
+            F::IssUppercase => c["iss"] == idp.issuer().to_uppercase(),
+            F::ForeignAzp => c["azp"] == "mock-client-other",
+            F::ExpiredWithinSkew => {
+                let exp = c["exp"].as_u64().unwrap();
+                exp < now && exp + 60 > now
+            }
+            F::OversizedClaims => c.as_object().unwrap().len() > 100_000 && jwt.len() > 1_000_000,
         };
         assert!(ok, "{fault:?}: header {h} claims {c}");
         assert!(!at.is_empty());
