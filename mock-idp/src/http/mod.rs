@@ -8,6 +8,7 @@ pub(crate) mod admin;
 pub(crate) mod authorize;
 pub(crate) mod discovery;
 pub(crate) mod end_session;
+pub(crate) mod inspector;
 pub(crate) mod pages;
 pub(crate) mod resource;
 pub(crate) mod revoke;
@@ -62,6 +63,13 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         r = r.route(p, get(end_session::handle).post(end_session::handle));
     }
     r = r.route(crate::keys::ATTACKER_JWKS_PATH, get(discovery::attacker_jwks));
+    r = r
+        .route(inspector::PATH, get(inspector::page))
+        .route("/__inspector/seq", get(inspector::seq))
+        .route("/__inspector/queue", post(inspector::queue))
+        .route("/__inspector/user", post(inspector::user))
+        .route("/__inspector/unverify", post(inspector::unverify))
+        .route("/__inspector/clear", post(inspector::clear));
     r.route("/__admin/", get(admin::index))
         .nest("/__admin", admin::router())
         .layer(middleware::from_fn_with_state(shared.clone(), record))
@@ -71,7 +79,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 /// Opens a log record for every non-admin request and closes it with the status.
 async fn record(State(shared): State<Arc<Shared>>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
-    if path.starts_with("/__admin") {
+    if path.starts_with("/__admin") || path.starts_with(inspector::PATH) {
         return next.run(req).await;
     }
     let headers = req
@@ -87,8 +95,45 @@ async fn record(State(shared): State<Arc<Shared>>, mut req: Request, next: Next)
     let rec = RequestLog::open(&shared.log, req.method().as_str(), &path, headers);
     req.extensions_mut().insert(rec.clone());
     let resp = next.run(req).await;
+    let resp = keep_issued_tokens(&rec, resp).await;
     rec.finish(resp.status().as_u16());
     resp
+}
+
+/// For the inspector: decodes the JWTs a token or refresh answer carries (`id_token`, and an
+/// `access_token` shaped like a JWT) into the request's record. The body is buffered (token
+/// answers are small; anything over 1 MB is passed on untouched).
+async fn keep_issued_tokens(rec: &Recorder, resp: Response) -> Response {
+    if !matches!(rec.current_endpoint(), Some(Endpoint::Token | Endpoint::Refresh)) {
+        return resp;
+    }
+    let json = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return resp;
+    }
+    use axum::body::HttpBody as _;
+    const LIMIT: u64 = 1 << 20;
+    if resp.body().size_hint().exact().is_none_or(|n| n > LIMIT) {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, LIMIT as usize).await else {
+        return Response::from_parts(parts, axum::body::Body::empty());
+    };
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+        for name in ["id_token", "access_token", "refresh_token"] {
+            if let Some(t) = v.get(name).and_then(serde_json::Value::as_str)
+                && let Some(decoded) = crate::log::DecodedJwt::decode(name, t)
+            {
+                rec.issued(decoded);
+            }
+        }
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// Request parameters (query or form), kept in order, with the strict rules of RFC 6749
