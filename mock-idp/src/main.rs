@@ -86,6 +86,11 @@ struct Serve {
     /// Issuer identifier (default: the server's origin; not with `--provider all`).
     #[arg(long)]
     issuer: Option<String>,
+    /// Open the inspector (`/__inspector`: every request, decoded tokens, your client's
+    /// mistakes, buttons for the next outcome) in a browser once the IdP is ready ($BROWSER,
+    /// else xdg-open / open). With `--provider all`, the first provider's.
+    #[arg(long)]
+    open: bool,
 }
 
 fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
@@ -288,6 +293,9 @@ async fn serve(args: Serve) -> ExitCode {
     } else {
         print_table(&started, plan.interaction, ca_path.as_deref());
     }
+    if args.open {
+        open_in_browser(&started[0].url("/__inspector"));
+    }
     wait_for_stop().await;
     eprintln!("mock-idp: stopping");
     for idp in started {
@@ -334,6 +342,7 @@ fn print_banner(idp: &MockIdp, interaction: Interaction, ca: Option<&Path>, file
         println!("  CA certificate {}", ca.display());
     }
     println!("  login          {}", login_mode(interaction));
+    println!("  inspector      {}", idp.url("/__inspector"));
     println!("  admin API      {}", idp.url("/__admin/"));
     println!("  request log    {}", idp.url("/__admin/requests"));
     println!("Press ctrl-c to stop.");
@@ -353,8 +362,8 @@ fn print_table(idps: &[MockIdp], interaction: Interaction, ca: Option<&Path>) {
     }
     println!();
     println!(
-        "  {:<10} {:<24} {:<58} TOKEN",
-        "PROVIDER", "ADMIN", "DISCOVERY / AUTHORIZE"
+        "  {:<10} {:<36} {:<58} TOKEN",
+        "PROVIDER", "INSPECTOR", "DISCOVERY / AUTHORIZE"
     );
     for idp in idps {
         let first = match idp.discovery() {
@@ -362,16 +371,38 @@ fn print_table(idps: &[MockIdp], interaction: Interaction, ca: Option<&Path>) {
             None => idp.endpoint_url(Endpoint::Authorize).unwrap_or_default(),
         };
         println!(
-            "  {:<10} {:<24} {:<58} {}",
+            "  {:<10} {:<36} {:<58} {}",
             idp.provider().as_str(),
-            idp.url("/__admin/")
-                .replace("http://", "")
-                .replace("https://", ""),
+            idp.url("/__inspector"),
             first,
             idp.endpoint_url(Endpoint::Token).unwrap_or_default()
         );
     }
     println!("Press ctrl-c to stop.");
+}
+
+/// Opens `url` in the user's browser; a failure is a note, not an error (the URL is printed).
+fn open_in_browser(url: &str) {
+    let opener = std::env::var("BROWSER")
+        .ok()
+        .filter(|b| !b.trim().is_empty())
+        .unwrap_or_else(|| {
+            if cfg!(target_os = "macos") {
+                "open".into()
+            } else {
+                "xdg-open".into()
+            }
+        });
+    let spawned = std::process::Command::new(&opener)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    match spawned {
+        Ok(_) => println!("Opened {url} with {opener}."),
+        Err(e) => eprintln!("mock-idp: --open: cannot start {opener} ({e}); open {url} yourself"),
+    }
 }
 
 async fn wait_for_stop() {

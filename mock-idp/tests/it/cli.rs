@@ -75,6 +75,7 @@ async fn serve_prints_the_banner_answers_discovery_and_stops_on_ctrl_c() {
     assert_eq!(field(&run.banner, "client id"), "mock-client");
     assert_eq!(field(&run.banner, "client secret"), "mock-secret");
     assert_eq!(field(&run.banner, "admin API"), format!("{issuer}/__admin/"));
+    assert_eq!(field(&run.banner, "inspector"), format!("{issuer}/__inspector"));
     let doc: serde_json::Value = crate::common::http(None)
         .get(format!("{issuer}/.well-known/openid-configuration"))
         .send()
@@ -214,6 +215,7 @@ fn help_explains_every_flag() {
         "--headless",
         "--signing-alg",
         "--issuer",
+        "--open",
     ] {
         assert!(help.contains(flag), "{flag} undocumented:\n{help}");
     }
@@ -248,6 +250,16 @@ async fn provider_all_runs_every_personality_and_prints_a_table() {
     );
     let http = crate::common::http(None);
     for row in &rows {
+        // Column 2 is the provider's inspector.
+        let inspector = http.get(&row[1]).send().await.unwrap();
+        assert_eq!(inspector.status(), 200, "{}", row[1]);
+        assert!(
+            inspector
+                .text()
+                .await
+                .unwrap()
+                .contains(&format!("inspector — {}", row[0]))
+        );
         // Column 3 is the discovery URL (OIDC providers) or the authorize URL.
         let resp = http.get(&row[2]).send().await.unwrap();
         assert!(
@@ -276,4 +288,43 @@ fn provider_github_is_served_without_discovery() {
     assert!(run.banner[0].contains("mock-idp (github) is ready"));
     assert!(field(&run.banner, "authorize").ends_with("/login/oauth/authorize"));
     assert!(!run.banner.iter().any(|l| l.trim_start().starts_with("discovery")));
+}
+
+#[test]
+fn open_shows_the_inspector_in_the_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("opened.txt");
+    let browser = dir.path().join("browser.sh");
+    std::fs::write(&browser, format!("#!/bin/sh\necho \"$1\" > {}\n", out.display())).unwrap();
+    std::fs::set_permissions(&browser, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--port", "0", "--provider", "github", "--open"])
+        .env("BROWSER", &browser)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn mock-idp");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut banner = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let done = line.starts_with("Opened ");
+        banner.push(line);
+        if done {
+            break;
+        }
+    }
+    let inspector = field(&banner, "inspector");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !out.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let opened = std::fs::read_to_string(&out).expect("the browser was started");
+    assert_eq!(opened.trim(), inspector);
+    sigint(&child);
+    assert!(
+        wait_exit(&mut child, Duration::from_secs(10))
+            .expect("exits")
+            .success()
+    );
 }
