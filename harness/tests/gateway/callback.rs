@@ -219,14 +219,20 @@ async fn a_session_cookie_from_another_endpoint_is_no_session() {
     });
     e.gw.reload(ref_gateway::config::validate(config).unwrap());
     e.logged_in("/").await;
-    let cookie = e.ua.cookie("app.localhost", "session").expect("a session on the first endpoint");
+    let cookie =
+        e.ua.cookie("app.localhost", "session")
+            .expect("a session on the first endpoint");
     // The same value presented to the other endpoint (a sibling that can read or set cookies
     // for it, or a user who copies it) opens nothing there.
     let intruder = gatecheck::UserAgent::new();
     intruder.set_cookie("two.localhost", "session", &cookie.value);
     let before = e.upstream.seen().len();
     let hop = intruder.get(&format!("{other}/private")).await;
-    assert_eq!(hop.status, 302, "sent to log in: {} {:?}", hop.status, hop.location);
+    assert_eq!(
+        hop.status, 302,
+        "sent to log in: {} {:?}",
+        hop.status, hop.location
+    );
     assert_ne!(
         hop.location.as_ref().and_then(|l| l.host_str()),
         Some("two.localhost"),
