@@ -334,6 +334,23 @@ fn markdown_in(dir: Option<&Path>, profile: &str, results: &[ScenarioResult], el
             );
         }
     }
+    // Screenshots scenarios kept on purpose (`a screenshot of the page is kept …`).
+    if let Some(d) = dir
+        && let Ok(entries) = std::fs::read_dir(d.join("screenshots"))
+    {
+        let mut shots: Vec<String> = entries
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".png"))
+            .collect();
+        shots.sort();
+        if !shots.is_empty() {
+            let _ = writeln!(s, "\n## Screenshots\n");
+            for n in shots {
+                let _ = writeln!(s, "- [{}](screenshots/{n})", n.trim_end_matches(".png"));
+            }
+        }
+    }
     let na: Vec<&ScenarioResult> = results
         .iter()
         .filter(|r| r.status == Status::NotApplicable)

@@ -135,6 +135,7 @@ pub async fn run(opts: RunOptions) -> Outcome {
             std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
             // Evidence of an earlier run would be mistaken for this one's.
             let _ = std::fs::remove_dir_all(dir.join("failures"));
+            let _ = std::fs::remove_dir_all(dir.join("screenshots"));
             Some(std::fs::File::create(dir.join("junit.xml")).expect("junit.xml"))
         }
         None => None,

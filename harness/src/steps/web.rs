@@ -233,3 +233,94 @@ async fn login_pages(w: &mut GateWorld, n: usize) {
         .count();
     assert_eq!(shown, n, "login pages shown by the identity provider");
 }
+
+#[when(regex = r"^(\w+) opens the identity provider's inspector$")]
+async fn opens_inspector(w: &mut GateWorld, _name: String) {
+    let url = {
+        w.env().await;
+        w.started().idp.url("/__inspector")
+    };
+    let b = w.browser().await;
+    b.goto(&url).await;
+    b.element("h1").await;
+}
+
+#[when(regex = r"^(\w+) expands the (token|authorization) request$")]
+async fn expands(w: &mut GateWorld, _name: String, which: String) {
+    let endpoint = if which == "token" { "token" } else { "authorize" };
+    let b = w.browser().await;
+    // The newest request of that endpoint is the first in the list.
+    let css = format!(r#"details[data-endpoint="{endpoint}"] > summary"#);
+    b.element(&css)
+        .await
+        .click()
+        .await
+        .expect("expanding the request");
+    b.element(&format!(r#"details[data-endpoint="{endpoint}"][open]"#))
+        .await;
+}
+
+#[then(regex = r"^the inspector shows the decoded ID token with (\w+)'s email$")]
+async fn inspector_id_token(w: &mut GateWorld, name: String) {
+    let email = w.users[&name].email.clone().expect("the user has an email");
+    let b = w.browser().await;
+    let token = b
+        .element(r#"details[data-endpoint="token"][open] div.token[data-token="id_token"]"#)
+        .await;
+    let text = token.text().await.expect("the token's text");
+    assert!(
+        text.contains("\"iss\""),
+        "the decoded claims are visible:\n{text}"
+    );
+    assert!(text.contains(&email), "the ID token names {email}:\n{text}");
+    assert!(text.contains("signed RS256"), "the signing key is named:\n{text}");
+}
+
+#[then(regex = r#"^the inspector shows a finding saying "([^"]*)" with its fix$"#)]
+async fn inspector_finding(w: &mut GateWorld, words: String) {
+    let b = w.browser().await;
+    let mut seen = Vec::new();
+    for endpoint in ["token", "authorize"] {
+        let css = format!(r#"details[data-endpoint="{endpoint}"] > summary"#);
+        if !b
+            .has(&format!(r#"details[data-endpoint="{endpoint}"][open]"#))
+            .await
+        {
+            b.element(&css)
+                .await
+                .click()
+                .await
+                .expect("expanding the request");
+        }
+        let findings = b
+            .client
+            .find_all(fantoccini::Locator::Css(&format!(
+                r#"details[data-endpoint="{endpoint}"][open] .finding, details[data-endpoint="{endpoint}"][open] .info"#
+            )))
+            .await
+            .unwrap_or_default();
+        for f in findings {
+            let text = f.text().await.unwrap_or_default();
+            if text.contains(&words) && text.contains("Fix:") {
+                return;
+            }
+            seen.push(text);
+        }
+    }
+    panic!("no finding saying {words:?} with a fix; the inspector shows: {seen:#?}");
+}
+
+#[then(regex = r#"^a screenshot of the page is kept in the report as "([^"]*)"$"#)]
+async fn keep_screenshot(w: &mut GateWorld, name: String) {
+    let dir = w
+        .ctx
+        .report_dir
+        .clone()
+        .expect("this run writes no report (run it through gatecheck or cargo test)")
+        .join("screenshots");
+    let png = w.browser().await.client.screenshot().await.expect("a screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+    std::fs::create_dir_all(&dir).expect("the screenshots folder");
+    let path = dir.join(format!("{}.png", crate::report::slug(&name)));
+    std::fs::write(&path, png).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}

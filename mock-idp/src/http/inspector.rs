@@ -174,7 +174,8 @@ form{{display:inline-block;margin:.15em .4em .15em 0}} button{{font:inherit}}
         n = requests.len()
     );
     let keys = shared.keys.read().unwrap();
-    for r in requests.iter().rev() {
+    // A browser's favicon probe is not the app's doing.
+    for r in requests.iter().rev().filter(|r| r.path != "/favicon.ico") {
         let endpoint = r.endpoint.map(|e| e.to_string()).unwrap_or_else(|| "—".into());
         let client = r
             .client_id
