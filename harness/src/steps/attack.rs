@@ -196,12 +196,30 @@ async fn refused_or_login(w: &mut GateWorld, name: String) {
     );
     let cookie = w.profile.session_cookie.clone();
     assert!(
-        !hop.set_cookies
-            .iter()
-            .any(|c| c.starts_with(&format!("{cookie}=")) && !c.contains("Max-Age=0")),
+        !hop.set_cookies.iter().any(|c| sets_cookie(c, &cookie)),
         "no session may be created: {:?}",
         hop.set_cookies
     );
+}
+
+/// Whether `set_cookie` gives the browser a cookie named `name` — not when it deletes one
+/// (an empty value, `Max-Age` ≤ 0 or an `Expires` in the past: gateways clear a session in
+/// any of these spellings, and browsers honour all of them).
+fn sets_cookie(set_cookie: &str, name: &str) -> bool {
+    let Ok(c) = cookie::Cookie::parse(set_cookie) else {
+        // Unparseable: count it if it names the cookie, rather than let it slip through.
+        return set_cookie.trim_start().starts_with(&format!("{name}="));
+    };
+    if c.name() != name || c.value().is_empty() {
+        return false;
+    }
+    if c.max_age().is_some_and(|m| m.is_zero() || m.is_negative()) {
+        return false;
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    c.expires_datetime().is_none_or(|e| e.unix_timestamp() > now)
 }
 
 /// The `state` in a login redirect (the IdP's authorize URL).
@@ -640,6 +658,26 @@ async fn no_secrets_leak(w: &mut GateWorld) {
     secrets.retain(|(_, v)| v.len() >= 8);
     assert!(!secrets.is_empty(), "nothing to look for: no login happened");
     let upstream = w.started().upstream.seen();
+    // The jar only holds the session as it is now (a later answer may have cleared or
+    // replaced it): also look for the session cookie itself, by name, in every request the
+    // application received (checklist 44: the application sees its own cookies only).
+    let session = w.profile.session_cookie.clone();
+    for s in &upstream {
+        for (_, v) in s.headers.iter().filter(|(k, _)| k == "cookie") {
+            let forwarded = v.split(';').any(|c| {
+                let name = c.trim().split('=').next().unwrap_or_default();
+                name == session
+                    || name
+                        .strip_prefix(session.as_str())
+                        .is_some_and(|rest| rest.starts_with(['.', '_']))
+            });
+            assert!(
+                !forwarded,
+                "the application received the gateway's session cookie: {} cookie: {v}",
+                s.path
+            );
+        }
+    }
     let events = w.drain_events().to_vec();
     let events_text = serde_json::to_string(&events).unwrap_or_default();
     for (what, value) in &secrets {
@@ -839,12 +877,19 @@ async fn unknown_kid_flood(w: &mut GateWorld, name: String, n: usize) {
         w.person(&name).ua.clear_cookies();
         open(w, &name, &format!("/try/{i}"), &[("accept", "text/html")]).await;
         super::browse::complete_login(w, &name).await;
-        let last = w.person(&name).hops.last().cloned().expect("hops");
+        // Each login must be refused — no session, nothing forwarded, no server error; how
+        // the refusal is worded (its status) is not what this item is about.
+        let hops = w.person(&name).hops.clone();
+        let last = hops.last().expect("hops");
+        let cookie = w.profile.session_cookie.clone();
         assert!(
-            last.status >= 400 && last.status < 500,
-            "login {i} with an unknown key ended {}: {}",
-            last.status,
-            last.url
+            last.status < 500
+                && last.header("x-upstream").is_none()
+                && !hops
+                    .iter()
+                    .any(|h| h.set_cookies.iter().any(|c| sets_cookie(c, &cookie))),
+            "login {i} with an unknown key was not refused:\n{}",
+            describe(&hops)
         );
     }
 }
