@@ -240,8 +240,7 @@ Feature: OpenID Foundation relying-party tests
     Then the token request authenticated the client with HTTP Basic
 
   @oidcc-client-test-userinfo-bearer-header
-  Scenario: The profile request sends the access token as a bearer header
-    Given the identity provider is GitHub
+  Scenario: The userinfo request sends the access token as a bearer header
     When alice logs in at "/private"
     Then the profile request carried the token as a bearer header
 

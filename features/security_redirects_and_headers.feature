@@ -50,9 +50,7 @@ Feature: Security — redirects, headers and the pages the gateway shows
   @sec-47 @header-stripping
   Scenario: 47 — An identity header folded over two lines is refused or removed
     Given alice is logged in
-    When alice sends the raw request "GET /folded" with the headers:
-      | header                | value                               |
-      | ngrok-auth-user-email | admin@evil.test{FOLD}x@evil.test    |
+    When alice forges the user email header folded over two lines as "admin@evil.test"
     Then no header the application sees contains "admin@evil.test"
 
   @sec-47 @header-stripping @options-passthrough
@@ -83,7 +81,7 @@ Feature: Security — redirects, headers and the pages the gateway shows
       | X-Forwarded-For   | 10.6.6.6  |
       | X-Original-URL    | /admin    |
     Then the application receives "/fwd"
-    And no header the application sees contains "10.6.6.6"
+    And the last X-Forwarded-For address the application sees is the client's
     And the application sees no header "x-original-url"
 
   @sec-49 @header-stripping
@@ -139,7 +137,7 @@ Feature: Security — redirects, headers and the pages the gateway shows
     Then alice is refused with status 401
     And the application receives nothing
 
-  @sec-62 @error-page
+  @sec-62 @error-page @email-rules
   Scenario: 62 — Claims shown on an error page are escaped, and the client secret is never shown
     Given the identity provider is Google
     And the gateway allows the email "someone@example.com"

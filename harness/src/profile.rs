@@ -155,6 +155,9 @@ pub struct Profile {
     /// Path of its OAuth callback.
     #[serde(default = "default_callback_path")]
     pub callback_path: String,
+    /// Path (and query) a browser opens to log out (default `/auth/logout`, ngrok's).
+    #[serde(default = "default_logout_path")]
+    pub logout_path: String,
     /// Identity header names.
     pub headers: Headers,
     /// Command profiles: argv, each element a template.
@@ -197,6 +200,10 @@ fn default_provider() -> String {
 
 fn default_callback_path() -> String {
     "/oauth2/callback".into()
+}
+
+fn default_logout_path() -> String {
+    "/auth/logout".into()
 }
 
 /// The embedded default profile.

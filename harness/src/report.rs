@@ -79,18 +79,20 @@ pub fn provider_of(
     scenario: &cucumber::gherkin::Scenario,
     default: &str,
 ) -> String {
+    // The last mention wins: a scenario's own step overrides its Background's.
     let background = feature.background.iter().flat_map(|b| b.steps.iter());
+    let mut found = None;
     for step in background.chain(scenario.steps.iter()) {
         if let Some(rest) = step.value.strip_prefix("the identity provider is ") {
             let name = rest.split(" with ").next().unwrap_or(rest);
-            return if name.starts_with("a generic") {
-                "Generic".into()
+            found = Some(if name.starts_with("a generic") {
+                "Generic".to_owned()
             } else {
                 name.to_owned()
-            };
+            });
         }
     }
-    display_name(default).to_owned()
+    found.unwrap_or_else(|| display_name(default).to_owned())
 }
 
 /// `github` → `GitHub`.

@@ -165,7 +165,10 @@ fn id_token(
         Some(F::MissingIss) => drop(c.remove("iss")),
         Some(F::InvalidAud) => spoil(&mut c, "aud"),
         Some(F::MissingAud) => drop(c.remove("aud")),
-        Some(F::SecondaryAud) => drop(c.insert("aud".into(), json!([client, format!("{client}1")]))),
+        Some(F::SecondaryAud) => {
+            c.insert("aud".into(), json!([client, format!("{client}1")]));
+            c.remove("azp");
+        }
         Some(F::AudAsArray) => drop(c.insert("aud".into(), json!([client]))),
         Some(F::MissingSub) => drop(c.remove("sub")),
         Some(F::InvalidSub) => spoil(&mut c, "sub"),

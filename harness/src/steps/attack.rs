@@ -960,3 +960,11 @@ async fn no_userinfo_after_refresh(w: &mut GateWorld) {
         "userinfo was called after the bad refresh response: {after:?}"
     );
 }
+
+#[when(regex = r#"^(\w+) forges the user email header folded over two lines as "([^"]*)"$"#)]
+async fn forge_folded(w: &mut GateWorld, name: String, value: String) {
+    let header = w.header_names().user_email.clone();
+    // An obsolete line folding (RFC 9112 §5.2): the value continues on the next line.
+    let headers = vec![(header, format!("{value}{{FOLD}}x@evil.test"))];
+    raw(w, &name, "GET", "/folded", None, &headers).await;
+}

@@ -181,7 +181,8 @@ async fn websocket(w: &mut GateWorld, name: String, path: String) {
 
 #[when(regex = r"^(\w+) logs out$")]
 async fn logs_out(w: &mut GateWorld, name: String) {
-    open(w, &name, "/auth/logout", &[("accept", "text/html")]).await;
+    let path = w.profile.logout_path.clone();
+    open(w, &name, &path, &[("accept", "text/html")]).await;
     // Through a single-logout round trip, but not into a new login.
     let authorize = w
         .started()

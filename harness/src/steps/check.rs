@@ -631,3 +631,25 @@ fn different_states(w: &mut GateWorld) {
         assert!(s.len() >= 22, "state {s:?} is shorter than 128 bits of base64url");
     }
 }
+
+#[then(regex = r"^the last X-Forwarded-For address the application sees is the client's$")]
+fn forwarded_for_is_client(w: &mut GateWorld) {
+    // Checklist 48: a gateway may append to a client's X-Forwarded-For or replace it, but the
+    // last hop it names must be the address it really saw.
+    let s = seen_last(w);
+    let all: Vec<&str> = s
+        .headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("x-forwarded-for"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let last = all
+        .last()
+        .and_then(|v| v.rsplit(',').next())
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("no X-Forwarded-For reached the application: {:?}", s.headers));
+    assert!(
+        last == "127.0.0.1" || last == "::1" || last == "::ffff:127.0.0.1",
+        "the last X-Forwarded-For hop is {last:?}, not the client's loopback address ({all:?})"
+    );
+}
