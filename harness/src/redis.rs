@@ -1,10 +1,12 @@
 //! A throwaway `redis-server` on a free loopback port, with no persistence, stopped (killed)
 //! when dropped. Used by the Redis session-store tests and by profiles that run several
-//! gateway replicas.
+//! gateway replicas. It can be stopped and started again on the same port
+//! ([`RedisServer::stop`], [`RedisServer::restart`]) to test clients across a Redis restart;
+//! without persistence it comes back empty.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -13,6 +15,7 @@ use std::time::{Duration, Instant};
 pub struct RedisServer {
     child: Child,
     addr: SocketAddr,
+    binary: PathBuf,
 }
 
 /// Why redis-server could not be started.
@@ -47,33 +50,46 @@ impl RedisServer {
             })?
             .port();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let child = Command::new(binary)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-            .args(["--dir", &std::env::temp_dir().display().to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|source| RedisError::Spawn {
-                binary: binary.display().to_string(),
-                source,
-            })?;
-        let mut server = RedisServer { child, addr };
+        let mut server = RedisServer {
+            child: spawn(binary, port)?,
+            addr,
+            binary: binary.to_owned(),
+        };
+        server.wait_ready()?;
+        Ok(server)
+    }
+
+    /// Stops redis-server abruptly (SIGKILL, as a crash: no shutdown save) and waits for the
+    /// process to exit; its port refuses connections until [`restart`](Self::restart).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts redis-server again on the same port (stopping it first if it still runs) and
+    /// returns once it answers PING. With no persistence it comes back empty.
+    pub fn restart(&mut self) -> Result<(), RedisError> {
+        self.stop();
+        self.child = spawn(&self.binary, self.addr.port())?;
+        self.wait_ready()
+    }
+
+    fn wait_ready(&mut self) -> Result<(), RedisError> {
+        let addr = self.addr;
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if ping(addr) {
-                return Ok(server);
+                return Ok(());
             }
-            if let Ok(Some(status)) = server.child.try_wait() {
+            if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(RedisError::NotReady {
                     addr,
                     status: status.to_string(),
                 });
             }
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(Duration::from_millis(5));
         }
-        let _ = server.child.kill();
+        let _ = self.child.kill();
         Err(RedisError::NotReady {
             addr,
             status: "still running".into(),
@@ -89,6 +105,21 @@ impl RedisServer {
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
+}
+
+fn spawn(binary: &Path, port: u16) -> Result<Child, RedisError> {
+    Command::new(binary)
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+        .args(["--dir", &std::env::temp_dir().display().to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|source| RedisError::Spawn {
+            binary: binary.display().to_string(),
+            source,
+        })
 }
 
 fn ping(addr: SocketAddr) -> bool {

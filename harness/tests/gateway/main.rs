@@ -7,6 +7,7 @@ mod authorization;
 mod callback;
 mod continuous;
 mod errors;
+mod faults;
 mod generic;
 mod headers;
 mod id_token;
