@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::login::session_ttl;
 use crate::policy::{Decision, Subject};
-use crate::providers::ProviderError;
+use crate::providers::{ProviderError, RefreshError};
 use crate::server::{EndpointRt, Shared};
 use crate::session::Session;
 
@@ -49,11 +49,25 @@ pub async fn check(
         Err(e) => return Check::Unavailable(e.to_string()),
     };
     let result = match &session.refresh_token {
-        Some(rt) => ep
-            .provider
-            .refresh(rt, &session.identity)
-            .await
-            .map(|g| (Some(g.tokens), g.identity)),
+        Some(rt) => match ep.provider.refresh(rt, &session.identity).await {
+            Ok(g) => Ok((Some(g.tokens), g.identity)),
+            Err(RefreshError {
+                error: ProviderError::Unavailable(why),
+                tokens: Some(t),
+            }) => {
+                // The IdP rotated the refresh token before the profile fetch failed: keep the
+                // new tokens (not the check's time) so the session continues once it is back.
+                session.access_token = t.access_token;
+                session.refresh_token = t.refresh_token.or(session.refresh_token.take());
+                session.token_expires_at = t.expires_in.map(|e| now + e);
+                let _ = shared
+                    .store
+                    .update_session(id, &session, session_ttl(&ep.endpoint.oauth))
+                    .await;
+                return Check::Unavailable(why);
+            }
+            Err(e) => Err(e.error),
+        },
         None => ep
             .provider
             .recheck(&session.access_token, &session.identity)

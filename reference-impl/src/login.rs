@@ -174,6 +174,19 @@ pub(crate) fn strict_params(query: Option<&str>) -> Option<Vec<(String, String)>
     (names.len() == before).then_some(pairs)
 }
 
+/// The session store cannot be reached: a temporary condition, 503 (never a 400 blaming the
+/// request), with the way to try again.
+fn store_down(message: &str, retry: Option<&str>) -> Response<Body> {
+    pages::error(&ErrorPage {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        title: "Temporarily unavailable",
+        message,
+        idp_error: None,
+        retry,
+        code: "store_unavailable",
+    })
+}
+
 fn bad(code: &str, message: &str, retry: Option<&str>) -> Response<Body> {
     pages::error(&ErrorPage {
         status: StatusCode::BAD_REQUEST,
@@ -252,7 +265,7 @@ pub async fn callback(
                 None,
             );
         }
-        Err(e) => return bad("store_unavailable", &e.to_string(), None),
+        Err(e) => return store_down(&e.to_string(), None),
     };
     let finished_marker = LoginTx {
         verifier: Secret::new(String::new()),
@@ -376,7 +389,7 @@ pub async fn callback(
                 original_path: tx.original_path,
             };
             if let Err(e) = shared.store.put_ticket(&id, &ticket, TICKET_TTL).await {
-                return bad("store_unavailable", &e.to_string(), Some(&retry));
+                return store_down(&e.to_string(), Some(&retry));
             }
             pages::redirect(&format!("{}auth/handoff?ticket={id}", ep.endpoint.origin))
         }
@@ -410,7 +423,7 @@ pub async fn handoff(
                 Some(&retry),
             );
         }
-        Err(e) => return bad("store_unavailable", &e.to_string(), Some(&retry)),
+        Err(e) => return store_down(&e.to_string(), Some(&retry)),
     };
     if ticket.session.endpoint != ep.endpoint.authority
         || cookies.nonce.as_deref() != Some(ticket.binding.as_str())
@@ -450,7 +463,7 @@ async fn install(
         .put_session(&id, &session, session_ttl(&ep.endpoint.oauth))
         .await
     {
-        return bad("store_unavailable", &e.to_string(), Some(&retry_url(ep)));
+        return store_down(&e.to_string(), Some(&retry_url(ep)));
     }
     crate::gate::record_access(shared, &ep.endpoint.authority, &session, session.created_at).await;
     let mut resp = pages::redirect(&paths::safe_return_path(original));

@@ -204,6 +204,22 @@ pub struct Grant {
     pub identity: Identity,
 }
 
+impl From<ProviderError> for RefreshError {
+    fn from(error: ProviderError) -> Self {
+        RefreshError { error, tokens: None }
+    }
+}
+
+/// A failed refresh; `tokens` holds what the IdP issued when only the step after the token
+/// request (the profile fetch, the identity checks) failed.
+#[derive(Debug)]
+pub struct RefreshError {
+    /// What went wrong.
+    pub error: ProviderError,
+    /// Tokens the refresh already yielded.
+    pub tokens: Option<TokenSet>,
+}
+
 impl Provider {
     /// The engine for `policy`, returning logins to `redirect_uri`.
     pub fn new(
@@ -366,7 +382,7 @@ impl Provider {
 
     /// Refreshes with the refresh token, re-reads the profile, and checks the subject is the
     /// same user.
-    pub async fn refresh(&self, refresh_token: &Secret, previous: &Identity) -> Result<Grant, ProviderError> {
+    pub async fn refresh(&self, refresh_token: &Secret, previous: &Identity) -> Result<Grant, RefreshError> {
         let url = self.token_endpoint().await?;
         let params = [
             ("grant_type", "refresh_token"),
@@ -380,12 +396,20 @@ impl Provider {
             &self.client_secret,
             &params,
         )
-        .await?;
+        .await
+        .map_err(|error| RefreshError { error, tokens: None })?;
         if tokens.refresh_token.is_none() {
             tokens.refresh_token = Some(refresh_token.clone());
         }
-        let identity = self.identify(&tokens, None, Some(previous), false).await?;
-        Ok(Grant { tokens, identity })
+        match self.identify(&tokens, None, Some(previous), false).await {
+            Ok(identity) => Ok(Grant { tokens, identity }),
+            // The refresh itself succeeded: a rotating IdP has already spent the old refresh
+            // token, so the new ones must not be lost with this error.
+            Err(error) => Err(RefreshError {
+                error,
+                tokens: Some(tokens),
+            }),
+        }
     }
 
     /// Re-reads the profile with the current access token (providers without refresh).
