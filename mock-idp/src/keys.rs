@@ -19,8 +19,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::types::random_token;
-
 /// The JWS algorithms the mock signs ID tokens with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SigningAlg {
@@ -85,40 +83,89 @@ fn b64(bytes: &[u8]) -> String {
 impl SigningKey {
     /// Generates a fresh key pair for `alg`.
     pub fn generate(alg: SigningAlg) -> SigningKey {
-        let kid = format!("{}-{}", alg.as_str().to_ascii_lowercase(), random_token(6));
         match alg {
             SigningAlg::RS256 => {
                 let pair = RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
                     .expect("RSA key generation failed");
-                let public = pair.public_key();
-                let n = b64(public.modulus().big_endian_without_leading_zero());
-                let e = b64(public.exponent().big_endian_without_leading_zero());
-                let jwk = json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e});
-                let public_der = public.as_ref().to_vec();
-                SigningKey {
-                    kid,
-                    alg,
-                    material: Material::Rsa(pair),
-                    public_der,
-                    jwk,
-                }
+                SigningKey::from_rsa(pair)
             }
             SigningAlg::ES256 => {
                 let pair = EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING)
                     .expect("EC key generation failed");
-                let point = pair.public_key().as_ref().to_vec();
-                // Uncompressed SEC1 point: 0x04 || X (32 bytes) || Y (32 bytes).
-                let (x, y) = (&point[1..33], &point[33..65]);
-                let jwk = json!({"kty": "EC", "use": "sig", "alg": "ES256", "kid": kid, "crv": "P-256",
-                                 "x": b64(x), "y": b64(y)});
-                SigningKey {
-                    kid,
-                    alg,
-                    material: Material::Ec(pair),
-                    public_der: point,
-                    jwk,
-                }
+                SigningKey::from_ec(pair)
             }
+        }
+    }
+
+    /// Loads a key from its PKCS#8 (v1) DER encoding, as written by [`SigningKey::to_pkcs8`].
+    pub fn from_pkcs8(alg: SigningAlg, der: &[u8]) -> Result<SigningKey, String> {
+        match alg {
+            SigningAlg::RS256 => RsaKeyPair::from_pkcs8(der)
+                .map(SigningKey::from_rsa)
+                .map_err(|e| format!("not an RSA private key in PKCS#8: {e}")),
+            SigningAlg::ES256 => EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, der)
+                .map(SigningKey::from_ec)
+                .map_err(|e| format!("not a P-256 private key in PKCS#8: {e}")),
+        }
+    }
+
+    /// The private key in PKCS#8 (v1) DER, to keep it across restarts.
+    pub fn to_pkcs8(&self) -> Vec<u8> {
+        use aws_lc_rs::encoding::AsDer;
+        match &self.material {
+            Material::Rsa(pair) => AsDer::<aws_lc_rs::encoding::Pkcs8V1Der<'static>>::as_der(pair)
+                .expect("an RSA key encodes as PKCS#8")
+                .as_ref()
+                .to_vec(),
+            Material::Ec(pair) => pair
+                .to_pkcs8v1()
+                .expect("an EC key encodes as PKCS#8")
+                .as_ref()
+                .to_vec(),
+        }
+    }
+
+    /// The key id: derived from the public key, so a key kept across restarts keeps its id.
+    fn kid_for(alg: SigningAlg, public: &[u8]) -> String {
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, public);
+        format!(
+            "{}-{}",
+            alg.as_str().to_ascii_lowercase(),
+            b64(&digest.as_ref()[..6])
+        )
+    }
+
+    fn from_rsa(pair: RsaKeyPair) -> SigningKey {
+        let alg = SigningAlg::RS256;
+        let public = pair.public_key();
+        let n = b64(public.modulus().big_endian_without_leading_zero());
+        let e = b64(public.exponent().big_endian_without_leading_zero());
+        let public_der = public.as_ref().to_vec();
+        let kid = SigningKey::kid_for(alg, &public_der);
+        let jwk = json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e});
+        SigningKey {
+            kid,
+            alg,
+            material: Material::Rsa(pair),
+            public_der,
+            jwk,
+        }
+    }
+
+    fn from_ec(pair: EcdsaKeyPair) -> SigningKey {
+        let alg = SigningAlg::ES256;
+        let point = pair.public_key().as_ref().to_vec();
+        // Uncompressed SEC1 point: 0x04 || X (32 bytes) || Y (32 bytes).
+        let (x, y) = (&point[1..33], &point[33..65]);
+        let kid = SigningKey::kid_for(alg, &point);
+        let jwk = json!({"kty": "EC", "use": "sig", "alg": "ES256", "kid": kid, "crv": "P-256",
+                         "x": b64(x), "y": b64(y)});
+        SigningKey {
+            kid,
+            alg,
+            material: Material::Ec(pair),
+            public_der: point,
+            jwk,
         }
     }
 
@@ -271,6 +318,15 @@ impl KeySet {
         }
     }
 
+    /// A key set whose active key is `key` (loaded from disk, say).
+    pub fn with_arc(key: Arc<SigningKey>) -> KeySet {
+        KeySet {
+            keys: vec![key],
+            stray: OnceLock::new(),
+            without_kid: false,
+        }
+    }
+
     /// A key set with one freshly generated active key.
     pub fn generate(alg: SigningAlg) -> KeySet {
         KeySet {
@@ -417,5 +473,44 @@ mod tests {
             half_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
             "77QmUPtjPfzWtF2AnpK9RQ"
         );
+    }
+}
+
+/// The key for `alg` kept in `dir` (`rs256.pk8` / `es256.pk8`, PKCS#8 DER, mode 0600): loaded
+/// when present, else generated and written there. Keeping it across restarts spares the RSA
+/// key generation at every start and keeps tokens issued before a restart verifiable, as a
+/// real provider's are.
+pub fn load_or_create(dir: &std::path::Path, alg: SigningAlg) -> Result<Arc<SigningKey>, String> {
+    let path = dir.join(format!("{}.pk8", alg.as_str().to_ascii_lowercase()));
+    match std::fs::read(&path) {
+        Ok(der) => SigningKey::from_pkcs8(alg, &der).map(Arc::new).map_err(|e| {
+            format!(
+                "{}: {e}; delete the file (a new key is made) or start with fresh keys",
+                path.display()
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = SigningKey::generate(alg);
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            let tmp = dir.join(format!(
+                ".{}.tmp-{}",
+                alg.as_str().to_ascii_lowercase(),
+                std::process::id()
+            ));
+            {
+                use std::io::Write as _;
+                let mut opts = std::fs::OpenOptions::new();
+                opts.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+                let mut f = opts.open(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+                f.write_all(&key.to_pkcs8())
+                    .map_err(|e| format!("{}: {e}", tmp.display()))?;
+            }
+            // Two processes starting at once: the first rename wins, both keys are valid.
+            std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok(Arc::new(key))
+        }
+        Err(e) => Err(format!("{}: {e}", path.display())),
     }
 }

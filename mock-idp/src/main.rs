@@ -91,6 +91,14 @@ struct Serve {
     /// else xdg-open / open). With `--provider all`, the first provider's.
     #[arg(long)]
     open: bool,
+    /// Where the signing key is kept across restarts (`rs256.pk8` / `es256.pk8`): tokens
+    /// issued before a restart still verify, and start-up skips the RSA key generation
+    /// [default: $XDG_CACHE_HOME/mock-idp, else ~/.cache/mock-idp].
+    #[arg(long, conflicts_with = "fresh_keys")]
+    keys_dir: Option<PathBuf>,
+    /// Generate a new signing key at every start and keep it nowhere.
+    #[arg(long)]
+    fresh_keys: bool,
 }
 
 fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
@@ -124,6 +132,15 @@ struct Plan {
     tls: Option<(String, String)>,
     file: ConfigFile,
     client: Option<Client>,
+    key: Option<std::sync::Arc<mock_idp::keys::SigningKey>>,
+}
+
+/// The default place of kept keys, if the environment names one.
+fn default_keys_dir() -> Option<PathBuf> {
+    let non_empty = |v: &str| std::env::var_os(v).filter(|x| !x.is_empty()).map(PathBuf::from);
+    non_empty("XDG_CACHE_HOME")
+        .or_else(|| non_empty("HOME").map(|h| h.join(".cache")))
+        .map(|d| d.join("mock-idp"))
 }
 
 fn plan(args: &Serve) -> Result<Plan, String> {
@@ -197,7 +214,18 @@ fn plan(args: &Serve) -> Result<Plan, String> {
     } else {
         None
     };
+    let key = if args.fresh_keys {
+        None
+    } else {
+        match args.keys_dir.clone().or_else(default_keys_dir) {
+            Some(dir) => {
+                Some(mock_idp::keys::load_or_create(&dir, alg).map_err(|e| format!("--keys-dir: {e}"))?)
+            }
+            None => None,
+        }
+    };
     Ok(Plan {
+        key,
         providers,
         port: args.port.or(file.port).unwrap_or(9090),
         bind: args.bind.or(file.bind).unwrap_or(IpAddr::from([127, 0, 0, 1])),
@@ -216,6 +244,9 @@ fn builder(args: &Serve, plan: &Plan, provider: ProviderId, port: u16) -> MockId
         .bind(plan.bind)
         .port(port)
         .no_verify_on_drop();
+    if let Some(key) = &plan.key {
+        b = b.signing_key(key.clone());
+    }
     if let Some(host) = args.host.clone().or(plan.file.host.clone()) {
         b = b.host(host);
     }

@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clients::{Client, ClientError, Lifetimes};
 use crate::clock::Clock;
 use crate::expect::{ExpectationBuilder, VerificationReport};
-use crate::keys::{KeySet, SigningAlg};
+use crate::keys::{KeySet, SigningAlg, SigningKey};
 use crate::lint::Finding;
 use crate::log::{RecordedRequest, RequestLog};
 use crate::personality::{Personality, ProviderId, personality_for};
@@ -72,6 +72,7 @@ pub struct MockIdpBuilder {
     settings: Settings,
     signing_alg: SigningAlg,
     share_keys: bool,
+    signing_key: Option<Arc<SigningKey>>,
     tls: Option<CaSource>,
     bind: IpAddr,
     port: u16,
@@ -102,6 +103,7 @@ impl Default for MockIdpBuilder {
             settings: Settings::default(),
             signing_alg: SigningAlg::default(),
             share_keys: false,
+            signing_key: None,
             tls: None,
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
@@ -189,6 +191,13 @@ impl MockIdpBuilder {
         self.share_keys = true;
         self
     }
+    /// Signs with this key (its algorithm overrides [`MockIdpBuilder::signing_alg`]): a key
+    /// kept across restarts with [`crate::keys::load_or_create`], say.
+    pub fn signing_key(mut self, key: Arc<SigningKey>) -> Self {
+        self.signing_alg = key.alg();
+        self.signing_key = Some(key);
+        self
+    }
     /// Signs ID tokens with `alg` (default RS256).
     pub fn signing_alg(mut self, alg: SigningAlg) -> Self {
         self.signing_alg = alg;
@@ -267,8 +276,11 @@ impl MockIdpBuilder {
         // Key generation (tens of ms for RSA) overlaps with binding and TLS setup.
         let alg = self.signing_alg;
         let share = self.share_keys;
+        let given = self.signing_key.clone();
         let keygen = tokio::task::spawn_blocking(move || {
-            if share {
+            if let Some(key) = given {
+                KeySet::with_arc(key)
+            } else if share {
                 KeySet::shared(alg)
             } else {
                 KeySet::generate(alg)

@@ -7,6 +7,19 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mock-idp");
 
+/// The binary, with its key cache in a directory of this test run (never the user's).
+fn mock_idp() -> Command {
+    let mut c = Command::new(BIN);
+    c.env("XDG_CACHE_HOME", cache_home());
+    c
+}
+
+fn cache_home() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("a temp dir"))
+        .path()
+}
+
 struct Running {
     child: Child,
     banner: Vec<String>,
@@ -20,7 +33,7 @@ impl Drop for Running {
 }
 
 fn start(args: &[&str]) -> Running {
-    let mut child = Command::new(BIN)
+    let mut child = mock_idp()
         .args(["serve", "--port", "0"])
         .args(args)
         .stdout(Stdio::piped())
@@ -135,7 +148,7 @@ async fn config_file_users_and_clients_are_served() {
 }
 
 fn fails_with(args: &[&str], needle: &str) {
-    let out = Command::new(BIN).args(args).output().unwrap();
+    let out = mock_idp().args(args).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
     assert!(
@@ -195,7 +208,7 @@ fn a_taken_port_is_a_clear_error() {
 
 #[test]
 fn help_explains_every_flag() {
-    let out = Command::new(BIN).args(["serve", "--help"]).output().unwrap();
+    let out = mock_idp().args(["serve", "--help"]).output().unwrap();
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
     for flag in [
@@ -216,6 +229,8 @@ fn help_explains_every_flag() {
         "--signing-alg",
         "--issuer",
         "--open",
+        "--keys-dir",
+        "--fresh-keys",
     ] {
         assert!(help.contains(flag), "{flag} undocumented:\n{help}");
     }
@@ -297,7 +312,7 @@ fn open_shows_the_inspector_in_the_browser() {
     let browser = dir.path().join("browser.sh");
     std::fs::write(&browser, format!("#!/bin/sh\necho \"$1\" > {}\n", out.display())).unwrap();
     std::fs::set_permissions(&browser, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let mut child = Command::new(BIN)
+    let mut child = mock_idp()
         .args(["serve", "--port", "0", "--provider", "github", "--open"])
         .env("BROWSER", &browser)
         .stdout(Stdio::piped())
@@ -326,5 +341,52 @@ fn open_shows_the_inspector_in_the_browser() {
         wait_exit(&mut child, Duration::from_secs(10))
             .expect("exits")
             .success()
+    );
+}
+
+async fn kid_of_a_run(args: &[&str]) -> String {
+    let mut run = start(args);
+    let issuer = field(&run.banner, "issuer");
+    let jwks: serde_json::Value = crate::common::http(None)
+        .get(format!("{issuer}/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    sigint(&run.child);
+    wait_exit(&mut run.child, Duration::from_secs(10)).expect("exits");
+    jwks["keys"][0]["kid"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_signing_key_is_kept_across_restarts_unless_fresh_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().to_str().unwrap().to_owned();
+    let first = kid_of_a_run(&["--keys-dir", &keys]).await;
+    assert!(dir.path().join("rs256.pk8").is_file(), "the key is kept");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(dir.path().join("rs256.pk8"))
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(mode & 0o077, 0, "only its owner can read the key");
+    assert_eq!(
+        kid_of_a_run(&["--keys-dir", &keys]).await,
+        first,
+        "the same key after a restart"
+    );
+    assert_ne!(
+        kid_of_a_run(&["--keys-dir", &keys, "--signing-alg", "ES256"]).await,
+        first
+    );
+    assert!(dir.path().join("es256.pk8").is_file());
+    assert_ne!(kid_of_a_run(&["--fresh-keys"]).await, first);
+    // A damaged key file is a start-up error naming it and the way out.
+    std::fs::write(dir.path().join("rs256.pk8"), b"garbage").unwrap();
+    fails_with(
+        &["serve", "--port", "0", "--keys-dir", &keys],
+        "rs256.pk8: not an RSA private key",
     );
 }
