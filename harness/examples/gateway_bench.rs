@@ -17,7 +17,14 @@
 //! itself pinned to another CPU (`taskset -c 0 gateway_bench --gateway-cpu 1`) to model a
 //! gateway with its own core in front of an app — how gateways are deployed.
 //!
-//! Usage: gateway_bench [--bin PATH] [--requests N] [--concurrency N] [--rounds N] [--gateway-cpu N]
+//! A fourth column, when Apache httpd with mod_auth_openidc is installed, is the same
+//! authenticated GET through Apache + mod_auth_openidc (configured by gatecheck's own profile
+//! for it, `fixtures/gateways/mod_auth_openidc.toml`), pinned like the gateway. Both
+//! gateways log in against the same mock Google. After the rounds, complete logins per second
+//! through each gateway (a fresh browser per login: redirect, IdP, callback, landing).
+//!
+//! Usage: gateway_bench [--bin PATH] [--requests N] [--concurrency N] [--rounds N]
+//!                      [--gateway-cpu N] [--logins N]
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -26,7 +33,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use mock_idp::MockIdp;
-use mock_idp::personality::GitHub;
+use mock_idp::personality::Google;
 
 struct Args {
     bin: String,
@@ -34,6 +41,7 @@ struct Args {
     concurrency: usize,
     rounds: usize,
     gateway_cpu: Option<usize>,
+    logins: usize,
 }
 
 fn args() -> Args {
@@ -45,6 +53,7 @@ fn args() -> Args {
         concurrency: 32,
         rounds: 3,
         gateway_cpu: None,
+        logins: 1_000,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -55,6 +64,7 @@ fn args() -> Args {
             "--concurrency" => a.concurrency = v.parse().expect("--concurrency N"),
             "--rounds" => a.rounds = v.parse().expect("--rounds N"),
             "--gateway-cpu" => a.gateway_cpu = Some(v.parse().expect("--gateway-cpu N")),
+            "--logins" => a.logins = v.parse().expect("--logins N"),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -106,20 +116,25 @@ struct Run {
     per_sec: f64,
     p50: Duration,
     p99: Duration,
+    /// Requests sent again after the server closed their kept-alive connection.
+    retried: usize,
 }
 
 /// `n` GETs of `url` with `cookie`, `concurrency` at a time.
-async fn load(url: &str, cookie: Option<&str>, n: usize, concurrency: usize) -> Run {
+async fn load(url: &str, host: Option<&str>, cookie: Option<&str>, n: usize, concurrency: usize) -> Run {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()
         .unwrap();
     let next = Arc::new(AtomicUsize::new(0));
+    let retried = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
         let (http, next, url) = (http.clone(), next.clone(), url.to_owned());
         let cookie = cookie.map(str::to_owned);
+        let host = host.map(str::to_owned);
+        let retried = retried.clone();
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             while next.fetch_add(1, Ordering::Relaxed) < n {
@@ -128,7 +143,18 @@ async fn load(url: &str, cookie: Option<&str>, n: usize, concurrency: usize) -> 
                 if let Some(c) = &cookie {
                     req = req.header("cookie", c);
                 }
-                let resp = req.send().await.expect("request");
+                if let Some(h) = &host {
+                    req = req.header("host", h);
+                }
+                // A server may close a kept-alive connection just as a request goes out on
+                // it (Apache after MaxKeepAliveRequests): send it again, and count it.
+                let resp = match req.try_clone().expect("a plain GET").send().await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        retried.fetch_add(1, Ordering::Relaxed);
+                        req.send().await.expect("request")
+                    }
+                };
                 assert_eq!(resp.status(), 200, "{url}");
                 let _ = resp.bytes().await.expect("body");
                 lat.push(t.elapsed());
@@ -146,6 +172,73 @@ async fn load(url: &str, cookie: Option<&str>, n: usize, concurrency: usize) -> 
         per_sec: n as f64 / elapsed.as_secs_f64(),
         p50: pct(&all, 0.5),
         p99: pct(&all, 0.99),
+        retried: retried.load(Ordering::Relaxed),
+    }
+}
+
+/// Complete logins per second through a gateway: each with a fresh browser (cookie jar),
+/// from the first request through the IdP and the callback to the application's page.
+async fn logins(origin: &str, n: usize, concurrency: usize) -> f64 {
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (next, origin) = (next.clone(), origin.to_owned());
+        tasks.push(tokio::spawn(async move {
+            while next.fetch_add(1, Ordering::Relaxed) < n {
+                let ua = gatecheck::UserAgent::new();
+                let hops = ua.follow(&format!("{origin}/landing")).await;
+                let last = hops.last().expect("hops");
+                assert_eq!(last.status, 200, "login through {origin}: {}", last.url);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    n as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Apache httpd + mod_auth_openidc, started from gatecheck's profile for it, in front of the
+/// same upstream; `None` when it is not installed.
+async fn start_mod_auth_openidc(
+    idp: &MockIdp,
+    upstream: SocketAddr,
+    port: u16,
+    work: &std::path::Path,
+    cpu: Option<usize>,
+) -> Option<gatecheck::launch::Launched> {
+    gatecheck::system::find("apache2")?;
+    let (mut profile, _) = gatecheck::profile::Profile::resolve("mod_auth_openidc").ok()?;
+    if let Some(cpu) = cpu {
+        profile.command.insert(0, cpu.to_string());
+        profile.command.insert(0, "-c".into());
+        profile.command.insert(0, "taskset".into());
+    }
+    // The profile keeps Apache to one small process for test isolation; measure it as Debian
+    // ships it instead (mpm_event: 25 threads per child, up to 150 workers).
+    for template in profile.files.values_mut() {
+        *template = template
+            .replace("StartServers 1\n", "StartServers 2\n")
+            .replace("ServerLimit 1\n", "ServerLimit 16\n")
+            .replace("ThreadsPerChild 16\n", "ThreadsPerChild 25\n")
+            .replace("MaxRequestWorkers 16\n", "MaxRequestWorkers 150\n");
+    }
+    let spec = gatecheck::spec::GatewaySpec::new("google");
+    let setting = gatecheck::launch::Setting {
+        idp,
+        upstream_url: format!("http://{upstream}"),
+        port,
+        front: None,
+        work_dir: work,
+        redis_url: None,
+    };
+    match gatecheck::launch::Launched::start(&profile, &spec, setting).await {
+        Ok(l) => Some(l),
+        Err(e) => {
+            eprintln!("mod_auth_openidc did not start: {e}");
+            None
+        }
     }
 }
 
@@ -155,12 +248,22 @@ async fn main() {
     let upstream = start_upstream();
     let port = free_port();
     let origin = format!("http://127.0.0.1:{port}");
-    let idp = MockIdp::builder()
-        .personality(GitHub::oauth_app())
+    // One mock Google for both gateways (a signed ID token per login, as in production).
+    let mod_port = gatecheck::launch::private_port();
+    let mod_profile = gatecheck::profile::Profile::resolve("mod_auth_openidc")
+        .ok()
+        .map(|(p, _)| p);
+    let mut idp = MockIdp::builder()
+        .personality(Google::new())
         .redirect_uri(format!("{origin}/oauth2/callback"))
         .headless()
-        .start()
-        .await;
+        .share_process_keys()
+        .no_verify_on_drop();
+    if let Some(p) = &mod_profile {
+        let spec = gatecheck::spec::GatewaySpec::new("google");
+        idp = idp.redirect_uri(gatecheck::launch::callback_url(p, &spec, mod_port));
+    }
+    let idp = idp.start().await;
     let mut cmd = match a.gateway_cpu {
         Some(cpu) => {
             let mut c = Command::new("taskset");
@@ -176,7 +279,7 @@ async fn main() {
             "--listen",
             &format!("127.0.0.1:{port}"),
         ])
-        .args(["--url", &origin, "--oauth", "github"])
+        .args(["--url", &origin, "--oauth", "google"])
         .args([
             "--oauth-client-id",
             "mock-client",
@@ -222,6 +325,30 @@ async fn main() {
     assert_eq!(hops.last().unwrap().status, 200, "login through the gateway");
     let session = ua.cookie("127.0.0.1", "session").expect("session cookie").value;
     let cookie = format!("session={session}");
+    let work = tempfile::tempdir().unwrap();
+    let apache = start_mod_auth_openidc(&idp, upstream, mod_port, work.path(), a.gateway_cpu).await;
+    let mod_origin = gatecheck::launch::origin(mod_port);
+    let mod_cookie = match &apache {
+        Some(_) => {
+            let ua = gatecheck::UserAgent::new();
+            let hops = ua.follow(&format!("{mod_origin}/")).await;
+            assert_eq!(hops.last().unwrap().status, 200, "login through mod_auth_openidc");
+            let jar: Vec<String> = ua
+                .cookies("app.localhost")
+                .into_iter()
+                .map(|c| format!("{}={}", c.name, c.value))
+                .collect();
+            Some(jar.join("; "))
+        }
+        None => {
+            println!(
+                "mod_auth_openidc: not installed (apt-get install apache2 libapache2-mod-auth-openidc): its column is skipped"
+            );
+            None
+        }
+    };
+    let mod_url = format!("http://127.0.0.1:{mod_port}/bench");
+    let mod_host = format!("app.localhost:{mod_port}");
     let direct_url = format!("http://{upstream}/bench");
     let bare_url = format!("http://127.0.0.1:{bare_port}/bench");
     let gateway_url = format!("{origin}/bench");
@@ -238,16 +365,25 @@ async fn main() {
         a.rounds
     );
     // Warm-up both paths (connections, allocator, caches).
-    load(&direct_url, None, 2_000, a.concurrency).await;
-    load(&bare_url, None, 2_000, a.concurrency).await;
-    load(&gateway_url, Some(&cookie), 2_000, a.concurrency).await;
-    let (mut direct, mut proxied, mut through) = (Vec::new(), Vec::new(), Vec::new());
+    load(&direct_url, None, None, 2_000, a.concurrency).await;
+    load(&bare_url, None, None, 2_000, a.concurrency).await;
+    load(&gateway_url, None, Some(&cookie), 2_000, a.concurrency).await;
+    if let Some(c) = &mod_cookie {
+        load(&mod_url, Some(&mod_host), Some(c), 2_000, a.concurrency).await;
+    }
+    let (mut direct, mut proxied, mut through, mut apache_runs) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut p99s: Vec<(Duration, Duration)> = Vec::new();
     for round in 1..=a.rounds {
-        let d = load(&direct_url, None, a.requests, a.concurrency).await;
-        let b = load(&bare_url, None, a.requests, a.concurrency).await;
-        let g = load(&gateway_url, Some(&cookie), a.requests, a.concurrency).await;
+        let d = load(&direct_url, None, None, a.requests, a.concurrency).await;
+        let b = load(&bare_url, None, None, a.requests, a.concurrency).await;
+        let g = load(&gateway_url, None, Some(&cookie), a.requests, a.concurrency).await;
+        let m = match &mod_cookie {
+            Some(c) => Some(load(&mod_url, Some(&mod_host), Some(c), a.requests, a.concurrency).await),
+            None => None,
+        };
         println!(
-            "round {round}: direct {:.0}/s (p50 {:.2?}, p99 {:.2?}) | bare proxy {:.0}/s (p50 {:.2?}) | ref-gateway {:.0}/s (p50 {:.2?}, p99 {:.2?}) | gateway/direct {:.0}%",
+            "round {round}: direct {:.0}/s (p50 {:.2?}, p99 {:.2?}) | bare proxy {:.0}/s (p50 {:.2?}) | ref-gateway {:.0}/s (p50 {:.2?}, p99 {:.2?}) | gateway/direct {:.0}%{}",
             d.per_sec,
             d.p50,
             d.p99,
@@ -256,11 +392,23 @@ async fn main() {
             g.per_sec,
             g.p50,
             g.p99,
-            100.0 * g.per_sec / d.per_sec
+            100.0 * g.per_sec / d.per_sec,
+            m.as_ref().map_or(String::new(), |m| format!(
+                " | mod_auth_openidc {:.0}/s (p50 {:.2?}, p99 {:.2?}, {} resent) | gateway/mod_auth_openidc {:.1}×",
+                m.per_sec,
+                m.p50,
+                m.p99,
+                m.retried,
+                g.per_sec / m.per_sec
+            ))
         );
         direct.push(d.per_sec);
         proxied.push(b.per_sec);
         through.push(g.per_sec);
+        if let Some(m) = &m {
+            apache_runs.push(m.per_sec);
+            p99s.push((g.p99, m.p99));
+        }
     }
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
@@ -272,5 +420,29 @@ async fn main() {
         100.0 * g / d,
         100.0 * g / b
     );
+    if !apache_runs.is_empty() {
+        let m = median(&mut apache_runs);
+        p99s.sort();
+        let (gp, mp) = p99s[p99s.len() / 2];
+        println!(
+            "median: mod_auth_openidc {m:.0}/s — ref-gateway/mod_auth_openidc {:.1}× (goal ≥ 2×); p99 ref-gateway {gp:.2?}, mod_auth_openidc {mp:.2?}",
+            g / m
+        );
+    }
+    // Logins per second through each gateway (IdP, callback, session creation, landing).
+    let ours = logins(&origin, a.logins, 8).await;
+    let theirs = match &apache {
+        Some(_) => Some(logins(&mod_origin, a.logins, 8).await),
+        None => None,
+    };
+    println!(
+        "logins/s ({} logins, 8 at a time, fresh browser each): ref-gateway {ours:.0}/s{}",
+        a.logins,
+        theirs.map_or(String::new(), |t| format!(
+            ", mod_auth_openidc {t:.0}/s — {:.1}×",
+            ours / t
+        ))
+    );
+    drop(apache);
     drop(gw);
 }
