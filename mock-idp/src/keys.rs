@@ -431,6 +431,45 @@ impl KeySet {
     }
 }
 
+/// The key for `alg` kept in `dir` (`rs256.pk8` / `es256.pk8`, PKCS#8 DER, mode 0600): loaded
+/// when present, else generated and written there. Keeping it across restarts spares the RSA
+/// key generation at every start and keeps tokens issued before a restart verifiable, as a
+/// real provider's are.
+pub fn load_or_create(dir: &std::path::Path, alg: SigningAlg) -> Result<Arc<SigningKey>, String> {
+    let path = dir.join(format!("{}.pk8", alg.as_str().to_ascii_lowercase()));
+    match std::fs::read(&path) {
+        Ok(der) => SigningKey::from_pkcs8(alg, &der).map(Arc::new).map_err(|e| {
+            format!(
+                "{}: {e}; delete the file (a new key is made) or start with fresh keys",
+                path.display()
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = SigningKey::generate(alg);
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            let tmp = dir.join(format!(
+                ".{}.tmp-{}",
+                alg.as_str().to_ascii_lowercase(),
+                std::process::id()
+            ));
+            {
+                use std::io::Write as _;
+                let mut opts = std::fs::OpenOptions::new();
+                opts.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+                let mut f = opts.open(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+                f.write_all(&key.to_pkcs8())
+                    .map_err(|e| format!("{}: {e}", tmp.display()))?;
+            }
+            // Two processes starting at once: the first rename wins, both keys are valid.
+            std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok(Arc::new(key))
+        }
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -473,44 +512,5 @@ mod tests {
             half_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
             "77QmUPtjPfzWtF2AnpK9RQ"
         );
-    }
-}
-
-/// The key for `alg` kept in `dir` (`rs256.pk8` / `es256.pk8`, PKCS#8 DER, mode 0600): loaded
-/// when present, else generated and written there. Keeping it across restarts spares the RSA
-/// key generation at every start and keeps tokens issued before a restart verifiable, as a
-/// real provider's are.
-pub fn load_or_create(dir: &std::path::Path, alg: SigningAlg) -> Result<Arc<SigningKey>, String> {
-    let path = dir.join(format!("{}.pk8", alg.as_str().to_ascii_lowercase()));
-    match std::fs::read(&path) {
-        Ok(der) => SigningKey::from_pkcs8(alg, &der).map(Arc::new).map_err(|e| {
-            format!(
-                "{}: {e}; delete the file (a new key is made) or start with fresh keys",
-                path.display()
-            )
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = SigningKey::generate(alg);
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-            let tmp = dir.join(format!(
-                ".{}.tmp-{}",
-                alg.as_str().to_ascii_lowercase(),
-                std::process::id()
-            ));
-            {
-                use std::io::Write as _;
-                let mut opts = std::fs::OpenOptions::new();
-                opts.write(true).create_new(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-                let mut f = opts.open(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
-                f.write_all(&key.to_pkcs8())
-                    .map_err(|e| format!("{}: {e}", tmp.display()))?;
-            }
-            // Two processes starting at once: the first rename wins, both keys are valid.
-            std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
-            Ok(Arc::new(key))
-        }
-        Err(e) => Err(format!("{}: {e}", path.display())),
     }
 }
