@@ -573,15 +573,6 @@ fn both_replicas(w: &mut GateWorld, _name: String) {
     assert!(hits.iter().all(|&h| h > 0), "connections per replica: {hits:?}");
 }
 
-#[then(regex = r"^the identity provider received at least (\d+) authorization requests$")]
-fn idp_at_least(w: &mut GateWorld, n: usize) {
-    let got = w.started().idp.requests_to(Endpoint::Authorize).len();
-    assert!(
-        got >= n,
-        "{got} authorization requests at the identity provider, expected at least {n}"
-    );
-}
-
 #[then(regex = r#"^(\w+) is redirected to "([^"]*)"$"#)]
 fn redirected_to(w: &mut GateWorld, name: String, path: String) {
     let hop = last(w, &name);
