@@ -194,6 +194,8 @@ pub struct Store {
     consents: HashMap<(UserId, ClientId), ScopeSet>,
     /// Login pages waiting for a decision, by transaction id.
     pub pending: HashMap<String, crate::http::authorize::PendingAuthorization>,
+    /// When [`Store::purge`] may next walk the maps.
+    next_purge: Option<SystemTime>,
 }
 
 impl Store {
@@ -497,8 +499,14 @@ impl Store {
         self.consents.retain(|(u, _), _| u != user);
     }
 
-    /// Drops expired codes and pending pages (called now and then to bound memory).
+    /// Drops long-expired codes, pending pages and IdP sessions to bound memory. Called on
+    /// every authorization request, it walks the maps at most once a minute (of the IdP's
+    /// clock): a walk per request made every login cost O(logins so far).
     pub fn purge(&mut self, now: SystemTime) {
+        if self.next_purge.is_some_and(|next| now < next) {
+            return;
+        }
+        self.next_purge = Some(now + Duration::from_secs(60));
         let day = Duration::from_secs(24 * 3600);
         self.codes.retain(|_, c| now < c.expires_at + day);
         self.pending.retain(|_, p| now < p.created + day);
