@@ -412,10 +412,14 @@ mod tests {
                 base.replace("\"login\",", "\"logn\","),
                 "unknown capability \"logn\"",
             ),
-            (format!("{base}\nextra = 1\n"), "unknown field `extra`"),
+            (format!("extra = 1\n{base}"), "unknown field `extra`"),
             (
                 base.replace("launch = \"in-process\"", "launch = \"command\""),
                 "command: a command profile needs",
+            ),
+            (
+                base.replace("sec-42 = \"the ngrok", "sec-42 = \"\" # the ngrok"),
+                "not_applicable.sec-42: the reason is empty",
             ),
         ];
         for (text, expected) in cases {

@@ -312,12 +312,11 @@ async fn inspector_finding(w: &mut GateWorld, words: String) {
 
 #[then(regex = r#"^a screenshot of the page is kept in the report as "([^"]*)"$"#)]
 async fn keep_screenshot(w: &mut GateWorld, name: String) {
-    let dir = w
-        .ctx
-        .report_dir
-        .clone()
-        .expect("this run writes no report (run it through gatecheck or cargo test)")
-        .join("screenshots");
+    // A run without a report folder (a library call) keeps it in the scenario's scratch folder.
+    let dir = match w.ctx.report_dir.clone() {
+        Some(d) => d.join("screenshots"),
+        None => w.work_dir.path().join("screenshots"),
+    };
     let png = w.browser().await.client.screenshot().await.expect("a screenshot");
     assert!(png.starts_with(b"\x89PNG"), "not a PNG");
     std::fs::create_dir_all(&dir).expect("the screenshots folder");
