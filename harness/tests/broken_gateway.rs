@@ -78,9 +78,14 @@ async fn a_gateway_that_ignores_the_browser_binding_fails_the_login_csrf_scenari
         .filter(|r| r.status == Status::Failed)
         .map(|r| r.scenario.as_str())
         .collect();
+    // The login scenario and the security checklist's item 1 both catch it, and nothing else
+    // fails.
     assert_eq!(
         bad,
-        ["Login CSRF: a callback from someone else's login is refused before any code is redeemed"]
+        [
+            "Login CSRF: a callback from someone else's login is refused before any code is redeemed",
+            "1 — Login CSRF: another browser's callback is refused before any code is redeemed",
+        ]
     );
 }
 
