@@ -36,6 +36,8 @@ pub enum LintCode {
     MultipleClientAuth,
     /// A refresh token that had been rotated out was presented again.
     RefreshTokenReused,
+    /// Authorization request without `response_type`, at a provider that tolerates it.
+    MissingResponseType,
 }
 
 /// How bad it is.
@@ -194,6 +196,17 @@ impl Finding {
             Severity::Error,
             "your app authenticated with both an Authorization header and a client_secret in the body",
             "use exactly one client authentication method (RFC 6749 §2.3)",
+        )
+    }
+    /// No `response_type` where the provider assumes `code`.
+    pub fn missing_response_type(provider: &str) -> Finding {
+        Finding::new(
+            LintCode::MissingResponseType,
+            Severity::Info,
+            format!(
+                "your app sent no `response_type`; {provider} assumes `code`, but OAuth 2.0 requires it and other providers refuse the request"
+            ),
+            "send response_type=code",
         )
     }
     /// Rotated refresh token reused.

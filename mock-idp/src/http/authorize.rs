@@ -525,6 +525,9 @@ fn validate(shared: &Shared, params: &Params, rec: &Recorder) -> Result<AuthzReq
         );
     }
     match params.get("response_type") {
+        None if !profile.response_type_required => {
+            rec.finding(Finding::missing_response_type(&profile.display_name));
+        }
         None => {
             return redirect(
                 &req,

@@ -40,6 +40,8 @@ impl Facebook {
     pub fn new() -> Facebook {
         let fields = Some("fields=id,name,email,picture");
         let profile = Profile {
+            // The login dialog's response_type defaults to `code`.
+            response_type_required: false,
             resources: vec![
                 Resource {
                     path: "/me".into(),

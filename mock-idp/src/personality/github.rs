@@ -45,6 +45,8 @@ impl GitHub {
     /// An OAuth App (the default): `gho_` tokens that never expire, no refresh tokens.
     pub fn oauth_app() -> GitHub {
         let profile = Profile {
+            // github.com/login/oauth/authorize takes no response_type at all.
+            response_type_required: false,
             resources: vec![Resource::get("/user/emails", "emails")],
             scopes_supported: [
                 "repo",

@@ -225,6 +225,9 @@ pub struct Profile {
     pub iss_in_authorization_response: bool,
     /// Whether discovery advertises RFC 9207 support.
     pub advertise_iss_parameter: bool,
+    /// Whether an authorization request without `response_type` is refused (RFC 6749);
+    /// GitHub and Facebook assume `code`.
+    pub response_type_required: bool,
     /// PKCE methods advertised (`S256`, `plain`), empty for "not advertised".
     pub pkce_methods_advertised: Vec<String>,
     /// PKCE behaviour.
@@ -284,6 +287,7 @@ impl Profile {
             access_token_bytes: 32,
             iss_in_authorization_response: false,
             advertise_iss_parameter: false,
+            response_type_required: true,
             pkce_methods_advertised: vec!["S256".into()],
             pkce: PkceSupport::Standard,
             pkce_plain_accepted: false,

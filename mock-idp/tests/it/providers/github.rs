@@ -289,3 +289,38 @@ async fn github_app_refuses_a_user_whose_primary_email_is_unverified() {
         json!({"error": "unverified_user_email", "error_description": "The user must have a verified primary email."})
     );
 }
+
+#[tokio::test]
+async fn github_authorize_needs_no_response_type_but_says_so() {
+    let idp = start(GitHub::oauth_app()).await;
+    let http = common::http(None);
+    let url = format!(
+        "{}?client_id={}&redirect_uri={}&scope=read%3Auser&state=state-0123456789abcdef",
+        idp.endpoint_url(mock_idp::Endpoint::Authorize).unwrap(),
+        mock_idp::DEFAULT_CLIENT_ID,
+        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+    );
+    let back = common::follow(&http, &url).await;
+    assert!(
+        param(&back, "code").is_some(),
+        "GitHub assumes response_type=code: {back}"
+    );
+    let finding = idp
+        .findings()
+        .into_iter()
+        .find(|f| f.code == mock_idp::LintCode::MissingResponseType)
+        .expect("an info finding about the missing response_type");
+    assert_eq!(finding.severity, mock_idp::Severity::Info);
+    // A spec-exact provider refuses the same request.
+    let oidc = common::idp().await;
+    let strict = url.replace(
+        &idp.endpoint_url(mock_idp::Endpoint::Authorize).unwrap(),
+        &oidc.endpoint_url(mock_idp::Endpoint::Authorize).unwrap(),
+    );
+    let back = common::follow(&http, &strict).await;
+    assert_eq!(
+        param(&back, "error").as_deref(),
+        Some("invalid_request"),
+        "{back}"
+    );
+}
