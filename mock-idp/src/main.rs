@@ -319,6 +319,16 @@ async fn serve(args: Serve) -> ExitCode {
         },
         None => None,
     };
+    if started.len() > 1 {
+        let all: Vec<(String, String)> = started
+            .iter()
+            .map(|i| (i.provider().as_str().to_owned(), i.url("/__inspector")))
+            .collect();
+        for idp in &started {
+            let me = idp.provider().as_str();
+            idp.set_sibling_inspectors(all.iter().filter(|(n, _)| n != me).cloned().collect());
+        }
+    }
     if let [one] = started.as_slice() {
         print_banner(one, plan.interaction, ca_path.as_deref(), &plan.file);
     } else {

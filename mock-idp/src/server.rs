@@ -620,6 +620,10 @@ impl MockIdp {
     pub fn clock(&self) -> &Clock {
         &self.shared.clock
     }
+    /// Links the inspectors of IdPs started together (name, inspector URL) from this one's.
+    pub fn set_sibling_inspectors(&self, siblings: Vec<(String, String)>) {
+        self.shared.settings.write().unwrap().sibling_inspectors = siblings;
+    }
     /// Switches between headless approval and the login page.
     pub fn set_interaction(&self, interaction: Interaction) {
         self.shared.settings.write().unwrap().interaction = interaction;

@@ -51,6 +51,10 @@ pub struct Settings {
     /// (RFC 9207); `None` keeps the personality's choice.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub advertise_iss: Option<bool>,
+    /// Other IdPs started alongside (`mock-idp serve --provider all`): name → inspector URL,
+    /// linked from this one's inspector.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sibling_inspectors: Vec<(String, String)>,
 }
 
 /// A granted authorization: one user, one client, the scopes consented.

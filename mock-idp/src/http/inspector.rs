@@ -90,6 +90,13 @@ form{{display:inline-block;margin:.15em .4em .15em 0}} button{{font:inherit}}
     if let Some(d) = &profile.paths.discovery {
         let _ = write!(h, r#" · discovery <code>{}{}</code>"#, esc(&shared.base), esc(d));
     }
+    let siblings = shared.settings.read().unwrap().sibling_inspectors.clone();
+    if !siblings.is_empty() {
+        h.push_str("</p>\n<p>Other providers:");
+        for (name, url) in &siblings {
+            let _ = write!(h, r#" <a href="{}">{}</a>"#, esc(url), esc(name));
+        }
+    }
     h.push_str(
         "</p>\n<h2>Clients</h2><table><tr><th>client id</th><th>secret</th><th>redirect URIs</th></tr>",
     );

@@ -268,12 +268,14 @@ async fn provider_all_runs_every_personality_and_prints_a_table() {
         // Column 2 is the provider's inspector.
         let inspector = http.get(&row[1]).send().await.unwrap();
         assert_eq!(inspector.status(), 200, "{}", row[1]);
-        assert!(
-            inspector
-                .text()
-                .await
-                .unwrap()
-                .contains(&format!("inspector — {}", row[0]))
+        let page = inspector.text().await.unwrap();
+        assert!(page.contains(&format!("inspector — {}", row[0])));
+        // Each links to the others.
+        assert_eq!(
+            page.matches("/__inspector\">").count(),
+            rows.len() - 1,
+            "{}",
+            row[0]
         );
         // Column 3 is the discovery URL (OIDC providers) or the authorize URL.
         let resp = http.get(&row[2]).send().await.unwrap();
