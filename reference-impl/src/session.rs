@@ -69,6 +69,15 @@ pub struct Session {
     pub policy_hash: String,
 }
 
+/// Logins a single browser (one `nonce` binding) may have pending: starting one more drops
+/// its oldest (security checklist 60). Tabs opened at once stay well below it.
+pub const MAX_PENDING_LOGINS_PER_BROWSER: usize = 16;
+
+/// Whether a transaction key is a real login (not the "done" marker a finished login leaves).
+pub fn counts_as_pending(state: &str) -> bool {
+    !state.starts_with("done:")
+}
+
 /// A login in flight.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LoginTx {

@@ -242,3 +242,58 @@ async fn a_session_cookie_from_another_endpoint_is_no_session() {
     // And the first endpoint still honours it.
     assert_eq!(e.ua.get(&e.url("/still")).await.status, 200);
 }
+
+/// Checklist 60: one browser's pending logins are bounded; starting more drops its oldest.
+async fn pending_logins_are_bounded_per_browser(e: &crate::support::Env) {
+    let n = ref_gateway::session::MAX_PENDING_LOGINS_PER_BROWSER + 4;
+    let mut to_idp = Vec::new();
+    for i in 0..n {
+        let hop = e.ua.get(&e.url(&format!("/p/{i}"))).await;
+        to_idp.push(hop.location.expect("a login redirect"));
+    }
+    let finish = |at: url::Url| async move {
+        e.idp.on_authorize().respond(Outcome::approve("alice"));
+        let back =
+            e.ua.get(at.as_str())
+                .await
+                .location
+                .expect("the IdP redirects back");
+        e.ua.get(back.as_str()).await
+    };
+    let before = e.idp.requests_to(Endpoint::Token).len();
+    // The oldest ones were dropped: their callbacks redeem nothing.
+    let first = finish(to_idp[0].clone()).await;
+    assert_eq!(first.status, 400, "the oldest login was dropped: {}", first.body);
+    assert_eq!(
+        e.idp.requests_to(Endpoint::Token).len(),
+        before,
+        "no code redeemed"
+    );
+    // The newest one completes.
+    let last = finish(to_idp[n - 1].clone()).await;
+    assert_eq!(last.status, 302, "{}", last.body);
+    assert_eq!(last.location.unwrap().path(), format!("/p/{}", n - 1));
+    // Another browser is not affected by this one's logins.
+    let other = gatecheck::UserAgent::new();
+    e.idp.on_authorize().respond(Outcome::approve("alice"));
+    let hops = other.follow(&e.url("/mine")).await;
+    assert_eq!(hops.last().unwrap().status, 200);
+}
+
+#[tokio::test]
+async fn pending_logins_are_bounded_per_browser_in_memory() {
+    let e = env(ProviderKind::Github).start().await;
+    pending_logins_are_bounded_per_browser(&e).await;
+}
+
+#[tokio::test]
+async fn pending_logins_are_bounded_per_browser_in_redis() {
+    let Some(bin) =
+        gatecheck::system::require("redis-server", "redis-server", "per-browser login cap in Redis")
+    else {
+        return;
+    };
+    let redis = gatecheck::redis::RedisServer::start(&bin).expect("redis-server starts");
+    let e = env(ProviderKind::Github).redis(&redis.url()).start().await;
+    pending_logins_are_bounded_per_browser(&e).await;
+}

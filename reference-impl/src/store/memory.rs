@@ -19,6 +19,8 @@ struct Inner {
     sessions: HashMap<String, (Session, Instant)>,
     by_user: HashMap<String, HashSet<String>>,
     txs: HashMap<String, (LoginTx, Instant)>,
+    /// Per browser binding, its transaction keys oldest first (some may be finished already).
+    txs_by_binding: HashMap<String, std::collections::VecDeque<String>>,
     tickets: HashMap<String, (Ticket, Instant)>,
     users: HashMap<String, AppUser>,
     mau: HashMap<String, HashSet<String>>,
@@ -30,6 +32,11 @@ impl Inner {
         let now = Instant::now();
         self.sessions.retain(|_, (_, exp)| *exp > now);
         self.txs.retain(|_, (_, exp)| *exp > now);
+        let txs = &self.txs;
+        for q in self.txs_by_binding.values_mut() {
+            q.retain(|k| txs.contains_key(k));
+        }
+        self.txs_by_binding.retain(|_, q| !q.is_empty());
         self.tickets.retain(|_, (_, exp)| *exp > now);
         let live: HashSet<&String> = self.sessions.keys().collect();
         for set in self.by_user.values_mut() {
@@ -160,6 +167,15 @@ impl SessionStore for MemoryStore {
                 }
             }
             i.txs.insert(state.to_owned(), (tx.clone(), Instant::now() + ttl));
+            if crate::session::counts_as_pending(state) {
+                let q = i.txs_by_binding.entry(tx.binding.clone()).or_default();
+                q.push_back(state.to_owned());
+                while q.len() > crate::session::MAX_PENDING_LOGINS_PER_BROWSER {
+                    if let Some(oldest) = q.pop_front() {
+                        i.txs.remove(&oldest);
+                    }
+                }
+            }
         });
         ready(())
     }

@@ -158,7 +158,31 @@ impl SessionStore for RedisStore {
     }
 
     fn put_tx<'a>(&'a self, state: &'a str, tx: &'a LoginTx, ttl: Duration) -> StoreFuture<'a, ()> {
-        Box::pin(async move { self.set_json(&format!("gw:tx:{state}"), tx, ttl).await })
+        Box::pin(async move {
+            self.set_json(&format!("gw:tx:{state}"), tx, ttl).await?;
+            if !crate::session::counts_as_pending(state) {
+                return Ok(());
+            }
+            // The browser's logins, oldest first; beyond the cap the oldest are dropped (a key
+            // already taken by its callback is simply gone).
+            let list = format!("gw:txb:{}", tx.binding);
+            let mut c = self.conn().await?;
+            let len: usize = c.rpush(&list, state).await.map_err(store_err)?;
+            c.expire::<_, ()>(&list, ttl.as_secs().max(1) as i64)
+                .await
+                .map_err(store_err)?;
+            let over = len.saturating_sub(crate::session::MAX_PENDING_LOGINS_PER_BROWSER);
+            if over > 0 {
+                let dropped: Vec<String> = c
+                    .lpop(&list, std::num::NonZeroUsize::new(over))
+                    .await
+                    .map_err(store_err)?;
+                for old in dropped {
+                    c.del::<_, ()>(format!("gw:tx:{old}")).await.map_err(store_err)?;
+                }
+            }
+            Ok(())
+        })
     }
 
     fn take_tx<'a>(&'a self, state: &'a str) -> StoreFuture<'a, Option<LoginTx>> {
