@@ -64,7 +64,8 @@ pub enum IdTokenFault {
     InvalidSignature,
     /// `alg: none`, empty signature [oidcc-client-test-idtoken-sig-none, invalid-null-alg].
     AlgNone,
-    /// Signed by a key that is not in the JWKS, with a `kid` that is not there either.
+    /// Signed by a key that is not in the JWKS, with a `kid` that is not there either (a
+    /// different random one each time).
     UnknownKid,
     /// No `kid` in the header, signed with the active key [kid-absent-single-jwks]. Valid.
     NoKid,

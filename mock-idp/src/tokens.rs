@@ -226,7 +226,15 @@ fn id_token(
             "{}.",
             signing_input(&json!({"alg": "none", "typ": "JWT"}), &claims)
         ),
-        Some(F::UnknownKid) => keys.stray().sign(&claims),
+        Some(F::UnknownKid) => {
+            // A fresh key id every time, as an attacker probing the JWKS refetch would send.
+            let stray = keys.stray();
+            let kid = format!("unknown-{}", crate::types::random_token(9));
+            stray.sign_with_header(
+                &json!({"alg": stray.alg().as_str(), "typ": "JWT", "kid": kid}),
+                &claims,
+            )
+        }
         Some(F::NoKid) => {
             active.sign_with_header(&json!({"alg": active.alg().as_str(), "typ": "JWT"}), &claims)
         }
