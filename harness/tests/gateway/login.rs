@@ -235,3 +235,27 @@ async fn every_login_start_renews_the_nonce_cookie_with_the_same_binding() {
     assert_eq!(a.split(';').next(), b.split(';').next(), "the same binding id");
     assert!(b.contains("Max-Age=600"));
 }
+
+#[tokio::test]
+async fn microsoft_with_a_tenant_guid_uses_that_tenant_and_its_exact_issuer() {
+    let guid = mock_idp::personality::Microsoft::new().tenant_id().to_owned();
+    let tenant = guid.clone();
+    let e = env(ProviderKind::Microsoft)
+        .oauth(move |o| o.tenant = Some(tenant))
+        .start()
+        .await;
+    let hops = e.logged_in("/tenant").await;
+    assert_eq!(hops.last().unwrap().status, 200, "{}", describe(&hops));
+    let seen = e.upstream.last().expect("the application was reached");
+    assert_eq!(seen.header("ngrok-auth-user-email"), Some("alice@example.com"));
+    // Every IdP call went to the tenant's own paths, not `common`.
+    for endpoint in [mock_idp::Endpoint::Authorize, mock_idp::Endpoint::Token] {
+        let reqs = e.idp.requests_to(endpoint);
+        assert!(!reqs.is_empty(), "{endpoint}");
+        assert!(
+            reqs.iter().all(|r| r.path.starts_with(&format!("/{guid}/"))),
+            "{endpoint}: {:?}",
+            reqs.iter().map(|r| &r.path).collect::<Vec<_>>()
+        );
+    }
+}
