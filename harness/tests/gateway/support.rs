@@ -14,13 +14,11 @@ use ref_gateway::{ProviderKind, RunningGateway};
 
 pub const ADMIN_TOKEN: &str = "an-admin-token-of-at-least-32-characters";
 
-/// A free loopback port (bound then released).
+/// A free loopback port for something to bind later: below the ephemeral range, so no
+/// client connection of a test running in parallel can take it in the meantime (a port from
+/// `bind(0)` could be, and the gateway's bind then failed now and then).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    gatecheck::launch::private_port()
 }
 
 /// Everything a scenario touches.
