@@ -42,13 +42,9 @@ pub enum RedisError {
 impl RedisServer {
     /// Starts `binary` (usually from [`crate::system::require`]) on a free port.
     pub fn start(binary: &Path) -> Result<RedisServer, RedisError> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|source| RedisError::Spawn {
-                binary: binary.display().to_string(),
-                source,
-            })?
-            .port();
+        // Below the ephemeral range: a released bind(0) port could be taken by a client
+        // connection before redis-server binds it.
+        let port = crate::launch::private_port();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let mut server = RedisServer {
             child: spawn(binary, port)?,

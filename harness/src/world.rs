@@ -477,11 +477,8 @@ impl GateWorld {
     }
 }
 
-/// A free loopback port.
+/// A free loopback port for something to bind later (below the ephemeral range, see
+/// [`crate::launch::private_port`]).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("bound")
-        .port()
+    crate::launch::private_port()
 }
