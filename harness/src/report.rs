@@ -49,6 +49,14 @@ pub struct ScenarioResult {
     pub detail: Option<String>,
     /// Wall time.
     pub millis: u64,
+    /// The feature's and the scenario's tags (without `@`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+/// A scenario's tags with its feature's.
+pub fn tags_of(feature: &cucumber::gherkin::Feature, scenario: &cucumber::gherkin::Scenario) -> Vec<String> {
+    feature.tags.iter().chain(scenario.tags.iter()).cloned().collect()
 }
 
 /// Results shared between the writer and the caller.
@@ -179,6 +187,7 @@ impl Writer<GateWorld> for Matrix {
                     status,
                     detail,
                     millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                    tags: tags_of(&feature, &scenario),
                 });
             }
             _ => {}
@@ -357,6 +366,7 @@ fn markdown_in(dir: Option<&Path>, profile: &str, results: &[ScenarioResult], el
         .iter()
         .filter(|r| r.status == Status::NotApplicable)
         .collect();
+    security_section(&mut s, results);
     if !na.is_empty() {
         let _ = writeln!(s, "\n## Not applicable\n");
         for r in na {
@@ -519,4 +529,113 @@ pub fn write_all(
         serde_json::to_string_pretty(results).unwrap_or_default(),
     )?;
     Ok(())
+}
+
+/// The security checklist items (`@sec-N`) and OpenID Foundation modules (`@oidcc-…`,
+/// `@fapi…`) this run exercised, each passed only when all its scenarios passed: what a
+/// person validating a gateway reads first. Nothing when the run had none.
+fn security_section(s: &mut String, results: &[ScenarioResult]) {
+    use std::collections::BTreeMap;
+    let mut items: BTreeMap<(u8, u32, String), Vec<&ScenarioResult>> = BTreeMap::new();
+    for r in results {
+        for t in &r.tags {
+            let key = if let Some(n) = t.strip_prefix("sec-").and_then(|n| n.parse::<u32>().ok()) {
+                (0, n, t.clone())
+            } else if t.starts_with("oidcc-") || t.starts_with("fapi") {
+                (1, 0, t.clone())
+            } else {
+                continue;
+            };
+            items.entry(key).or_default().push(r);
+        }
+    }
+    if items.is_empty() {
+        return;
+    }
+    let verdict = |rs: &[&ScenarioResult]| {
+        if rs
+            .iter()
+            .any(|r| matches!(r.status, Status::Failed | Status::Skipped))
+        {
+            "FAIL"
+        } else if rs.iter().all(|r| r.status == Status::NotApplicable) {
+            "n/a"
+        } else {
+            "pass"
+        }
+    };
+    let count = |kind: u8, v: &str| {
+        items
+            .iter()
+            .filter(|((k, _, _), rs)| *k == kind && verdict(rs) == v)
+            .count()
+    };
+    let _ = writeln!(s, "\n## Security checklist and OpenID Foundation modules\n");
+    let _ = writeln!(
+        s,
+        "Checklist items: {} pass, {} fail, {} n/a. OpenID Foundation modules: {} pass, {} fail, {} n/a. \
+         An item passes when every scenario tagged with it passed (SECURITY.md maps them).\n",
+        count(0, "pass"),
+        count(0, "FAIL"),
+        count(0, "n/a"),
+        count(1, "pass"),
+        count(1, "FAIL"),
+        count(1, "n/a")
+    );
+    let _ = writeln!(s, "| Item | Result | Scenarios |\n|---|---|---|");
+    for ((_, _, tag), rs) in &items {
+        let v = verdict(rs);
+        let shown: Vec<String> = rs
+            .iter()
+            .filter(|r| v != "FAIL" || matches!(r.status, Status::Failed | Status::Skipped))
+            .map(|r| r.scenario.replace('|', "\\|"))
+            .collect();
+        let _ = writeln!(s, "| @{tag} | {v} | {} |", shown.join("; "));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(scenario: &str, status: Status, tags: &[&str]) -> ScenarioResult {
+        ScenarioResult {
+            feature: "F".into(),
+            file: "f.feature".into(),
+            scenario: scenario.into(),
+            line: 1,
+            provider: "Google".into(),
+            status,
+            detail: None,
+            millis: 1,
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn an_item_passes_only_when_all_its_scenarios_pass() {
+        let results = [
+            result("a", Status::Passed, &["security", "sec-2"]),
+            result("b", Status::Failed, &["security", "sec-2"]),
+            result("c", Status::Passed, &["security", "sec-10"]),
+            result("d", Status::NotApplicable, &["oidf", "oidcc-client-test"]),
+            result("e", Status::Passed, &["login"]),
+        ];
+        let mut s = String::new();
+        security_section(&mut s, &results);
+        assert!(s.contains("Checklist items: 1 pass, 1 fail, 0 n/a."), "{s}");
+        assert!(
+            s.contains("OpenID Foundation modules: 0 pass, 0 fail, 1 n/a."),
+            "{s}"
+        );
+        assert!(
+            s.contains("| @sec-2 | FAIL | b |"),
+            "only the failing scenario is named: {s}"
+        );
+        // Items in checklist order: 2 before 10.
+        assert!(s.find("@sec-2").unwrap() < s.find("@sec-10").unwrap());
+        let mut none = String::new();
+        security_section(&mut none, &results[4..]);
+        assert!(none.is_empty());
+    }
 }

@@ -171,6 +171,7 @@ pub async fn run(opts: RunOptions) -> Outcome {
                 provider: crate::report::provider_of(f, s, &profile.default_provider),
                 status: Status::NotApplicable,
                 detail: Some(reason),
+                tags: crate::report::tags_of(f, s),
                 millis: 0,
             });
             return false;
