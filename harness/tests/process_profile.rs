@@ -54,3 +54,87 @@ async fn the_reference_gateway_as_a_process_passes_through_its_command_profile()
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Security checklist 52: with debug logging on, nothing the gateway writes to its log holds
+/// the authorization code, the session cookie, the tokens or the client secret.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_gateways_debug_log_holds_no_code_token_cookie_or_secret() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let built = std::process::Command::new(cargo)
+        .args(["build", "-q", "-p", "reference-impl", "--bin", "ref-gateway"])
+        .current_dir(workspace_root())
+        .status()
+        .expect("cargo runs");
+    assert!(built.success(), "building ref-gateway");
+    let path = profiles_dir().join("reference-process.toml");
+    let (mut profile, _) = Profile::resolve(path.to_str().unwrap()).unwrap_or_else(|e| panic!("{e}"));
+    profile.env.insert("RUST_LOG".into(), "debug".into());
+    let spec = gatecheck::spec::GatewaySpec::new("google");
+    let port = gatecheck::launch::private_port();
+    let idp = mock_idp::MockIdp::builder()
+        .personality(mock_idp::personality::Google::new())
+        .redirect_uri(gatecheck::launch::callback_url(&profile, &spec, port))
+        .share_process_keys()
+        .no_verify_on_drop()
+        .start()
+        .await;
+    let upstream = gatecheck::upstream::RecordingUpstream::start().await;
+    let work = tempfile::tempdir().unwrap();
+    let gw = gatecheck::launch::Launched::start(
+        &profile,
+        &spec,
+        gatecheck::launch::Setting {
+            idp: &idp,
+            upstream_url: upstream.url(),
+            port,
+            front: None,
+            work_dir: work.path(),
+            redis_url: None,
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let ua = gatecheck::UserAgent::new();
+    idp.on_authorize().respond(mock_idp::Outcome::approve("alice"));
+    let hops = ua
+        .follow(&format!("{}/private", gatecheck::launch::origin(port)))
+        .await;
+    assert_eq!(hops.last().unwrap().status, 200, "logged in");
+    ua.get(&format!("{}/again", gatecheck::launch::origin(port)))
+        .await;
+    let mut secrets: Vec<(&str, String)> = Vec::new();
+    for h in &hops {
+        if let Some((_, code)) = h.url.query_pairs().find(|(k, _)| k == "code") {
+            secrets.push(("authorization code", code.into_owned()));
+        }
+    }
+    for c in ua.cookies("app.localhost") {
+        secrets.push(("gateway cookie", c.value));
+    }
+    let seen = upstream.seen();
+    let last = seen.last().expect("the application was reached");
+    for (name, header) in [
+        ("access token", "ngrok-auth-oauth-access-token"),
+        ("refresh token", "ngrok-auth-oauth-refresh-token"),
+    ] {
+        if let Some(v) = last.header(header) {
+            secrets.push((name, v.to_owned()));
+        }
+    }
+    secrets.push(("client secret", mock_idp::DEFAULT_CLIENT_SECRET.to_owned()));
+    assert!(secrets.len() >= 5, "{secrets:?}");
+    drop(gw);
+    let mut log = String::new();
+    for e in std::fs::read_dir(work.path()).unwrap().flatten() {
+        if e.path().extension().is_some_and(|x| x == "log") {
+            log.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
+        }
+    }
+    assert!(log.lines().count() >= 3, "debug logging was on:\n{log}");
+    for (name, value) in &secrets {
+        assert!(
+            !log.contains(value.as_str()),
+            "the gateway logged the {name}:\n{log}"
+        );
+    }
+}
