@@ -19,6 +19,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::pages::esc;
 use crate::outcome::Outcome;
 use crate::script::Times;
 use crate::state::Shared;
@@ -27,21 +28,6 @@ use crate::users::UserPatch;
 
 /// Where the inspector lives.
 pub const PATH: &str = "/__inspector";
-
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn pretty(v: &serde_json::Value) -> String {
     esc(&serde_json::to_string_pretty(v).unwrap_or_default())
@@ -346,6 +332,11 @@ pub(crate) async fn queue(State(shared): State<Arc<Shared>>, Form(a): Form<Actio
         "slow-token" => (Endpoint::Token, Outcome::Success, Duration::from_secs(10)),
         other => return bad(format!("unknown outcome {other:?}")),
     };
+    queue_once(&shared, endpoint, outcome, delay)
+}
+
+/// Queues `outcome` for the next request to `endpoint`, then back to the page.
+fn queue_once(shared: &Shared, endpoint: Endpoint, outcome: Outcome, delay: Duration) -> Response {
     match shared.mount(
         endpoint,
         None,
@@ -365,17 +356,12 @@ pub(crate) async fn user(State(shared): State<Arc<Shared>>, Form(a): Form<Action
     if !shared.users().iter().any(|u| u.id == id) {
         return bad(format!("no user {:?}", a.user));
     }
-    match shared.mount(
+    queue_once(
+        &shared,
         Endpoint::Authorize,
-        None,
-        Times::N(1),
-        Duration::ZERO,
-        Some("inspector".into()),
         Outcome::Approve { user: id },
-    ) {
-        Ok(_) => back(),
-        Err(e) => bad(e.to_string()),
-    }
+        Duration::ZERO,
+    )
 }
 
 /// Flips a user's `email_verified`.
