@@ -9,9 +9,9 @@ use gatecheck::profile::{Profile, profiles_dir, workspace_root};
 use gatecheck::report::Status;
 use gatecheck::suite::RunOptions;
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_reference_gateway_as_a_process_passes_through_its_command_profile() {
-    // The binary must match the sources this test was built from.
+/// Builds `ref-gateway` (the binary must match the sources this test was built from) and
+/// returns the path of the profile that runs it as a process.
+fn reference_process_profile() -> std::path::PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let built = std::process::Command::new(cargo)
         .args(["build", "-q", "-p", "reference-impl", "--bin", "ref-gateway"])
@@ -19,7 +19,12 @@ async fn the_reference_gateway_as_a_process_passes_through_its_command_profile()
         .status()
         .expect("cargo runs");
     assert!(built.success(), "building ref-gateway");
-    let path = profiles_dir().join("reference-process.toml");
+    profiles_dir().join("reference-process.toml")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_reference_gateway_as_a_process_passes_through_its_command_profile() {
+    let path = reference_process_profile();
     let (profile, _) = Profile::resolve(path.to_str().unwrap()).unwrap_or_else(|e| panic!("{e}"));
     let outcome = gatecheck::suite::run(RunOptions {
         profile: Arc::new(profile),
@@ -59,14 +64,7 @@ async fn the_reference_gateway_as_a_process_passes_through_its_command_profile()
 /// the authorization code, the session cookie, the tokens or the client secret.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_gateways_debug_log_holds_no_code_token_cookie_or_secret() {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let built = std::process::Command::new(cargo)
-        .args(["build", "-q", "-p", "reference-impl", "--bin", "ref-gateway"])
-        .current_dir(workspace_root())
-        .status()
-        .expect("cargo runs");
-    assert!(built.success(), "building ref-gateway");
-    let path = profiles_dir().join("reference-process.toml");
+    let path = reference_process_profile();
     let (mut profile, _) = Profile::resolve(path.to_str().unwrap()).unwrap_or_else(|e| panic!("{e}"));
     profile.env.insert("RUST_LOG".into(), "debug".into());
     let spec = gatecheck::spec::GatewaySpec::new("google");
