@@ -135,14 +135,7 @@ async fn config_file_users_and_clients_are_served() {
     let run = start(&["--config", cfg.to_str().unwrap()]);
     assert_eq!(field(&run.banner, "client id"), "team-app");
     let issuer = field(&run.banner, "issuer");
-    let users: serde_json::Value = crate::common::http(None)
-        .get(format!("{issuer}/__admin/users"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let users = crate::common::get_json(&format!("{issuer}/__admin/users")).await;
     assert_eq!(users[0]["email"], "zoe@team.example");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -349,14 +342,7 @@ fn open_shows_the_inspector_in_the_browser() {
 async fn kid_of_a_run(args: &[&str]) -> String {
     let mut run = start(args);
     let issuer = field(&run.banner, "issuer");
-    let jwks: serde_json::Value = crate::common::http(None)
-        .get(format!("{issuer}/jwks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = crate::common::get_json(&format!("{issuer}/jwks")).await;
     sigint(&run.child);
     wait_exit(&mut run.child, Duration::from_secs(10)).expect("exits");
     jwks["keys"][0]["kid"].as_str().unwrap().to_owned()

@@ -51,6 +51,18 @@ pub async fn idp() -> MockIdp {
         .await
 }
 
+/// GET `url` (plain http, no client credentials) and parse the answer as JSON.
+pub async fn get_json(url: &str) -> Value {
+    http(None)
+        .get(url)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: not JSON: {e}"))
+}
+
 /// The query (or fragment) parameters of a URL.
 pub fn params_of(url: &str) -> Vec<(String, String)> {
     let u = url::Url::parse(url).expect("absolute URL");
