@@ -633,6 +633,12 @@ async fn callback_headers(w: &mut GateWorld) {
     assert!(cc.contains("no-store"), "callback Cache-Control: {cc:?}");
     let rp = hop.header("referrer-policy").unwrap_or_default();
     assert!(rp.contains("no-referrer"), "callback Referrer-Policy: {rp:?}");
+    let xfo = hop.header("x-frame-options").unwrap_or_default();
+    let csp = hop.header("content-security-policy").unwrap_or_default();
+    assert!(
+        xfo.eq_ignore_ascii_case("deny") || csp.contains("frame-ancestors 'none'"),
+        "the callback can be framed: X-Frame-Options {xfo:?}, Content-Security-Policy {csp:?}"
+    );
     assert!(
         (300..400).contains(&hop.status),
         "the callback should end with a redirect so the code leaves the address bar: {}",
