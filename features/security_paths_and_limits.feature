@@ -137,3 +137,13 @@ Feature: Security — paths, methods, hosts and limits
       | what  |
       | state |
       | code  |
+
+  @sec-61 @error-page
+  Scenario: 61 — A token endpoint answering with a 4 MB body ends the login without a session
+    Given the identity provider is Google
+    And the identity provider's token endpoint will answer with a 4 MB body
+    When alice opens "/"
+    And alice follows the redirects
+    Then alice is not let in
+    And alice has no session
+    And the application receives nothing

@@ -247,3 +247,14 @@ async fn token_not_string(w: &mut GateWorld) {
         r#"{"access_token":12345,"token_type":"Bearer","expires_in":3600,"id_token":42}"#,
     ));
 }
+
+#[given(regex = r"^the identity provider's token endpoint will answer with a (\d+) MB body$")]
+async fn token_huge(w: &mut GateWorld, mb: usize) {
+    // Valid JSON that never stops being a string: a gateway that reads it all holds `mb` MB
+    // per login attempt before it can refuse it.
+    let body = format!(
+        r#"{{"access_token":"a","token_type":"Bearer","padding":"{}"}}"#,
+        "x".repeat(mb * 1024 * 1024)
+    );
+    w.env().await.idp.on_token().respond(Outcome::status(200, body));
+}

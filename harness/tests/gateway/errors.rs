@@ -120,6 +120,34 @@ async fn token_endpoint_failures_end_the_login_without_a_session() {
 }
 
 #[tokio::test]
+async fn a_token_answer_over_the_body_cap_is_refused_before_it_is_parsed() {
+    // Valid JSON of 4 MB: only the cap (ref_gateway::providers::token::MAX_BODY) refuses it
+    // for what it is, rather than for a missing field after reading it all.
+    let body = format!(
+        r#"{{"access_token":"a","token_type":"Bearer","padding":"{}"}}"#,
+        "x".repeat(4 * 1024 * 1024)
+    );
+    let e = env(ProviderKind::Gitlab).start().await;
+    e.idp.on_token().respond(Outcome::status(200, body));
+    let last = e.login("/").await.pop().unwrap();
+    assert_eq!(
+        (last.status, last.header("x-gateway-error")),
+        (401, Some("idp_invalid")),
+        "{}",
+        last.body
+    );
+    assert!(
+        last.body.contains(&format!(
+            "larger than {} bytes",
+            ref_gateway::providers::token::MAX_BODY
+        )),
+        "refused for its size: {}",
+        last.body
+    );
+    assert_eq!(e.upstream.count(), 0);
+}
+
+#[tokio::test]
 async fn an_idp_that_is_down_gives_a_clear_502_and_no_session() {
     let e = env(ProviderKind::Google).start().await;
     let idp_url = e.idp.base_url().to_owned();
