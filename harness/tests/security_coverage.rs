@@ -18,6 +18,18 @@ struct Coverage {
 #[derive(serde::Deserialize)]
 struct Entry {
     id: String,
+    /// The rule, for checklist items.
+    #[serde(default)]
+    title: String,
+}
+
+/// One scenario carrying a tag.
+struct Tagged {
+    name: String,
+    /// Its feature file, without `.feature`.
+    file: String,
+    /// Scenarios it expands to (an outline's example rows).
+    runs: usize,
 }
 
 fn coverage() -> Coverage {
@@ -26,9 +38,9 @@ fn coverage() -> Coverage {
     toml::from_str(&text).expect("coverage.toml parses")
 }
 
-/// Tag → scenario names, over every feature file.
-fn tags() -> BTreeMap<String, Vec<String>> {
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+/// Tag → the scenarios carrying it (or their feature), over every feature file.
+fn tags() -> BTreeMap<String, Vec<Tagged>> {
+    let mut out: BTreeMap<String, Vec<Tagged>> = BTreeMap::new();
     let dir = workspace_root().join("features");
     for entry in std::fs::read_dir(&dir).expect("features/") {
         let path = entry.expect("entry").path();
@@ -41,9 +53,23 @@ fn tags() -> BTreeMap<String, Vec<String>> {
             .scenarios
             .iter()
             .chain(feature.rules.iter().flat_map(|r| r.scenarios.iter()));
+        let file = path
+            .file_stem()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
         for s in scenarios {
+            let rows: usize = s
+                .examples
+                .iter()
+                .filter_map(|e| e.table.as_ref())
+                .map(|t| t.rows.len().saturating_sub(1))
+                .sum();
             for t in feature.tags.iter().chain(s.tags.iter()) {
-                out.entry(t.clone()).or_default().push(s.name.clone());
+                out.entry(t.clone()).or_default().push(Tagged {
+                    name: s.name.clone(),
+                    file: file.clone(),
+                    runs: if s.examples.is_empty() { 1 } else { rows },
+                });
             }
         }
     }
@@ -99,35 +125,26 @@ fn every_checklist_item_and_oidf_module_is_covered_or_explained() {
         "not_applicable entries naming nothing: {stray:?}"
     );
     // Every scenario proving a checklist item runs under @security, every module under @oidf.
-    let security: BTreeSet<&String> = tags
-        .get("security")
-        .map(|v| v.iter().collect())
-        .unwrap_or_default();
-    let oidf: BTreeSet<&String> = tags.get("oidf").map(|v| v.iter().collect()).unwrap_or_default();
+    // Every scenario proving an item or a module runs under `--tags @security,@oidf`.
+    let selected: BTreeSet<(&str, &str)> = ["security", "oidf"]
+        .iter()
+        .flat_map(|t| tags.get(*t).into_iter().flatten())
+        .map(|s| (s.file.as_str(), s.name.as_str()))
+        .collect();
     for (tag, scenarios) in &tags {
-        let (set, label) = if tag.starts_with("sec-") {
-            (&security, "@security")
-        } else if tag.starts_with("oidcc-") || tag.starts_with("fapi") {
-            (&oidf, "@oidf")
-        } else {
+        if !(tag.starts_with("sec-") || tag.starts_with("oidcc-") || tag.starts_with("fapi")) {
             continue;
-        };
+        }
         for s in scenarios {
             assert!(
-                set.contains(s) || security.contains(s) || oidf.contains(s),
-                "scenario {s:?} (tag @{tag}) is not selected by {label}"
+                selected.contains(&(s.file.as_str(), s.name.as_str())),
+                "scenario {:?} ({}.feature, tag @{tag}) is tagged neither @security nor @oidf",
+                s.name,
+                s.file
             );
         }
     }
-    // SECURITY.md maps every item; a new item must get its row there too.
-    let security_md = std::fs::read_to_string(workspace_root().join("SECURITY.md")).expect("SECURITY.md");
-    for e in &cov.checklist {
-        let n = e.id.trim_start_matches("sec-");
-        assert!(
-            security_md.contains(&format!("\n| {n} | ")),
-            "SECURITY.md has no row for checklist item {n}"
-        );
-    }
+    security_md_table_is_current(&cov, &tags, &profile);
     println!(
         "{} checklist items and OIDF modules: {by_scenario} proved by scenarios, {by_reason} not applicable with a reason",
         by_scenario + by_reason
@@ -158,4 +175,45 @@ fn gatecheck_run_security_and_oidf_is_green_on_the_reference() {
         .unwrap_or_else(|| panic!("no count in {summary:?}"));
     assert!(passed >= 200, "only {passed} security and OIDF scenarios ran");
     assert!(summary.contains(" 0 failed, 0 undefined"), "{summary}");
+}
+
+/// SECURITY.md's item-by-item table is derived from the features and the profile: this
+/// rebuilds it and fails when the file differs (`GATECHECK_BLESS=1` rewrites it).
+fn security_md_table_is_current(cov: &Coverage, tags: &BTreeMap<String, Vec<Tagged>>, profile: &Profile) {
+    let mut rows = String::new();
+    for e in &cov.checklist {
+        let n = e.id.trim_start_matches("sec-");
+        let cell = match tags.get(&e.id) {
+            Some(scenarios) => {
+                let runs: usize = scenarios.iter().map(|s| s.runs).sum();
+                let files: BTreeSet<&str> = scenarios.iter().map(|s| s.file.as_str()).collect();
+                format!("{runs} ({})", files.into_iter().collect::<Vec<_>>().join(", "))
+            }
+            None => format!(
+                "n/a: {}",
+                profile.not_applicable.get(&e.id).map_or("?", String::as_str)
+            ),
+        };
+        rows.push_str(&format!("| {n} | {} | {cell} |\n", e.title));
+    }
+    let path = workspace_root().join("SECURITY.md");
+    let text = std::fs::read_to_string(&path).expect("SECURITY.md");
+    let head = "| # | Rule | Scenarios (feature files) |\n| --- | --- | --- |\n";
+    let start = text.find(head).expect("SECURITY.md has the item table") + head.len();
+    let end = start
+        + text[start..]
+            .find("\n\n")
+            .expect("the table ends with a blank line")
+        + 1;
+    if text[start..end] == rows {
+        return;
+    }
+    if std::env::var_os("GATECHECK_BLESS").is_some() {
+        std::fs::write(&path, format!("{}{rows}{}", &text[..start], &text[end..]))
+            .expect("writing SECURITY.md");
+        return;
+    }
+    panic!(
+        "SECURITY.md's item table is stale (GATECHECK_BLESS=1 cargo test -p harness --test security_coverage rewrites it); expected:\n{rows}"
+    );
 }
