@@ -499,6 +499,25 @@ pub fn terminal_table(results: &[ScenarioResult]) -> String {
     s
 }
 
+/// One line per failed or skipped scenario, as the CLI and `cargo test` print them:
+/// `FAILED feature › scenario (file:line)` and the failing step's message.
+pub fn failure_lines(results: &[ScenarioResult]) -> Vec<String> {
+    results
+        .iter()
+        .filter(|r| matches!(r.status, Status::Failed | Status::Skipped))
+        .map(|r| {
+            format!(
+                "FAILED {} › {} ({}:{})\n       {}",
+                r.feature,
+                r.scenario,
+                r.file,
+                r.line,
+                r.detail.as_deref().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
 /// One line per distinct reason scenarios were not applicable: `n/a: 10 scenarios — …`.
 pub fn not_applicable_lines(results: &[ScenarioResult]) -> Vec<String> {
     let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();

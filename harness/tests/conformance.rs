@@ -31,30 +31,24 @@ fn main() {
         verbose: false,
     }));
     print!("{}", gatecheck::report::terminal_table(&outcome.results));
-    let mut bad = false;
-    for r in &outcome.results {
-        match r.status {
-            gatecheck::report::Status::Failed | gatecheck::report::Status::Skipped => {
-                bad = true;
-                println!(
-                    "FAILED {} › {} ({}:{})\n       {}",
-                    r.feature,
-                    r.scenario,
-                    r.file,
-                    r.line,
-                    r.detail.as_deref().unwrap_or("")
-                );
-            }
-            gatecheck::report::Status::NotApplicable if gatecheck::system::in_ci() => {
-                bad = true;
-                println!(
-                    "NOT RUN IN CI {} › {}: {}",
-                    r.feature,
-                    r.scenario,
-                    r.detail.as_deref().unwrap_or("")
-                );
-            }
-            _ => {}
+    let failures = gatecheck::report::failure_lines(&outcome.results);
+    let mut bad = !failures.is_empty();
+    for line in failures {
+        println!("{line}");
+    }
+    if gatecheck::system::in_ci() {
+        for r in outcome
+            .results
+            .iter()
+            .filter(|r| r.status == gatecheck::report::Status::NotApplicable)
+        {
+            bad = true;
+            println!(
+                "NOT RUN IN CI {} › {}: {}",
+                r.feature,
+                r.scenario,
+                r.detail.as_deref().unwrap_or("")
+            );
         }
     }
     for line in gatecheck::report::not_applicable_lines(&outcome.results) {

@@ -131,20 +131,8 @@ fn run(a: RunArgs) -> Result<ExitCode, String> {
     let outcome = rt.block_on(gatecheck::suite::run(opts));
     println!();
     print!("{}", gatecheck::report::terminal_table(&outcome.results));
-    for r in outcome.results.iter().filter(|r| {
-        matches!(
-            r.status,
-            gatecheck::report::Status::Failed | gatecheck::report::Status::Skipped
-        )
-    }) {
-        println!(
-            "FAILED {} › {} ({}:{})\n       {}",
-            r.feature,
-            r.scenario,
-            r.file,
-            r.line,
-            r.detail.as_deref().unwrap_or("")
-        );
+    for line in gatecheck::report::failure_lines(&outcome.results) {
+        println!("{line}");
     }
     for line in gatecheck::report::not_applicable_lines(&outcome.results) {
         println!("{line}");

@@ -327,20 +327,7 @@ impl Env {
 }
 
 /// A readable trace of hops for assertion messages.
-pub fn describe(hops: &[Hop]) -> String {
-    hops.iter()
-        .map(|h| {
-            format!(
-                "{} {} → {}{}",
-                h.method,
-                h.url,
-                h.status,
-                h.location.as_ref().map(|l| format!(" → {l}")).unwrap_or_default()
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
+pub use gatecheck::steps::browse::describe;
 
 /// The query parameters of a URL.
 pub fn params(url: &url::Url) -> Vec<(String, String)> {
