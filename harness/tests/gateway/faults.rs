@@ -185,9 +185,6 @@ struct Case {
     after: After,
     /// Already asserted by another test file (run here only by the figures runner).
     covered_by: Option<&'static str>,
-    /// A known gateway bug makes the outcome differ from the documented one: the figures
-    /// runner marks it and the tests skip it (none today).
-    bug: Option<&'static str>,
 }
 
 const fn login(
@@ -208,7 +205,6 @@ const fn login(
         session: false,
         after: After::RetryLogsIn,
         covered_by,
-        bug: None,
     }
 }
 
@@ -231,7 +227,6 @@ const fn check(
         session: matches!(after, After::SameSession),
         after,
         covered_by,
-        bug: None,
     }
 }
 
@@ -569,10 +564,7 @@ impl Case {
 /// Runs the cases `pick` selects that no other file covers, asserting each.
 async fn assert_cases(pick: impl Fn(&Case) -> bool) {
     let mut ran = 0;
-    for case in CASES
-        .iter()
-        .filter(|c| pick(c) && c.covered_by.is_none() && c.bug.is_none())
-    {
+    for case in CASES.iter().filter(|c| pick(c) && c.covered_by.is_none()) {
         let seen = case.run().await;
         assert_eq!(
             seen.verdict(),
@@ -622,7 +614,6 @@ async fn idp_fault_outcomes() {
         "phase", "idp", "endpoint", "fault", "status", "code", "upstream", "session", "answer"
     );
     let mut wrong = Vec::new();
-    let mut bugs = Vec::new();
     for case in CASES {
         let seen = case.run().await;
         let session = match (case.phase, seen.session) {
@@ -638,11 +629,7 @@ async fn idp_fault_outcomes() {
             After::Broken(s) => format!("BROKEN ({s})"),
         };
         let ok = seen.verdict() == case.expected();
-        let mark = match (ok, case.bug) {
-            (true, _) => "",
-            (false, Some(_)) => "  ← KNOWN BUG (below)",
-            (false, None) => "  ← UNEXPECTED",
-        };
+        let mark = if ok { "" } else { "  ← UNEXPECTED" };
         println!(
             "{:<11} {:<7} {:<9} {:<14} {:>6} {:<16} {:>9} {:<8} {:>6} ms  {then}{}",
             match case.phase {
@@ -659,9 +646,7 @@ async fn idp_fault_outcomes() {
             seen.answered_in.as_millis(),
             mark
         );
-        if let (false, Some(bug)) = (ok, case.bug) {
-            bugs.push(format!("{}: {bug}", case.name()));
-        } else if !ok {
+        if !ok {
             wrong.push(format!(
                 "{}: {:?} ≠ {:?}\n{}",
                 case.name(),
@@ -670,9 +655,6 @@ async fn idp_fault_outcomes() {
                 seen.trace
             ));
         }
-    }
-    for bug in &bugs {
-        println!("known bug — {bug}");
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
 }
