@@ -134,7 +134,7 @@ pub async fn start(
         Ok(u) => u,
         Err(e) => return provider_error_page(ep, &e),
     };
-    if let Err(e) = shared.store.put_tx(&state, &tx, LOGIN_TTL).await {
+    if let Err(e) = shared.store.start_login(&state, &tx, LOGIN_TTL).await {
         return pages::error(&ErrorPage {
             status: StatusCode::SERVICE_UNAVAILABLE,
             title: "Temporarily unavailable",

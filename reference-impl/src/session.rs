@@ -73,11 +73,6 @@ pub struct Session {
 /// its oldest (security checklist 60). Tabs opened at once stay well below it.
 pub const MAX_PENDING_LOGINS_PER_BROWSER: usize = 16;
 
-/// Whether a transaction key is a real login (not the "done" marker a finished login leaves).
-pub fn counts_as_pending(state: &str) -> bool {
-    !state.starts_with("done:")
-}
-
 /// A login in flight.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LoginTx {
@@ -156,8 +151,11 @@ pub trait SessionStore: Send + Sync + 'static {
     fn delete_user_sessions<'a>(&'a self, user_key: &'a str) -> StoreFuture<'a, usize>;
     /// The sessions of a user (for the App Users API).
     fn user_sessions<'a>(&'a self, user_key: &'a str) -> StoreFuture<'a, Vec<Session>>;
-    /// Saves a login in flight.
+    /// Saves a record under a transaction key (a login's "done" marker, say).
     fn put_tx<'a>(&'a self, state: &'a str, tx: &'a LoginTx, ttl: Duration) -> StoreFuture<'a, ()>;
+    /// Saves a login that starts now, counted against its browser's
+    /// [`MAX_PENDING_LOGINS_PER_BROWSER`]: beyond it, the browser's oldest login is dropped.
+    fn start_login<'a>(&'a self, state: &'a str, tx: &'a LoginTx, ttl: Duration) -> StoreFuture<'a, ()>;
     /// Takes (reads and deletes) a login in flight: single use.
     fn take_tx<'a>(&'a self, state: &'a str) -> StoreFuture<'a, Option<LoginTx>>;
     /// Saves a hand-off ticket.

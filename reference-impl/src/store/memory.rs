@@ -167,17 +167,22 @@ impl SessionStore for MemoryStore {
                 }
             }
             i.txs.insert(state.to_owned(), (tx.clone(), Instant::now() + ttl));
-            if crate::session::counts_as_pending(state) {
-                let q = i.txs_by_binding.entry(tx.binding.clone()).or_default();
-                q.push_back(state.to_owned());
-                while q.len() > crate::session::MAX_PENDING_LOGINS_PER_BROWSER {
-                    if let Some(oldest) = q.pop_front() {
-                        i.txs.remove(&oldest);
-                    }
+        });
+        ready(())
+    }
+
+    fn start_login<'a>(&'a self, state: &'a str, tx: &'a LoginTx, ttl: Duration) -> StoreFuture<'a, ()> {
+        let saved = self.put_tx(state, tx, ttl);
+        self.with(|i| {
+            let q = i.txs_by_binding.entry(tx.binding.clone()).or_default();
+            q.push_back(state.to_owned());
+            while q.len() > crate::session::MAX_PENDING_LOGINS_PER_BROWSER {
+                if let Some(oldest) = q.pop_front() {
+                    i.txs.remove(&oldest);
                 }
             }
         });
-        ready(())
+        saved
     }
 
     fn take_tx<'a>(&'a self, state: &'a str) -> StoreFuture<'a, Option<LoginTx>> {

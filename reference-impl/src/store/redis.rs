@@ -158,17 +158,24 @@ impl SessionStore for RedisStore {
     }
 
     fn put_tx<'a>(&'a self, state: &'a str, tx: &'a LoginTx, ttl: Duration) -> StoreFuture<'a, ()> {
+        Box::pin(async move { self.set_json(&format!("gw:tx:{state}"), tx, ttl).await })
+    }
+
+    fn start_login<'a>(&'a self, state: &'a str, tx: &'a LoginTx, ttl: Duration) -> StoreFuture<'a, ()> {
         Box::pin(async move {
-            self.set_json(&format!("gw:tx:{state}"), tx, ttl).await?;
-            if !crate::session::counts_as_pending(state) {
-                return Ok(());
-            }
-            // The browser's logins, oldest first; beyond the cap the oldest are dropped (a key
-            // already taken by its callback is simply gone).
+            // The login and its place in the browser's list (oldest first) in one round trip;
+            // beyond the cap the oldest are dropped (a key its callback took is simply gone).
+            let json = serde_json::to_string(tx).map_err(store_err)?;
+            let secs = ttl.as_secs().max(1);
             let list = format!("gw:txb:{}", tx.binding);
             let mut c = self.conn().await?;
-            let len: usize = c.rpush(&list, state).await.map_err(store_err)?;
-            c.expire::<_, ()>(&list, ttl.as_secs().max(1) as i64)
+            let (len,): (usize,) = redis::pipe()
+                .set_ex(format!("gw:tx:{state}"), json, secs)
+                .ignore()
+                .rpush(&list, state)
+                .expire(&list, secs as i64)
+                .ignore()
+                .query_async(&mut c)
                 .await
                 .map_err(store_err)?;
             let over = len.saturating_sub(crate::session::MAX_PENDING_LOGINS_PER_BROWSER);
@@ -177,8 +184,9 @@ impl SessionStore for RedisStore {
                     .lpop(&list, std::num::NonZeroUsize::new(over))
                     .await
                     .map_err(store_err)?;
-                for old in dropped {
-                    c.del::<_, ()>(format!("gw:tx:{old}")).await.map_err(store_err)?;
+                let keys: Vec<String> = dropped.iter().map(|old| format!("gw:tx:{old}")).collect();
+                if !keys.is_empty() {
+                    c.del::<_, ()>(keys).await.map_err(store_err)?;
                 }
             }
             Ok(())
