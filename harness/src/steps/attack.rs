@@ -664,13 +664,15 @@ async fn no_secrets_leak(w: &mut GateWorld) {
         }
     }
     let idp = &w.started().idp;
-    // The request log masks secrets; the verifier is not a secret once used, but must never
-    // travel anywhere else.
-    for r in idp.requests_to(Endpoint::Token) {
-        if let Some((_, v)) = r.params.iter().find(|(k, _)| k == "code_verifier") {
-            secrets.push(("code_verifier".into(), v.clone()));
-        }
-    }
+    // The IdP's log masks the verifier, so it is found by what it hashes to: the S256
+    // challenges the gateway sent (not masked).
+    let challenges: Vec<String> = idp
+        .requests_to(Endpoint::Authorize)
+        .iter()
+        .filter_map(|r| r.params.iter().find(|(k, _)| k == "code_challenge"))
+        .map(|(_, v)| v.clone())
+        .collect();
+    // (A gateway without PKCE has no verifier to leak; checklist item 2 fails it on its own.)
     if let Some(s) = idp.client().secret {
         secrets.push(("client secret".into(), s.expose().to_owned()));
     }
@@ -699,6 +701,15 @@ async fn no_secrets_leak(w: &mut GateWorld) {
     }
     let events = w.drain_events().to_vec();
     let events_text = serde_json::to_string(&events).unwrap_or_default();
+    let upstream_text: String = upstream
+        .iter()
+        .map(|s| format!("{} {:?}\n", s.path, s.headers))
+        .collect();
+    for text in [&upstream_text, &events_text] {
+        if let Some(v) = verifier_in(text, &challenges) {
+            panic!("the PKCE verifier {v} left the gateway (upstream or events)");
+        }
+    }
     for (what, value) in &secrets {
         for s in &upstream {
             let text = format!("{} {:?}", s.path, s.headers);
@@ -971,4 +982,32 @@ async fn forge_folded(w: &mut GateWorld, name: String, value: String) {
     // An obsolete line folding (RFC 9112 §5.2): the value continues on the next line.
     let headers = vec![(header, format!("{value}{{FOLD}}x@evil.test"))];
     raw(w, &name, "GET", "/folded", None, &headers).await;
+}
+
+/// A PKCE verifier (43–128 unreserved characters) in `text` whose S256 challenge is one of
+/// `challenges`, if any.
+fn verifier_in(text: &str, challenges: &[String]) -> Option<String> {
+    use base64::Engine as _;
+    let unreserved = |c: char| c.is_ascii_alphanumeric() || "-._~".contains(c);
+    text.split(|c: char| !unreserved(c))
+        .filter(|w| (43..=128).contains(&w.len()))
+        .find(|w| {
+            let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, w.as_bytes());
+            let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref());
+            challenges.contains(&challenge)
+        })
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_verifier_is_found_by_its_challenge() {
+        // The challenge computed independently (Python's hashlib and base64).
+        let verifier = "dBjftJeZ4CVP-mJ92K1rqN5fE7hfFFk2NyQo3JUGXO4";
+        let challenges = ["LMztinmaTsnNQm1GBoGRTxVJi70_BqQ-Ta1vaxN32Ps".to_owned()];
+        let text = format!("x-forwarded-for: 1.2.3.4; cookie: v={verifier}; other");
+        assert_eq!(super::verifier_in(&text, &challenges).as_deref(), Some(verifier));
+        assert_eq!(super::verifier_in("nothing here", &challenges), None);
+    }
 }
