@@ -196,6 +196,7 @@ pub fn reference_config(
             token: Secret::new(ADMIN_TOKEN),
             test_clock: true,
         }),
+        limits: None,
         managed_apps,
         endpoints: vec![EndpointFile {
             url: origin(s.port),

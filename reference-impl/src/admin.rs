@@ -88,7 +88,7 @@ async fn users(State(s): S) -> Response {
 }
 
 async fn revoke(State(s): S, Path(key): Path<String>) -> Response {
-    match s.store.delete_user_sessions(&key).await {
+    match s.end_user_sessions(&key).await {
         Ok(n) => Json(json!({"user": key, "revoked_sessions": n})).into_response(),
         Err(e) => unavailable(e),
     }

@@ -118,12 +118,80 @@ pub struct ConfigFile {
     pub idp_ca_file: Option<std::path::PathBuf>,
     /// The App Users admin API.
     pub admin: Option<AdminFile>,
+    /// Limits on client connections (slow clients, idle connections, how many at once).
+    pub limits: Option<LimitsFile>,
     /// Gateway-level credentials shared by endpoints that give none ("managed apps").
     #[serde(default)]
     pub managed_apps: BTreeMap<String, AppCredentials>,
     /// The protected endpoints.
     #[serde(default)]
     pub endpoints: Vec<EndpointFile>,
+}
+
+/// `[limits]` as written: every key optional, defaults in [`Limits::default`].
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsFile {
+    /// Time a client has to send a complete request head (HTTP/1.1), counted from when the
+    /// connection is ready for a request — so it also ends idle keep-alive connections.
+    #[serde(default, with = "humantime_serde")]
+    pub header_read_timeout: Option<Duration>,
+    /// A connection on which no request has started for this long is closed (after the
+    /// exchange in progress, if any, finishes). Applies to HTTP/1.1 and HTTP/2.
+    #[serde(default, with = "humantime_serde")]
+    pub idle_timeout: Option<Duration>,
+    /// Client connections served at once; beyond it new connections wait in the listen
+    /// backlog until one closes.
+    pub max_connections: Option<usize>,
+}
+
+/// Limits on client connections (docs/gateway.md, "Limits").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// See [`LimitsFile::header_read_timeout`]. Default 10 s.
+    pub header_read_timeout: Duration,
+    /// See [`LimitsFile::idle_timeout`]. Default 60 s.
+    pub idle_timeout: Duration,
+    /// See [`LimitsFile::max_connections`]. Default 4096.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 4096,
+        }
+    }
+}
+
+fn limits(file: Option<&LimitsFile>) -> Result<Limits, ConfigError> {
+    let d = Limits::default();
+    let Some(f) = file else { return Ok(d) };
+    let positive = |field: &str, v: Option<Duration>, default: Duration| match v {
+        Some(v) if v.is_zero() => Err(err(
+            format!("limits.{field}"),
+            "must be more than zero (the limit cannot be turned off)",
+        )),
+        Some(v) => Ok(v),
+        None => Ok(default),
+    };
+    let max_connections = match f.max_connections {
+        Some(0) => {
+            return Err(err(
+                "limits.max_connections",
+                "must be at least 1 (the default is 4096)",
+            ));
+        }
+        Some(n) => n,
+        None => d.max_connections,
+    };
+    Ok(Limits {
+        header_read_timeout: positive("header_read_timeout", f.header_read_timeout, d.header_read_timeout)?,
+        idle_timeout: positive("idle_timeout", f.idle_timeout, d.idle_timeout)?,
+        max_connections,
+    })
 }
 
 /// Session store choice.
@@ -306,6 +374,8 @@ pub struct Config {
     pub idp_ca: Vec<reqwest::Certificate>,
     /// Admin API.
     pub admin: Option<AdminFile>,
+    /// Client connection limits.
+    pub limits: Limits,
     /// Endpoints.
     pub endpoints: Vec<Endpoint>,
     /// Checks turned off for the conformance suite's "broken gateway" profiles; settable only
@@ -468,6 +538,7 @@ pub fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
             "the admin token must be at least 32 characters of random text",
         ));
     }
+    let limits = limits(file.limits.as_ref())?;
     let idp_timeout = file.idp_timeout.unwrap_or(Duration::from_secs(10));
     if idp_timeout.is_zero() {
         return Err(err("idp_timeout", "must be more than zero"));
@@ -574,6 +645,7 @@ pub fn validate(file: ConfigFile) -> Result<Config, ConfigError> {
         allow_insecure_idp_http: insecure,
         idp_ca,
         admin: file.admin,
+        limits,
         endpoints,
         test_faults: Default::default(),
     })

@@ -18,15 +18,38 @@ pub enum Fault {
     TrustUnverifiedEmails,
     /// After login the browser lands on `/`, not on the page it asked for.
     DropOriginalPath,
+    /// GET, HEAD and OPTIONS requests (a passthrough CORS preflight included) are forwarded
+    /// with their body, on a pooled upstream connection (request desync).
+    ForwardBodiesOnSafeMethods,
+    /// A finished login's replay marker is kept where logins in flight are, under
+    /// `done:<state>`, so the callback takes it as a login (state confusion).
+    FinishedLoginsAsTransactions,
+    /// No header-read or idle timeout and no connection cap (slow clients hold connections).
+    NoSlowClientLimits,
+    /// An email the provider did not verify is forwarded as the user's email.
+    ForwardUnverifiedEmails,
+    /// A WebSocket tunnel stays open after its session ends (logout, revocation).
+    KeepTunnelsAfterLogout,
+    /// A request with two `Host` headers is served (the first one is used).
+    AcceptRepeatedHost,
+    /// The ID token's `exp` leeway is read in the wrong unit (60 s taken as 60,000 s).
+    ExpiryLeewayInWrongUnit,
 }
 
 impl Fault {
     /// Every fault with its kebab-case name.
-    pub const ALL: [(Fault, &'static str); 4] = [
+    pub const ALL: [(Fault, &'static str); 11] = [
         (Fault::KeepForgedIdentityHeaders, "keep-forged-identity-headers"),
         (Fault::IgnoreBrowserBinding, "ignore-browser-binding"),
         (Fault::TrustUnverifiedEmails, "trust-unverified-emails"),
         (Fault::DropOriginalPath, "drop-original-path"),
+        (Fault::ForwardBodiesOnSafeMethods, "forward-bodies-on-safe-methods"),
+        (Fault::FinishedLoginsAsTransactions, "finished-logins-as-transactions"),
+        (Fault::NoSlowClientLimits, "no-slow-client-limits"),
+        (Fault::ForwardUnverifiedEmails, "forward-unverified-emails"),
+        (Fault::KeepTunnelsAfterLogout, "keep-tunnels-after-logout"),
+        (Fault::AcceptRepeatedHost, "accept-repeated-host"),
+        (Fault::ExpiryLeewayInWrongUnit, "expiry-leeway-in-wrong-unit"),
     ];
 
     /// Parses a kebab-case name.

@@ -1,5 +1,5 @@
-//! The per-request pipeline of an endpoint: canonical path → reserved routes → OPTIONS
-//! passthrough → session (inactivity, maximum duration, continuous authorization) → login
+//! The per-request pipeline of an endpoint: canonical path → no body on GET/HEAD/OPTIONS →
+//! reserved routes → OPTIONS passthrough → session (inactivity, maximum duration, continuous authorization) → login
 //! redirect or forward with identity headers → event.
 //!
 //! Reads top to bottom in [`gate`]; every branch that does not forward ends in a gateway page
@@ -108,6 +108,17 @@ fn wants_login_redirect(method: &Method, headers: &HeaderMap) -> bool {
     }
 }
 
+/// A GET, HEAD or OPTIONS request that carries a body (a `Content-Length` above zero, or any
+/// `Transfer-Encoding`). Many applications never read a body on these methods and keep the
+/// connection open, so a body forwarded to them is parsed as the next request — one nobody
+/// authenticated, answered on a pooled connection another user's request reuses (request
+/// desync). Browsers never send one (a CORS preflight has none), so such requests are refused
+/// before anything else.
+fn carries_unexpected_body(req: &Request<Incoming>) -> bool {
+    use hyper::body::Body as _;
+    matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) && !req.body().is_end_stream()
+}
+
 async fn gate(
     shared: &Arc<Shared>,
     rt: &Arc<Runtime>,
@@ -131,6 +142,19 @@ async fn gate(
             );
         }
     };
+    if carries_unexpected_body(&req)
+        && !rt
+            .config
+            .test_faults
+            .has(crate::faults::Fault::ForwardBodiesOnSafeMethods)
+    {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "body_not_allowed",
+            "Bad request",
+            "a GET, HEAD or OPTIONS request with a body is refused: the application behind this gateway could read the body as another request",
+        );
+    }
     let query = req.uri().query().map(str::to_owned);
     if let Some(reserved) = paths::reserved(&path) {
         return match reserved {
@@ -156,7 +180,7 @@ async fn gate(
         // Identity headers are scrubbed by the proxy; none are added. Forwarded: `allow`,
         // with no user.
         outcome.allowed = true;
-        return crate::proxy::forward(shared, ep, req, &path, peer, HeaderMap::new()).await;
+        return crate::proxy::forward(shared, ep, req, &path, peer, HeaderMap::new(), None).await;
     }
 
     let now = shared.clock.unix();
@@ -227,11 +251,11 @@ async fn gate(
         }
         return resp;
     };
-    let _ = &id;
     outcome.allowed = true;
     if oauth.options_passthrough && req.method() == Method::OPTIONS {
         // The seed: with options passthrough, identity headers are never set on OPTIONS.
-        return crate::proxy::forward(shared, ep, req, &path, peer, HeaderMap::new()).await;
+        return crate::proxy::forward(shared, ep, req, &path, peer, HeaderMap::new(), Some((&id, &session)))
+            .await;
     }
     outcome.user_id = Some(session.identity.user_id.clone());
     outcome.user_name = session.identity.name.clone();
@@ -242,11 +266,7 @@ async fn gate(
         headers::USER_NAME,
         session.identity.name.as_deref(),
     );
-    headers::set_identity(
-        &mut identity,
-        headers::USER_EMAIL,
-        session.identity.email.as_deref(),
-    );
+    headers::set_identity(&mut identity, headers::USER_EMAIL, forwarded_email(rt, &session));
     if !oauth.managed {
         headers::set_identity(
             &mut identity,
@@ -259,7 +279,20 @@ async fn gate(
             session.refresh_token.as_ref().map(|t| t.expose()),
         );
     }
-    crate::proxy::forward(shared, ep, req, &path, peer, identity).await
+    crate::proxy::forward(shared, ep, req, &path, peer, identity, Some((&id, &session))).await
+}
+
+/// The email the application is told, only when the provider verified it: an unverified
+/// address is whatever the user typed at the IdP, and forwarding it would let anyone be
+/// `alice@example.com` to an application that trusts the header (the nOAuth pattern). The
+/// user still gets in, named by the id header.
+fn forwarded_email<'a>(rt: &Runtime, session: &'a Session) -> Option<&'a str> {
+    let verified = session.identity.email_verified
+        || rt
+            .config
+            .test_faults
+            .has(crate::faults::Fault::ForwardUnverifiedEmails);
+    session.identity.email.as_deref().filter(|_| verified)
 }
 
 /// Why a session cannot be used for this request.
@@ -283,7 +316,7 @@ async fn live(
         |limit: Duration, since: u64| !limit.is_zero() && now.saturating_sub(since) >= limit.as_secs();
     if expired(oauth.inactivity_timeout, session.last_seen) || expired(oauth.max_duration, session.created_at)
     {
-        let _ = shared.store.delete_session(id).await;
+        let _ = shared.end_session(id).await;
         return Err(Ended::Relogin);
     }
     let due = (!oauth.auth_check_interval.is_zero()
@@ -295,7 +328,7 @@ async fn live(
     match continuous::check(shared, ep, id, session, now).await {
         Check::Ok(s) => Ok(*s),
         Check::Denied(reason) => {
-            let _ = shared.store.delete_session(id).await;
+            let _ = shared.end_session(id).await;
             let retry = format!("{}auth/authn", ep.endpoint.origin);
             let mut resp = pages::error(&ErrorPage {
                 status: StatusCode::FORBIDDEN,
@@ -313,7 +346,7 @@ async fn live(
         }
         Check::Relogin(reason) => {
             tracing::info!(endpoint = %ep.endpoint.authority, "session ended: {reason}");
-            let _ = shared.store.delete_session(id).await;
+            let _ = shared.end_session(id).await;
             Err(Ended::Relogin)
         }
         Check::Unavailable(reason) => Err(Ended::Page(Box::new(pages::error(&ErrorPage {

@@ -9,8 +9,8 @@
 //! reload), [`gate`] (the per-request pipeline), [`login`] (start, callback, hand-off, logout),
 //! [`continuous`] (auth check interval), [`providers`] (one file per provider; OIDC via
 //! `openidconnect`), [`policy`] (allowed emails/domains), [`session`] + [`store`] (memory or
-//! Redis), [`paths`], [`cookies`], [`headers`], [`proxy`], [`events`], [`admin`] (App Users,
-//! MAU), [`pages`].
+//! Redis), [`paths`], [`cookies`], [`headers`], [`proxy`], [`tunnels`] (WebSockets end with their
+//! session), [`events`], [`admin`] (App Users, MAU), [`pages`].
 
 pub mod admin;
 pub mod config;
@@ -30,6 +30,7 @@ pub mod proxy;
 pub mod server;
 pub mod session;
 pub mod store;
+pub mod tunnels;
 pub mod types;
 
 pub use config::{Config, ConfigError, ProviderKind};

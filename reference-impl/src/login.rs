@@ -31,7 +31,7 @@ use crate::paths;
 use crate::policy::{Decision, Subject};
 use crate::providers::ProviderError;
 use crate::server::{EndpointRt, Runtime, Shared};
-use crate::session::{LoginTx, Session, Ticket};
+use crate::session::{FinishedLogin, LoginTx, Session, Ticket};
 use crate::types::{Secret, random_id};
 
 const LOGIN_TTL: Duration = Duration::from_secs(600);
@@ -97,9 +97,15 @@ pub async fn start(
     original: &str,
     force: bool,
 ) -> Response<Body> {
-    let (binding, new_binding) = match &cookies.nonce {
-        Some(b) => (b.clone(), false),
-        None => (random_id(32), true),
+    // The browser's binding, if the gateway minted it (a value the client made up, or one
+    // planted by someone else that the gateway never issued, is replaced by a fresh one).
+    let binding = match &cookies.nonce {
+        Some(b) => match shared.store.known_binding(b).await {
+            Ok(true) => b.clone(),
+            Ok(false) => random_id(32),
+            Err(e) => return store_down(&e.to_string(), None),
+        },
+        None => random_id(32),
     };
     let state = random_id(32);
     let verifier = Secret::new(random_id(32));
@@ -147,18 +153,15 @@ pub async fn start(
     let mut resp = pages::redirect(url.as_str());
     // Sent every time (same value, fresh Max-Age) so a login started late in the cookie's
     // life does not lose its binding half-way.
-    {
-        let _ = new_binding;
-        resp.headers_mut().append(
-            header::SET_COOKIE,
-            cookies::set(
-                cookies::NONCE,
-                &binding,
-                secure(shared),
-                Some(LOGIN_TTL.as_secs()),
-            ),
-        );
-    }
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        cookies::set(
+            cookies::NONCE,
+            &binding,
+            secure(shared),
+            Some(LOGIN_TTL.as_secs()),
+        ),
+    );
     resp
 }
 
@@ -267,10 +270,9 @@ pub async fn callback(
         }
         Err(e) => return store_down(&e.to_string(), None),
     };
-    let finished_marker = LoginTx {
-        verifier: Secret::new(String::new()),
-        nonce: None,
-        ..tx.clone()
+    let finished = FinishedLogin {
+        endpoint: tx.endpoint.clone(),
+        original_path: tx.original_path.clone(),
     };
     let Some(ep) = rt.endpoints.get(&tx.endpoint).cloned() else {
         return bad(
@@ -366,10 +368,25 @@ pub async fn callback(
         policy_hash: oauth.policy_hash.clone(),
     };
     // Remember where this login went, for a replay of its callback (the back button).
-    let _ = shared
-        .store
-        .put_tx(&format!("done:{state}"), &finished_marker, LOGIN_TTL)
-        .await;
+    let _ = if rt
+        .config
+        .test_faults
+        .has(crate::faults::Fault::FinishedLoginsAsTransactions)
+    {
+        // The hole this fault restores: the marker kept among logins in flight, without a
+        // verifier or nonce, so `state=done:<state>` is taken as a login.
+        let marker = LoginTx {
+            verifier: Secret::new(String::new()),
+            nonce: None,
+            ..tx.clone()
+        };
+        shared
+            .store
+            .start_login(&format!("done:{state}"), &marker, LOGIN_TTL)
+            .await
+    } else {
+        shared.store.put_finished(state, &finished, LOGIN_TTL).await
+    };
     match here {
         Some(_) => {
             install(
@@ -455,7 +472,7 @@ async fn install(
 ) -> Response<Body> {
     // A browser that logs in again (e.g. /auth/authn) leaves no orphan session behind.
     if let Some(old) = previous {
-        let _ = shared.store.delete_session(old).await;
+        let _ = shared.end_session(old).await;
     }
     let id = random_id(32);
     if let Err(e) = shared
@@ -490,12 +507,8 @@ async fn replayed_destination(
     if session.endpoint != here.endpoint.authority {
         return None;
     }
-    let key = format!("done:{state}");
-    let path = match shared.store.take_tx(&key).await {
-        Ok(Some(marker)) => {
-            let _ = shared.store.put_tx(&key, &marker, LOGIN_TTL).await;
-            marker.original_path
-        }
+    let path = match shared.store.finished(state).await {
+        Ok(Some(f)) if f.endpoint == here.endpoint.authority => f.original_path,
         _ => "/".to_owned(),
     };
     Some(paths::safe_return_path(&path))
@@ -505,7 +518,7 @@ async fn replayed_destination(
 /// provider and an end-session URL, continues to the IdP for single logout.
 pub async fn logout(shared: &Arc<Shared>, ep: &Arc<EndpointRt>, cookies: &GatewayCookies) -> Response<Body> {
     if let Some(id) = &cookies.session {
-        let _ = shared.store.delete_session(id).await;
+        let _ = shared.end_session(id).await;
     }
     let generic = ep.endpoint.oauth.generic.as_ref();
     let mut resp = match generic.and_then(|g| g.end_session_url.clone()) {

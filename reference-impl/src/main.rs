@@ -193,6 +193,7 @@ fn file_from_flags(a: HttpArgs) -> ConfigFile {
                 token: Secret::new(token),
                 test_clock: false,
             }),
+        limits: None,
         managed_apps: Default::default(),
         endpoints: vec![EndpointFile {
             url,

@@ -14,6 +14,7 @@ use crate::cookies;
 use crate::headers;
 use crate::pages::{self, ErrorPage};
 use crate::server::{EndpointRt, Shared};
+use crate::session::Session;
 
 fn is_upgrade(h: &HeaderMap) -> bool {
     h.get(header::UPGRADE).is_some()
@@ -21,6 +22,32 @@ fn is_upgrade(h: &HeaderMap) -> bool {
             .iter()
             .filter_map(|v| v.to_str().ok())
             .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade")))
+}
+
+/// Resolves when the session that opened a tunnel has ended: at once when it ends on this
+/// replica, within [`crate::tunnels::RECHECK`] when another replica ended it or its
+/// maximum duration passed. While the store cannot be reached the tunnel stays open.
+async fn session_ended(
+    shared: &Arc<Shared>,
+    id: &str,
+    created_at: u64,
+    max_duration: std::time::Duration,
+    registration: &crate::tunnels::Registration,
+) {
+    let recheck = async {
+        loop {
+            tokio::time::sleep(crate::tunnels::RECHECK).await;
+            let over = !max_duration.is_zero()
+                && shared.clock.unix().saturating_sub(created_at) >= max_duration.as_secs();
+            if over || matches!(shared.store.get_session(id).await, Ok(None)) {
+                return;
+            }
+        }
+    };
+    tokio::select! {
+        _ = registration.closed() => {}
+        _ = recheck => {}
+    }
 }
 
 fn bad_gateway(why: &str) -> Response<Body> {
@@ -35,6 +62,8 @@ fn bad_gateway(why: &str) -> Response<Body> {
 }
 
 /// Forwards `req` to the endpoint's upstream at the canonical `path`, adding `identity`.
+/// `session` is the session that authorized it (`None` for a passthrough preflight): an
+/// upgraded connection lives only as long as that session.
 pub async fn forward(
     shared: &Arc<Shared>,
     ep: &Arc<EndpointRt>,
@@ -42,6 +71,7 @@ pub async fn forward(
     path: &str,
     peer: IpAddr,
     identity: HeaderMap,
+    session: Option<(&str, &Session)>,
 ) -> Response<Body> {
     let upgrade = is_upgrade(req.headers());
     let base = &ep.endpoint.upstream;
@@ -105,10 +135,32 @@ pub async fn forward(
     let switching = resp.status() == StatusCode::SWITCHING_PROTOCOLS;
     if let (true, Some(client_upgrade)) = (switching, client_upgrade) {
         let upstream_upgrade = hyper::upgrade::on(&mut resp);
+        let keep_open = shared
+            .runtime()
+            .config
+            .test_faults
+            .has(crate::faults::Fault::KeepTunnelsAfterLogout);
+        // Registered before the 101 goes out, so a logout that follows at once closes it.
+        let watch = session.filter(|_| !keep_open).map(|(id, s)| {
+            let registration = shared.tunnels.register(id, &s.user_key);
+            (shared.clone(), id.to_owned(), s.created_at, ep.endpoint.oauth.max_duration, registration)
+        });
         tokio::spawn(async move {
             if let (Ok(a), Ok(b)) = tokio::join!(client_upgrade, upstream_upgrade) {
                 let (mut a, mut b) = (TokioIo::new(a), TokioIo::new(b));
-                let _ = tokio::io::copy_bidirectional(&mut a, &mut b).await;
+                match watch {
+                    Some((shared, id, created_at, max, registration)) => {
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut a, &mut b) => {}
+                            _ = session_ended(&shared, &id, created_at, max, &registration) => {
+                                tracing::debug!("closing a tunnel: its session ended");
+                            }
+                        }
+                    }
+                    None => {
+                        let _ = tokio::io::copy_bidirectional(&mut a, &mut b).await;
+                    }
+                }
             }
         });
     }

@@ -2,7 +2,10 @@
 //!
 //! One listener serves every endpoint; the request's authority (`Host`, or the absolute-form
 //! request target, which must agree with it) picks the endpoint — an unknown host gets 404,
-//! never a default upstream (security checklist 57). The central callback origin, when
+//! never a default upstream (security checklist 57), and two `Host` headers get 400.
+//! Connections are served under `[limits]`: a request head must arrive within
+//! `header_read_timeout`, a connection without requests closes after `idle_timeout`, and at
+//! most `max_connections` are served at once (the rest wait in the listen backlog). The central callback origin, when
 //! configured, answers only `/oauth2/callback`. The admin API listens separately.
 
 use std::collections::HashMap;
@@ -15,11 +18,13 @@ use axum::http::{Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use url::Url;
 
 use crate::config::{Config, Endpoint, StoreConfig};
@@ -61,6 +66,8 @@ pub struct Shared {
     pub clock: Clock,
     /// Events.
     pub events: EventSink,
+    /// Open WebSocket (and other upgraded) tunnels, by session.
+    pub tunnels: Arc<crate::tunnels::Tunnels>,
     locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
 }
 
@@ -68,6 +75,18 @@ impl Shared {
     /// The configuration in force.
     pub fn runtime(&self) -> Arc<Runtime> {
         self.runtime.read().unwrap().clone()
+    }
+
+    /// Ends a session: deletes it and closes the tunnels it opened.
+    pub async fn end_session(&self, id: &str) -> Result<(), crate::session::StoreError> {
+        self.tunnels.close_session(id);
+        self.store.delete_session(id).await
+    }
+
+    /// Ends every session of a user (revocation); returns how many there were.
+    pub async fn end_user_sessions(&self, user_key: &str) -> Result<usize, crate::session::StoreError> {
+        self.tunnels.close_user(user_key);
+        self.store.delete_user_sessions(user_key).await
     }
 
     /// A lock per key (single-flight auth checks of one session).
@@ -102,13 +121,19 @@ fn build_runtime(config: Config, clock: &Clock) -> Runtime {
             .callback_url
             .clone()
             .unwrap_or_else(|| e.origin.join("/oauth2/callback").expect("origin joins a path"));
-        let provider = Provider::new(
+        let mut provider = Provider::new(
             &e.oauth,
             redirect_uri.clone(),
             http.clone(),
             clock.clone(),
             config.allow_insecure_idp_http,
         );
+        if config
+            .test_faults
+            .has(crate::faults::Fault::ExpiryLeewayInWrongUnit)
+        {
+            provider.misread_expiry_leeway();
+        }
         endpoints.insert(
             e.authority.clone(),
             Arc::new(EndpointRt {
@@ -193,6 +218,9 @@ impl RunningGateway {
             }
             if old.admin.as_ref().map(|a| a.listen) != config.admin.as_ref().map(|a| a.listen) {
                 kept.push("admin.listen");
+            }
+            if old.limits.max_connections != config.limits.max_connections {
+                kept.push("limits.max_connections");
             }
         }
         let rt = build_runtime(config, &self.shared.clock);
@@ -293,6 +321,7 @@ async fn start_inner(
         upstream,
         clock,
         events,
+        tunnels: Default::default(),
         locks: Mutex::new(HashMap::new()),
     });
     let cancel = CancellationToken::new();
@@ -316,8 +345,15 @@ async fn start_inner(
 }
 
 async fn serve(listener: TcpListener, shared: Arc<Shared>, cancel: CancellationToken) {
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // The cap is fixed at start (a reload keeps it); the timeouts apply to new connections.
+    let slots = Arc::new(Semaphore::new(shared.runtime().config.limits.max_connections));
+    let connections = TaskTracker::new();
+    let mut last_full_warning: Option<std::time::Instant> = None;
     loop {
+        let slot = tokio::select! {
+            s = slots.clone().acquire_owned() => s.expect("the semaphore is never closed"),
+            _ = cancel.cancelled() => break,
+        };
         let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
                 Ok(x) => x,
@@ -329,32 +365,138 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>, cancel: CancellationT
             },
             _ = cancel.cancelled() => break,
         };
+        if slots.available_permits() == 0 && last_full_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(60)) {
+            last_full_warning = Some(std::time::Instant::now());
+            tracing::warn!(
+                "{} client connections are open (limits.max_connections): new ones wait until one closes",
+                shared.runtime().config.limits.max_connections
+            );
+        }
         let _ = stream.set_nodelay(true);
-        let shared = shared.clone();
-        let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-            let shared = shared.clone();
-            async move { Ok::<_, std::convert::Infallible>(dispatch(shared, req, peer.ip()).await) }
-        });
-        let conn = auto::Builder::new(TokioExecutor::new())
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let watched = graceful.watch(conn);
-        tokio::spawn(async move {
-            let _ = watched.await;
-        });
+        connections.spawn(serve_connection(stream, peer, shared.clone(), cancel.clone(), slot));
     }
     drop(listener);
-    tokio::select! {
-        _ = graceful.shutdown() => {}
-        _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+    connections.close();
+    let _ = tokio::time::timeout(Duration::from_secs(5), connections.wait()).await;
+}
+
+/// When a connection last started or finished a request, and how many it has in progress: a
+/// connection with none for `limits.idle_timeout` is closed.
+#[derive(Default)]
+struct Activity {
+    in_progress: std::sync::atomic::AtomicUsize,
+    last: Mutex<Option<tokio::time::Instant>>,
+}
+
+impl Activity {
+    fn touch(&self) {
+        *self.last.lock().unwrap() = Some(tokio::time::Instant::now());
+    }
+    fn begin(self: &Arc<Self>) -> InProgress {
+        self.in_progress
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.touch();
+        InProgress(self.clone())
+    }
+    /// When the connection becomes idle for `timeout` if nothing happens meanwhile; `None`
+    /// while a request is in progress.
+    fn idle_deadline(&self, opened: tokio::time::Instant, timeout: Duration) -> Option<tokio::time::Instant> {
+        if self.in_progress.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            return None;
+        }
+        Some(self.last.lock().unwrap().unwrap_or(opened) + timeout)
     }
 }
 
-/// The request's authority (`host:port`), or why it is unusable.
-/// The request's `host:port` candidates. A Host without a port matches an endpoint on the
+struct InProgress(Arc<Activity>);
+
+impl Drop for InProgress {
+    fn drop(&mut self) {
+        self.0
+            .in_progress
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        self.0.touch();
+    }
+}
+
+/// Serves one client connection (HTTP/1.1 or HTTP/2, with upgrades) under the limits: a
+/// request head must arrive within `header_read_timeout` (hyper's timer, which also runs while
+/// an HTTP/1.1 connection waits for its next request) and a connection with no request for
+/// `idle_timeout` is closed gracefully. `slot` is its place under `max_connections`.
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    cancel: CancellationToken,
+    slot: OwnedSemaphorePermit,
+) {
+    let rt = shared.runtime();
+    let limits = rt.config.limits;
+    let unlimited = rt
+        .config
+        .test_faults
+        .has(crate::faults::Fault::NoSlowClientLimits);
+    drop(rt);
+    let activity = Arc::new(Activity::default());
+    let service = {
+        let activity = activity.clone();
+        hyper::service::service_fn(move |req: Request<Incoming>| {
+            let shared = shared.clone();
+            let in_progress = activity.begin();
+            async move {
+                let resp = dispatch(shared, req, peer.ip()).await;
+                drop(in_progress);
+                Ok::<_, std::convert::Infallible>(resp)
+            }
+        })
+    };
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    if !unlimited {
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout);
+    }
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+    let mut conn = std::pin::pin!(conn);
+    let opened = tokio::time::Instant::now();
+    let mut closing = false;
+    loop {
+        let idle_at = if closing || unlimited {
+            None
+        } else {
+            activity.idle_deadline(opened, limits.idle_timeout)
+        };
+        tokio::select! {
+            _ = conn.as_mut() => break,
+            _ = cancel.cancelled(), if !closing => {
+                conn.as_mut().graceful_shutdown();
+                closing = true;
+            }
+            _ = tokio::time::sleep_until(idle_at.unwrap_or(opened)), if idle_at.is_some() => {
+                if activity.idle_deadline(opened, limits.idle_timeout)
+                    .is_some_and(|at| at <= tokio::time::Instant::now())
+                {
+                    tracing::debug!(%peer, "closing a connection idle for {:?}", limits.idle_timeout);
+                    conn.as_mut().graceful_shutdown();
+                    closing = true;
+                }
+            }
+            // A request started or finished: compute the deadline again.
+            _ = tokio::time::sleep(Duration::from_secs(1)), if idle_at.is_none() && !closing && !unlimited => {}
+        }
+    }
+    drop(slot);
+}
+
+/// The request's `host:port` candidates, or why it has none. A Host without a port matches an endpoint on the
 /// scheme's default port: the gateway may sit behind a TLS terminator, so both `:80` and
 /// `:443` are candidates (in that order).
-fn request_authority(req: &Request<Incoming>) -> Result<Vec<String>, &'static str> {
+fn request_authority(req: &Request<Incoming>, repeated_ok: bool) -> Result<Vec<String>, &'static str> {
+    // RFC 9112 §3.2: a request with more than one Host field line is answered 400.
+    if req.headers().get_all(header::HOST).iter().count() > 1 && !repeated_ok {
+        return Err("the request has more than one Host header");
+    }
     let host = req
         .headers()
         .get(header::HOST)
@@ -388,7 +530,11 @@ fn request_authority(req: &Request<Incoming>) -> Result<Vec<String>, &'static st
 
 async fn dispatch(shared: Arc<Shared>, req: Request<Incoming>, peer: IpAddr) -> Response<Body> {
     let rt = shared.runtime();
-    let candidates = match request_authority(&req) {
+    let repeated_ok = rt
+        .config
+        .test_faults
+        .has(crate::faults::Fault::AcceptRepeatedHost);
+    let candidates = match request_authority(&req, repeated_ok) {
         Ok(a) => a,
         Err(why) => return bad_host(StatusCode::BAD_REQUEST, why),
     };

@@ -6,6 +6,8 @@
 //!   a store dump yields no usable cookie.
 //! * [`LoginTx`] — a login in flight, keyed by `state`: PKCE verifier, OIDC nonce, where to go
 //!   afterwards, and the browser binding (the `nonce` cookie). Single use, ten minutes.
+//! * [`FinishedLogin`] — where a finished login went, for a replay of its callback; kept
+//!   apart from logins in flight so it can never be taken as one.
 //! * [`Ticket`] — the one-time, short-lived hand-off from the central callback origin to the
 //!   endpoint's host, bound to the same browser binding.
 //! * [`AppUser`] — the App Users list and the monthly-active-user sets.
@@ -91,6 +93,17 @@ pub struct LoginTx {
     pub created_at: u64,
 }
 
+/// A finished login, remembered for ten minutes so that a replay of its callback (the back
+/// button) goes where the login went. Its own type in its own key space: it carries no PKCE
+/// verifier or nonce and can never be taken as a login in flight.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FinishedLogin {
+    /// Endpoint authority.
+    pub endpoint: String,
+    /// Where the login went (origin-relative).
+    pub original_path: String,
+}
+
 /// The hand-off from the callback origin to the endpoint host.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Ticket {
@@ -151,8 +164,19 @@ pub trait SessionStore: Send + Sync + 'static {
     fn delete_user_sessions<'a>(&'a self, user_key: &'a str) -> StoreFuture<'a, usize>;
     /// The sessions of a user (for the App Users API).
     fn user_sessions<'a>(&'a self, user_key: &'a str) -> StoreFuture<'a, Vec<Session>>;
-    /// Saves a record under a transaction key (a login's "done" marker, say).
-    fn put_tx<'a>(&'a self, state: &'a str, tx: &'a LoginTx, ttl: Duration) -> StoreFuture<'a, ()>;
+    /// Remembers a finished login under its `state` (apart from logins in flight).
+    fn put_finished<'a>(
+        &'a self,
+        state: &'a str,
+        finished: &'a FinishedLogin,
+        ttl: Duration,
+    ) -> StoreFuture<'a, ()>;
+    /// The finished login of a `state`, if remembered (read, not taken: the back button may
+    /// replay a callback more than once).
+    fn finished<'a>(&'a self, state: &'a str) -> StoreFuture<'a, Option<FinishedLogin>>;
+    /// Whether `binding` is a browser binding this gateway minted (and still remembers): a
+    /// `nonce` cookie value the client made up is never adopted.
+    fn known_binding<'a>(&'a self, binding: &'a str) -> StoreFuture<'a, bool>;
     /// Saves a login that starts now, counted against its browser's
     /// [`MAX_PENDING_LOGINS_PER_BROWSER`]: beyond it, the browser's oldest login is dropped.
     fn start_login<'a>(&'a self, state: &'a str, tx: &'a LoginTx, ttl: Duration) -> StoreFuture<'a, ()>;

@@ -50,6 +50,8 @@ pub struct EnvBuilder {
     replicas: usize,
     events: Option<ref_gateway::config::EventsFile>,
     idp_tls: bool,
+    limits: Option<ref_gateway::config::LimitsFile>,
+    faults: ref_gateway::faults::Faults,
 }
 
 pub fn env(provider: ProviderKind) -> EnvBuilder {
@@ -69,6 +71,8 @@ pub fn env(provider: ProviderKind) -> EnvBuilder {
         replicas: 1,
         events: None,
         idp_tls: false,
+        limits: None,
+        faults: Default::default(),
     }
 }
 
@@ -104,6 +108,16 @@ impl EnvBuilder {
     /// Where the gateway writes its events (besides the in-process subscription).
     pub fn events_to(mut self, out: ref_gateway::config::EventsFile) -> Self {
         self.events = Some(out);
+        self
+    }
+    /// The gateway's `[limits]`.
+    pub fn limits(mut self, limits: ref_gateway::config::LimitsFile) -> Self {
+        self.limits = Some(limits);
+        self
+    }
+    /// Turns a test-only fault on (a check the gateway skips).
+    pub fn fault(mut self, fault: ref_gateway::faults::Fault) -> Self {
+        self.faults = self.faults.with(fault);
         self
     }
     pub fn user(mut self, u: User) -> Self {
@@ -213,6 +227,7 @@ impl EnvBuilder {
                 token: Secret::new(ADMIN_TOKEN),
                 test_clock: true,
             }),
+            limits: self.limits,
             managed_apps,
             endpoints: vec![EndpointFile {
                 url: origin.clone(),
@@ -226,7 +241,8 @@ impl EnvBuilder {
             if front.is_some() {
                 replica.listen = Some(([127, 0, 0, 1], 0).into());
             }
-            let valid = ref_gateway::config::validate(replica).expect("valid test config");
+            let mut valid = ref_gateway::config::validate(replica).expect("valid test config");
+            valid.test_faults = self.faults.clone();
             gws.push(ref_gateway::start(valid).await.expect("gateway starts"));
         }
         let balancer = front

@@ -256,6 +256,14 @@ impl Provider {
         }
     }
 
+    /// Test-only ([`crate::faults::Fault::ExpiryLeewayInWrongUnit`]): the ID token's `exp`
+    /// leeway, 60 s, read as milliseconds-turned-seconds (60,000 s).
+    pub(crate) fn misread_expiry_leeway(&mut self) {
+        if let Some(o) = &mut self.oidc {
+            o.set_expiry_leeway(60_000);
+        }
+    }
+
     /// Whether logins carry (and ID tokens must return) a nonce.
     pub fn is_oidc(&self) -> bool {
         self.oidc.is_some()

@@ -73,6 +73,8 @@ pub struct Oidc {
     http: reqwest::Client,
     clock: Clock,
     insecure_http_ok: bool,
+    /// Seconds an expired ID token is still accepted (clock skew).
+    expiry_leeway: i64,
     cache: tokio::sync::RwLock<Option<Cached>>,
     last_jwks_refresh: tokio::sync::Mutex<Option<Instant>>,
 }
@@ -98,6 +100,11 @@ fn invalid(e: impl std::fmt::Display) -> ProviderError {
 }
 
 impl Oidc {
+    /// Test-only: the seconds of `exp` leeway (see [`crate::faults::Fault::ExpiryLeewayInWrongUnit`]).
+    pub(crate) fn set_expiry_leeway(&mut self, secs: i64) {
+        self.expiry_leeway = secs;
+    }
+
     /// A provider discovered at `discovery_url`, whose document must name `expected_issuer`.
     pub fn new(
         discovery_url: Url,
@@ -112,6 +119,7 @@ impl Oidc {
             http,
             clock,
             insecure_http_ok,
+            expiry_leeway: SKEW,
             cache: tokio::sync::RwLock::new(None),
             last_jwks_refresh: tokio::sync::Mutex::new(None),
         }
@@ -327,6 +335,7 @@ impl Oidc {
     ) -> Result<(), ClaimsVerificationError> {
         let clock = self.clock.clone();
         let clock2 = self.clock.clone();
+        let leeway = self.expiry_leeway;
         let verifier: IdTokenVerifier<'_, CoreJsonWebKey> = IdTokenVerifier::new_confidential_client(
             ClientId::new(client_id.to_owned()),
             ClientSecret::new(client_secret.expose().to_owned()),
@@ -335,7 +344,7 @@ impl Oidc {
         )
         .require_issuer_match(false)
         .set_allowed_algs(meta.algs.clone())
-        .set_time_fn(move || to_chrono(clock.unix() as i64 - SKEW))
+        .set_time_fn(move || to_chrono(clock.unix() as i64 - leeway))
         .set_issue_time_verifier_fn(move |iat| {
             let now = clock2.unix() as i64;
             let iat = iat.timestamp();

@@ -8,7 +8,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::session::{
-    AppUser, LoginTx, Session, SessionStore, StoreError, StoreFuture, Ticket, merge_user, session_key,
+    AppUser, FinishedLogin, LoginTx, Session, SessionStore, StoreError, StoreFuture, Ticket, merge_user,
+    session_key,
 };
 
 /// Logins in flight kept at most (the oldest are dropped).
@@ -21,6 +22,9 @@ struct Inner {
     txs: HashMap<String, (LoginTx, Instant)>,
     /// Per browser binding, its transaction keys oldest first (some may be finished already).
     txs_by_binding: HashMap<String, std::collections::VecDeque<String>>,
+    /// Browser bindings minted here, until their cookie expires.
+    bindings: HashMap<String, Instant>,
+    finished: HashMap<String, (FinishedLogin, Instant)>,
     tickets: HashMap<String, (Ticket, Instant)>,
     users: HashMap<String, AppUser>,
     mau: HashMap<String, HashSet<String>>,
@@ -37,6 +41,8 @@ impl Inner {
             q.retain(|k| txs.contains_key(k));
         }
         self.txs_by_binding.retain(|_, q| !q.is_empty());
+        self.bindings.retain(|_, exp| *exp > now);
+        self.finished.retain(|_, (_, exp)| *exp > now);
         self.tickets.retain(|_, (_, exp)| *exp > now);
         let live: HashSet<&String> = self.sessions.keys().collect();
         for set in self.by_user.values_mut() {
@@ -153,7 +159,40 @@ impl SessionStore for MemoryStore {
         ready(list)
     }
 
-    fn put_tx<'a>(&'a self, state: &'a str, tx: &'a LoginTx, ttl: Duration) -> StoreFuture<'a, ()> {
+    fn put_finished<'a>(
+        &'a self,
+        state: &'a str,
+        finished: &'a FinishedLogin,
+        ttl: Duration,
+    ) -> StoreFuture<'a, ()> {
+        self.with(|i| {
+            if i.finished.len() >= MAX_PENDING_LOGINS {
+                i.sweep();
+            }
+            if i.finished.len() < MAX_PENDING_LOGINS {
+                i.finished
+                    .insert(state.to_owned(), (finished.clone(), Instant::now() + ttl));
+            }
+        });
+        ready(())
+    }
+
+    fn finished<'a>(&'a self, state: &'a str) -> StoreFuture<'a, Option<FinishedLogin>> {
+        let now = Instant::now();
+        ready(self.with(|i| {
+            i.finished
+                .get(state)
+                .filter(|(_, exp)| *exp > now)
+                .map(|(f, _)| f.clone())
+        }))
+    }
+
+    fn known_binding<'a>(&'a self, binding: &'a str) -> StoreFuture<'a, bool> {
+        let now = Instant::now();
+        ready(self.with(|i| i.bindings.get(binding).is_some_and(|exp| *exp > now)))
+    }
+
+    fn start_login<'a>(&'a self, state: &'a str, tx: &'a LoginTx, ttl: Duration) -> StoreFuture<'a, ()> {
         self.with(|i| {
             if i.txs.len() >= MAX_PENDING_LOGINS {
                 i.sweep();
@@ -166,14 +205,20 @@ impl SessionStore for MemoryStore {
                     i.txs.remove(&oldest);
                 }
             }
-            i.txs.insert(state.to_owned(), (tx.clone(), Instant::now() + ttl));
-        });
-        ready(())
-    }
-
-    fn start_login<'a>(&'a self, state: &'a str, tx: &'a LoginTx, ttl: Duration) -> StoreFuture<'a, ()> {
-        let saved = self.put_tx(state, tx, ttl);
-        self.with(|i| {
+            let expires = Instant::now() + ttl;
+            i.txs.insert(state.to_owned(), (tx.clone(), expires));
+            if i.bindings.len() >= MAX_PENDING_LOGINS && !i.bindings.contains_key(&tx.binding) {
+                i.sweep();
+                if let Some(oldest) = i
+                    .bindings
+                    .iter()
+                    .min_by_key(|(_, exp)| **exp)
+                    .map(|(k, _)| k.clone())
+                {
+                    i.bindings.remove(&oldest);
+                }
+            }
+            i.bindings.insert(tx.binding.clone(), expires);
             let q = i.txs_by_binding.entry(tx.binding.clone()).or_default();
             q.push_back(state.to_owned());
             while q.len() > crate::session::MAX_PENDING_LOGINS_PER_BROWSER {
@@ -182,7 +227,7 @@ impl SessionStore for MemoryStore {
                 }
             }
         });
-        saved
+        ready(())
     }
 
     fn take_tx<'a>(&'a self, state: &'a str) -> StoreFuture<'a, Option<LoginTx>> {

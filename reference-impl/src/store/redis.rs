@@ -2,8 +2,10 @@
 //!
 //! Keys (all under `gw:`): `gw:s:<hash of session id>` (JSON, expiring), `gw:us:<user key>`
 //! (set of session keys), `gw:tx:<state>` and `gw:tk:<ticket>` (JSON, expiring, taken with
-//! `GETDEL` so each is used once even with two replicas racing), `gw:users` (hash of App
-//! Users), `gw:mau:<YYYY-MM>` (set of user keys). A failing Redis surfaces as [`StoreError`]:
+//! `GETDEL` so each is used once even with two replicas racing), `gw:txb:<binding>` (a
+//! browser's logins, oldest first; its existence is what makes the binding one the gateway
+//! minted), `gw:done:<state>` (a finished login, never read as a login in flight), `gw:users`
+//! (hash of App Users), `gw:mau:<YYYY-MM>` (set of user keys). A failing Redis surfaces as [`StoreError`]:
 //! requests get a clear 503, never an unauthenticated pass-through.
 
 use std::time::Duration;
@@ -14,7 +16,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::session::{
-    AppUser, LoginTx, Session, SessionStore, StoreError, StoreFuture, Ticket, merge_user, session_key,
+    AppUser, FinishedLogin, LoginTx, Session, SessionStore, StoreError, StoreFuture, Ticket, merge_user,
+    session_key,
 };
 
 /// A Redis-backed store.
@@ -157,8 +160,24 @@ impl SessionStore for RedisStore {
         })
     }
 
-    fn put_tx<'a>(&'a self, state: &'a str, tx: &'a LoginTx, ttl: Duration) -> StoreFuture<'a, ()> {
-        Box::pin(async move { self.set_json(&format!("gw:tx:{state}"), tx, ttl).await })
+    fn put_finished<'a>(
+        &'a self,
+        state: &'a str,
+        finished: &'a FinishedLogin,
+        ttl: Duration,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(async move { self.set_json(&format!("gw:done:{state}"), finished, ttl).await })
+    }
+
+    fn finished<'a>(&'a self, state: &'a str) -> StoreFuture<'a, Option<FinishedLogin>> {
+        Box::pin(async move { self.get_json(&format!("gw:done:{state}")).await })
+    }
+
+    fn known_binding<'a>(&'a self, binding: &'a str) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            c.exists(format!("gw:txb:{binding}")).await.map_err(store_err)
+        })
     }
 
     fn start_login<'a>(&'a self, state: &'a str, tx: &'a LoginTx, ttl: Duration) -> StoreFuture<'a, ()> {
