@@ -16,6 +16,20 @@ Feature: Security — starting a login and handling the callback
     And alice has no session
     And the identity provider received no token requests
 
+  @sec-64
+  Scenario Outline: 64 — <provider>: a leaked code is not redeemed through a state that is not this browser's login in flight
+    Given the identity provider is <provider>
+    When alice's authorization code leaks before she uses it
+    And mallory tries alice's leaked code with every state that is not a login of hers in flight
+    Then none of those states led to a token request
+    And mallory never reached the application as alice
+
+    Examples:
+      | provider |
+      | LinkedIn |
+      | Twitch   |
+      | Google   |
+
   @sec-2
   Scenario: 2 — Every login uses PKCE S256, and the identity provider checks the verifier
     When alice logs in at "/"

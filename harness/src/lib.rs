@@ -5,6 +5,7 @@
 //! one hop at a time.
 //!
 //! [`upstream`] — the recording application behind the gateway. [`agent`] — the user agent.
+//! [`raw`] — a raw HTTP/1.1 client for what no HTTP library sends (attacks).
 //! [`system`] — real components from system packages; [`redis`] — a throwaway redis-server;
 //! [`balancer`] — a TCP round-robin balancer in front of gateway replicas.
 
@@ -14,6 +15,7 @@ pub mod browser;
 pub mod conformance;
 pub mod launch;
 pub mod profile;
+pub mod raw;
 pub mod redis;
 pub mod report;
 pub mod spec;

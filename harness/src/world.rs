@@ -165,6 +165,41 @@ pub struct GateWorld {
     pub user_ids: BTreeMap<String, String>,
     /// Values a step kept for a later one (a copied cookie).
     pub saved: BTreeMap<String, String>,
+    /// How the application behind the gateway reads requests.
+    pub upstream_reading: crate::upstream::Reading,
+    /// How many requests the application had received before the last raw request.
+    pub upstream_mark: usize,
+    /// Connection-level probes in progress (slow clients, held tunnels, leaked codes).
+    pub probes: Probes,
+}
+
+/// What the connection-level attack steps keep between steps.
+#[derive(Default)]
+pub struct Probes {
+    /// Slow clients holding connections.
+    pub slow_clients: Option<crate::raw::SlowClients>,
+    /// Upgraded connections held open, by person.
+    pub tunnels: BTreeMap<String, crate::raw::Tunnel>,
+    /// A victim's callback (with its authorization code) that leaked before they used it,
+    /// with the victim's name.
+    pub leaked_callback: Option<(String, url::Url)>,
+    /// The pages people opened taking turns: who, the path asked for, the answer.
+    pub turns: Vec<(String, String, Hop)>,
+    /// The state-confusion attempts made.
+    pub state_attempts: Vec<StateAttempt>,
+}
+
+/// One attempt to get a leaked code redeemed through a state that is not a login in flight.
+#[derive(Clone, Debug)]
+pub struct StateAttempt {
+    /// The corpus line (`done:{finished}`).
+    pub template: String,
+    /// Token requests the IdP received during the attempt.
+    pub token_requests: usize,
+    /// Whether the application received a request as the victim during the attempt.
+    pub reached_app_as_victim: bool,
+    /// The hops.
+    pub hops: Vec<Hop>,
 }
 
 impl std::fmt::Debug for GateWorld {
@@ -208,6 +243,9 @@ impl GateWorld {
                 .expect("a temporary directory"),
             user_ids: BTreeMap::new(),
             saved: BTreeMap::new(),
+            upstream_reading: Default::default(),
+            upstream_mark: 0,
+            probes: Probes::default(),
         };
         w.add_user(
             User::new("alice")
@@ -311,7 +349,7 @@ impl GateWorld {
             };
             self.user_ids.insert(name.clone(), id);
         }
-        let upstream = RecordingUpstream::start().await;
+        let upstream = RecordingUpstream::start_reading(self.upstream_reading).await;
         let setting = Setting {
             idp: &idp,
             upstream_url: upstream.url(),

@@ -100,13 +100,16 @@ pub enum IdTokenFault {
     ForeignAzp,
     /// `exp` 30 seconds in the past: inside any sensible clock-skew allowance. Valid.
     ExpiredWithinSkew,
+    /// Issued 200 s ago, expired 120 s ago: past any sensible clock-skew allowance, with an
+    /// `iat` fresh enough for any rule on token age (so only the `exp` check can catch it).
+    ExpiredTwoMinutesAgo,
     /// 100,000 extra claims (a multi-megabyte token): must be refused, quickly.
     OversizedClaims,
 }
 
 impl IdTokenFault {
     /// Every fault, for tests that iterate over them.
-    pub const ALL: [IdTokenFault; 38] = [
+    pub const ALL: [IdTokenFault; 39] = [
         IdTokenFault::InvalidIss,
         IdTokenFault::MissingIss,
         IdTokenFault::InvalidAud,
@@ -144,6 +147,7 @@ impl IdTokenFault {
         IdTokenFault::IssUppercase,
         IdTokenFault::ForeignAzp,
         IdTokenFault::ExpiredWithinSkew,
+        IdTokenFault::ExpiredTwoMinutesAgo,
         IdTokenFault::OversizedClaims,
     ];
 

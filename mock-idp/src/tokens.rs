@@ -204,6 +204,10 @@ fn id_token(
             c.insert("exp".into(), json!(now - 30));
             c.insert("iat".into(), json!(now - 90));
         }
+        Some(F::ExpiredTwoMinutesAgo) => {
+            c.insert("exp".into(), json!(now - 120));
+            c.insert("iat".into(), json!(now - 200));
+        }
         Some(F::OversizedClaims) => {
             for i in 0..100_000 {
                 c.insert(format!("x{i}"), json!("padding-claim-value"));

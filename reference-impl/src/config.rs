@@ -188,7 +188,11 @@ fn limits(file: Option<&LimitsFile>) -> Result<Limits, ConfigError> {
         None => d.max_connections,
     };
     Ok(Limits {
-        header_read_timeout: positive("header_read_timeout", f.header_read_timeout, d.header_read_timeout)?,
+        header_read_timeout: positive(
+            "header_read_timeout",
+            f.header_read_timeout,
+            d.header_read_timeout,
+        )?,
         idle_timeout: positive("idle_timeout", f.idle_timeout, d.idle_timeout)?,
         max_connections,
     })

@@ -43,8 +43,14 @@ impl Fault {
         (Fault::IgnoreBrowserBinding, "ignore-browser-binding"),
         (Fault::TrustUnverifiedEmails, "trust-unverified-emails"),
         (Fault::DropOriginalPath, "drop-original-path"),
-        (Fault::ForwardBodiesOnSafeMethods, "forward-bodies-on-safe-methods"),
-        (Fault::FinishedLoginsAsTransactions, "finished-logins-as-transactions"),
+        (
+            Fault::ForwardBodiesOnSafeMethods,
+            "forward-bodies-on-safe-methods",
+        ),
+        (
+            Fault::FinishedLoginsAsTransactions,
+            "finished-logins-as-transactions",
+        ),
         (Fault::NoSlowClientLimits, "no-slow-client-limits"),
         (Fault::ForwardUnverifiedEmails, "forward-unverified-emails"),
         (Fault::KeepTunnelsAfterLogout, "keep-tunnels-after-logout"),

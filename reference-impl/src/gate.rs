@@ -254,8 +254,16 @@ async fn gate(
     outcome.allowed = true;
     if oauth.options_passthrough && req.method() == Method::OPTIONS {
         // The seed: with options passthrough, identity headers are never set on OPTIONS.
-        return crate::proxy::forward(shared, ep, req, &path, peer, HeaderMap::new(), Some((&id, &session)))
-            .await;
+        return crate::proxy::forward(
+            shared,
+            ep,
+            req,
+            &path,
+            peer,
+            HeaderMap::new(),
+            Some((&id, &session)),
+        )
+        .await;
     }
     outcome.user_id = Some(session.identity.user_id.clone());
     outcome.user_name = session.identity.name.clone();

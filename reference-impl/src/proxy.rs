@@ -143,7 +143,13 @@ pub async fn forward(
         // Registered before the 101 goes out, so a logout that follows at once closes it.
         let watch = session.filter(|_| !keep_open).map(|(id, s)| {
             let registration = shared.tunnels.register(id, &s.user_key);
-            (shared.clone(), id.to_owned(), s.created_at, ep.endpoint.oauth.max_duration, registration)
+            (
+                shared.clone(),
+                id.to_owned(),
+                s.created_at,
+                ep.endpoint.oauth.max_duration,
+                registration,
+            )
         });
         tokio::spawn(async move {
             if let (Ok(a), Ok(b)) = tokio::join!(client_upgrade, upstream_upgrade) {

@@ -365,7 +365,9 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>, cancel: CancellationT
             },
             _ = cancel.cancelled() => break,
         };
-        if slots.available_permits() == 0 && last_full_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(60)) {
+        if slots.available_permits() == 0
+            && last_full_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(60))
+        {
             last_full_warning = Some(std::time::Instant::now());
             tracing::warn!(
                 "{} client connections are open (limits.max_connections): new ones wait until one closes",
@@ -373,7 +375,13 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>, cancel: CancellationT
             );
         }
         let _ = stream.set_nodelay(true);
-        connections.spawn(serve_connection(stream, peer, shared.clone(), cancel.clone(), slot));
+        connections.spawn(serve_connection(
+            stream,
+            peer,
+            shared.clone(),
+            cancel.clone(),
+            slot,
+        ));
     }
     drop(listener);
     connections.close();
@@ -393,18 +401,27 @@ impl Activity {
         *self.last.lock().unwrap() = Some(tokio::time::Instant::now());
     }
     fn begin(self: &Arc<Self>) -> InProgress {
-        self.in_progress
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.in_progress.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.touch();
         InProgress(self.clone())
     }
-    /// When the connection becomes idle for `timeout` if nothing happens meanwhile; `None`
-    /// while a request is in progress.
-    fn idle_deadline(&self, opened: tokio::time::Instant, timeout: Duration) -> Option<tokio::time::Instant> {
+    /// When the connection is to be closed if nothing happens meanwhile: `first` after it
+    /// opened while no request has started on it yet (a client that sends nothing, or trickles
+    /// the bytes that tell HTTP/1.1 from HTTP/2, never reaches hyper's header timer), `idle`
+    /// after its last request otherwise; `None` while a request is in progress.
+    fn deadline(
+        &self,
+        opened: tokio::time::Instant,
+        first: Duration,
+        idle: Duration,
+    ) -> Option<tokio::time::Instant> {
         if self.in_progress.load(std::sync::atomic::Ordering::SeqCst) > 0 {
             return None;
         }
-        Some(self.last.lock().unwrap().unwrap_or(opened) + timeout)
+        Some(match *self.last.lock().unwrap() {
+            None => opened + first,
+            Some(last) => last + idle,
+        })
     }
 }
 
@@ -419,9 +436,10 @@ impl Drop for InProgress {
     }
 }
 
-/// Serves one client connection (HTTP/1.1 or HTTP/2, with upgrades) under the limits: a
-/// request head must arrive within `header_read_timeout` (hyper's timer, which also runs while
-/// an HTTP/1.1 connection waits for its next request) and a connection with no request for
+/// Serves one client connection (HTTP/1.1 or HTTP/2, with upgrades) under the limits: the
+/// first request must start within `header_read_timeout` of the connection opening, every
+/// later HTTP/1.1 request head must arrive within it (hyper's timer, which also runs while the
+/// connection waits for its next request), and a connection with no request for
 /// `idle_timeout` is closed gracefully. `slot` is its place under `max_connections`.
 async fn serve_connection(
     stream: tokio::net::TcpStream,
@@ -465,7 +483,7 @@ async fn serve_connection(
         let idle_at = if closing || unlimited {
             None
         } else {
-            activity.idle_deadline(opened, limits.idle_timeout)
+            activity.deadline(opened, limits.header_read_timeout, limits.idle_timeout)
         };
         tokio::select! {
             _ = conn.as_mut() => break,
@@ -474,10 +492,11 @@ async fn serve_connection(
                 closing = true;
             }
             _ = tokio::time::sleep_until(idle_at.unwrap_or(opened)), if idle_at.is_some() => {
-                if activity.idle_deadline(opened, limits.idle_timeout)
+                if activity
+                    .deadline(opened, limits.header_read_timeout, limits.idle_timeout)
                     .is_some_and(|at| at <= tokio::time::Instant::now())
                 {
-                    tracing::debug!(%peer, "closing a connection idle for {:?}", limits.idle_timeout);
+                    tracing::debug!(%peer, "closing a connection without a request in time");
                     conn.as_mut().graceful_shutdown();
                     closing = true;
                 }

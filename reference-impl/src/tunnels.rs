@@ -113,10 +113,14 @@ mod tests {
         let a2 = t.register("session-a2", "github:1");
         assert_eq!(t.open(), 3);
         t.close_session("session-a");
-        tokio::time::timeout(Duration::from_secs(1), a.closed()).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(1), a.closed())
+            .await
+            .unwrap();
         assert!(!b.cancel.is_cancelled() && !a2.cancel.is_cancelled());
         t.close_user("github:1");
-        tokio::time::timeout(Duration::from_secs(1), a2.closed()).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(1), a2.closed())
+            .await
+            .unwrap();
         assert!(!b.cancel.is_cancelled());
         drop((a, a2));
         assert_eq!(t.open(), 1, "dropped registrations are gone");

@@ -12,11 +12,11 @@ use cucumber::gherkin::Step;
 use cucumber::{then, when};
 use mock_idp::{Endpoint, Outcome};
 use reqwest::Method;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use url::Url;
 
 use super::browse::{describe, follow, open};
 use crate::agent::Hop;
+use crate::raw::RawRequest;
 use crate::world::GateWorld;
 
 /// The open-redirect corpus (`fixtures/security/open-redirects.txt`), one payload per line.
@@ -45,7 +45,8 @@ pub fn wire_target(target: &str) -> String {
 }
 
 /// Sends one raw HTTP/1.1 request to the gateway's public port, with `name`'s cookies for
-/// `app.localhost`. `host` overrides the Host header.
+/// `app.localhost`. `host` overrides the Host header; `headers` are added after it (a `host`
+/// among them is a second Host header).
 pub async fn raw(
     w: &mut GateWorld,
     name: &str,
@@ -53,6 +54,19 @@ pub async fn raw(
     target: &str,
     host: Option<&str>,
     headers: &[(String, String)],
+) -> Hop {
+    raw_with_body(w, name, method, target, host, headers, &[]).await
+}
+
+/// [`raw`] with a body.
+pub async fn raw_with_body(
+    w: &mut GateWorld,
+    name: &str,
+    method: &str,
+    target: &str,
+    host: Option<&str>,
+    headers: &[(String, String)],
+    body: &[u8],
 ) -> Hop {
     let port = w.env().await.port;
     let origin = crate::launch::origin(port);
@@ -66,90 +80,41 @@ pub async fn raw(
     let host = host
         .map(str::to_owned)
         .unwrap_or_else(|| format!("app.localhost:{port}"));
-    let mut req = format!("{method} {target} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n");
+    let mut req = RawRequest::new(method, target, &host).header("connection", "close");
     if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("accept")) {
-        req.push_str("accept: text/html\r\n");
+        req = req.header("accept", "text/html");
     }
     if !cookies.is_empty() {
-        req.push_str(&format!("cookie: {}\r\n", cookies.join("; ")));
+        req = req.header("cookie", &cookies.join("; "));
     }
     for (k, v) in headers {
-        // `{FOLD}` in a value is an obsolete line folding (RFC 9112 §5.2).
-        let v = v.replace("{FOLD}", "\r\n ");
-        req.push_str(&format!("{k}: {v}\r\n"));
+        req = req.header(k, v);
     }
-    req.push_str("\r\n");
-    let mark = w.started().upstream.seen().len();
-    w.saved.insert("upstream-mark".into(), mark.to_string());
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+    let req = req.body(body);
+    w.upstream_mark = w.started().upstream.count();
+    let resp = req
+        .send(port, Duration::from_secs(20))
         .await
-        .expect("the gateway's port accepts connections");
-    stream.write_all(req.as_bytes()).await.expect("request written");
-    let mut buf = Vec::new();
-    tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut buf))
-        .await
-        .unwrap_or_else(|_| panic!("the gateway did not answer {method} {target} within 20 s"))
-        .ok();
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text.as_str(), ""));
-    let mut lines = head.lines();
-    let status: u16 = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no HTTP status line in the answer to {method} {target}: {head:?}"));
-    let mut map = axum::http::HeaderMap::new();
-    let mut set_cookies = Vec::new();
-    for l in lines {
-        if let Some((k, v)) = l.split_once(':')
-            && let (Ok(k), Ok(v)) = (
-                axum::http::HeaderName::from_bytes(k.trim().as_bytes()),
-                axum::http::HeaderValue::from_str(v.trim()),
-            )
-        {
-            if k == "set-cookie" {
-                set_cookies.push(v.to_str().unwrap_or_default().to_owned());
-            }
-            map.append(k, v);
-        }
-    }
-    let chunked = map
-        .get("transfer-encoding")
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"chunked"));
-    let body = if chunked { dechunk(body) } else { body.to_owned() };
+        .unwrap_or_else(|e| panic!("{e}"));
     let url = Url::parse(&format!("{origin}{target}"))
         .or_else(|_| Url::parse(&format!("{origin}/")))
         .expect("the origin is a URL");
-    let location = map
+    let location = resp
+        .headers
         .get("location")
         .and_then(|v| v.to_str().ok())
         .and_then(|l| url.join(l).ok());
     let hop = Hop {
         method: method.parse().unwrap_or(Method::GET),
         url,
-        status,
-        headers: map,
+        status: resp.status,
+        headers: resp.headers,
         location,
-        set_cookies,
-        body,
+        set_cookies: resp.set_cookies,
+        body: resp.body,
     };
     w.person(name).hops = vec![hop.clone()];
     hop
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        body = rest[n..].trim_start_matches("\r\n");
-    }
-    out
 }
 
 fn table_pairs(step: &Step) -> Vec<(String, String)> {
@@ -289,6 +254,156 @@ async fn code_injection(w: &mut GateWorld, victim: String) {
     if w.person(&victim).hops[0].location.is_some() {
         follow(w, &victim).await;
     }
+}
+
+/// The state-confusion corpus (`fixtures/security/state-confusion.txt`).
+pub const STATE_CONFUSION: &str = include_str!("../../../fixtures/security/state-confusion.txt");
+
+/// The `state` of a login redirect, if the gateway sent one (a gateway may rely on PKCE
+/// instead, RFC 9700 §2.1).
+fn state_in(hop: &Hop) -> Option<String> {
+    hop.location.as_ref().and_then(|l| {
+        l.query_pairs()
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.into_owned())
+    })
+}
+
+#[when(regex = r"^(\w+)'s authorization code leaks before (?:she|he|they) uses? it$")]
+async fn code_leaks(w: &mut GateWorld, victim: String) {
+    let pending = open(w, &victim, "/", &[("accept", "text/html")]).await;
+    let authorize = pending.location.clone().unwrap_or_else(|| {
+        panic!(
+            "{victim} was not sent to log in: {} {}",
+            pending.status, pending.url
+        )
+    });
+    let back = code_for(w, &victim, &authorize, &victim).await;
+    w.probes.leaked_callback = Some((victim, back));
+}
+
+#[when(
+    regex = r"^(\w+) tries (\w+)'s leaked code with every state that is not a login of (?:hers|his|theirs) in flight$"
+)]
+async fn state_confusion(w: &mut GateWorld, attacker: String, victim: String) {
+    let (owner, leaked) = w
+        .probes
+        .leaked_callback
+        .clone()
+        .expect("a leaked authorization code (an earlier step)");
+    assert_eq!(owner, victim, "the leaked code is {owner}'s");
+    // The attacker finishes a login of her own: its state is now a finished one.
+    let start = open(w, &attacker, "/", &[("accept", "text/html")]).await;
+    let finished = state_in(&start);
+    super::browse::complete_login(w, &attacker).await;
+    let landed = w.person(&attacker).hops.last().map_or(0, |h| h.status);
+    assert_eq!(
+        landed,
+        200,
+        "{attacker}'s own login should succeed:\n{}",
+        describe(&w.person(&attacker).hops)
+    );
+    let victims_state = leaked
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned());
+    let names = w.header_names().clone();
+    let victim_email = w.users[&victim].email.clone().unwrap_or_default();
+    let victim_id = w.user_id(&victim);
+    let origin_host = "app.localhost";
+    let mut attempts = Vec::new();
+    for template in STATE_CONFUSION
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let random = {
+            use base64::Engine;
+            let mut bytes = [0u8; 32];
+            aws_lc_rs::rand::fill(&mut bytes).expect("random bytes");
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+        };
+        let state = match (
+            template.contains("{finished}"),
+            template.contains("{other-browser}"),
+        ) {
+            (true, _) if finished.is_none() => continue,
+            (_, true) if victims_state.is_none() => continue,
+            _ => template
+                .replace("{finished}", finished.as_deref().unwrap_or_default())
+                .replace("{other-browser}", victims_state.as_deref().unwrap_or_default())
+                .replace("{random}", &random),
+        };
+        let mut url = leaked.clone();
+        let pairs: Vec<(String, String)> = leaked
+            .query_pairs()
+            .filter(|(k, _)| k != "state")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .chain(std::iter::once(("state".to_owned(), state)))
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+        let tokens_before = w.started().idp.requests_to(Endpoint::Token).len();
+        let mark = w.started().upstream.count();
+        let mut hops = vec![w.person(&attacker).ua.get(url.as_str()).await];
+        // Follow the gateway's own redirects (where a session would lead), never the IdP's.
+        while hops.len() < 6
+            && let Some(next) = hops.last().and_then(|h| h.location.clone())
+            && next.host_str() == Some(origin_host)
+        {
+            hops.push(w.person(&attacker).ua.get(next.as_str()).await);
+        }
+        let token_requests = w.started().idp.requests_to(Endpoint::Token).len() - tokens_before;
+        let reached_app_as_victim = w.started().upstream.seen().iter().skip(mark).any(|s| {
+            s.header(&names.user_email) == Some(victim_email.as_str())
+                || s.header(&names.user_id) == Some(victim_id.as_str())
+        });
+        attempts.push(crate::world::StateAttempt {
+            template: template.to_owned(),
+            token_requests,
+            reached_app_as_victim,
+            hops,
+        });
+    }
+    assert!(!attempts.is_empty(), "no state could be tried");
+    w.probes.state_attempts = attempts;
+}
+
+#[then(regex = r"^none of those states led to a token request$")]
+fn no_token_request_for_states(w: &mut GateWorld) {
+    let attempts = &w.probes.state_attempts;
+    assert!(!attempts.is_empty(), "no state-confusion attempt was made");
+    let bad: Vec<String> = attempts
+        .iter()
+        .filter(|a| a.token_requests > 0)
+        .map(|a| {
+            format!(
+                "state {:?} led to {} token request(s):\n{}",
+                a.template,
+                a.token_requests,
+                describe(&a.hops)
+            )
+        })
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "a callback whose state is not a login in flight in this browser must be refused before the code is redeemed:\n{}",
+        bad.join("\n")
+    );
+}
+
+#[then(regex = r"^(\w+) never reached the application as (\w+)$")]
+fn never_as_victim(w: &mut GateWorld, attacker: String, victim: String) {
+    let attempts = &w.probes.state_attempts;
+    assert!(!attempts.is_empty(), "no state-confusion attempt was made");
+    let bad: Vec<String> = attempts
+        .iter()
+        .filter(|a| a.reached_app_as_victim)
+        .map(|a| format!("with state {:?}:\n{}", a.template, describe(&a.hops)))
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "{attacker} reached the application as {victim}:\n{}",
+        bad.join("\n")
+    );
 }
 
 #[when(regex = r"^(\w+) sends (\d+) callbacks with random codes and (no|made-up) states?$")]
@@ -925,12 +1040,7 @@ async fn either(w: &mut GateWorld, name: String) {
 
 #[then(regex = r#"^the application receives "([^"]*)" or nothing$"#)]
 async fn receives_or_nothing(w: &mut GateWorld, path: String) {
-    let mark: usize = w
-        .saved
-        .get("upstream-mark")
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(0);
-    for s in w.started().upstream.seen().into_iter().skip(mark) {
+    for s in w.started().upstream.seen().into_iter().skip(w.upstream_mark) {
         let got = match &s.query {
             Some(q) => format!("{}?{q}", s.path),
             None => s.path.clone(),

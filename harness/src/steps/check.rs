@@ -239,6 +239,31 @@ fn no_header_contains(w: &mut GateWorld, text: String) {
     );
 }
 
+#[then(regex = r#"^no identity header the application received carries "([^"]*)"$"#)]
+fn no_identity_header_carries(w: &mut GateWorld, text: String) {
+    let names = w.header_names().clone();
+    let headers: Vec<String> = [Some(names.user_id), names.user_name, Some(names.user_email)]
+        .into_iter()
+        .flatten()
+        .collect();
+    let lower = text.to_ascii_lowercase();
+    let mut carried = Vec::new();
+    for s in w.started().upstream.seen() {
+        for h in &headers {
+            for v in s.header_all(h) {
+                if v.to_ascii_lowercase().contains(&lower) {
+                    carried.push(format!("{} {}: {h}: {v}", s.method, s.path));
+                }
+            }
+        }
+    }
+    assert!(
+        carried.is_empty(),
+        "the application was told {text:?} as the user's identity, though the provider never verified it:\n  {}",
+        carried.join("\n  ")
+    );
+}
+
 #[then(regex = r#"^the application receives the body "([^"]*)"$"#)]
 fn app_body(w: &mut GateWorld, body: String) {
     assert_eq!(seen_last(w).body, body);

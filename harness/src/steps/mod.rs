@@ -2,7 +2,8 @@
 //! `idp` (scripting what the identity provider does next), `browse` (people using their
 //! browsers, time passing, configuration changes), `check` (what the browser, the
 //! application and the IdP saw), `events` and `admin` (the gateway's event stream and App
-//! Users API), `attack` (the `@security` scenarios' attacks and checks). Step texts are written in the user's language; see `gatecheck list --steps`.
+//! Users API), `attack` (the `@security` scenarios' attacks and checks), `connections`
+//! (connection-level attacks: smuggled bodies, slow clients, tunnels, repeated Host). Step texts are written in the user's language; see `gatecheck list --steps`.
 
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ pub mod admin;
 pub mod attack;
 pub mod browse;
 pub mod check;
+pub mod connections;
 pub mod events;
 pub mod idp;
 pub mod setup;

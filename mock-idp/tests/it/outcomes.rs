@@ -320,6 +320,10 @@ async fn id_token_faults_are_planted_as_the_oidf_suite_plants_them() {
                 let exp = c["exp"].as_u64().unwrap();
                 exp < now && exp + 60 > now
             }
+            F::ExpiredTwoMinutesAgo => {
+                let (exp, iat) = (c["exp"].as_u64().unwrap(), c["iat"].as_u64().unwrap());
+                exp + 100 < now && iat + 300 > now
+            }
             F::OversizedClaims => c.as_object().unwrap().len() > 100_000 && jwt.len() > 1_000_000,
         };
         assert!(ok, "{fault:?}: header {h} claims {c}");

@@ -1,0 +1,226 @@
+//! Attacks on the connection level (security checklist 63, 65, 67, 68): bodies on GET, HEAD
+//! and OPTIONS that smuggle a second request to an application that never reads them, slow
+//! clients, WebSockets that outlive their session, repeated `Host` headers — each judged by
+//! what the application received and what each person was served.
+
+use std::time::Duration;
+
+use cucumber::{given, then, when};
+
+use super::attack::{raw, raw_with_body};
+use super::browse::{describe, open};
+use crate::raw::{SlowClients, Tunnel};
+use crate::upstream::Reading;
+use crate::world::GateWorld;
+
+#[given(
+    regex = r"^the application never reads a body on GET, HEAD or OPTIONS requests, like Python's http\.server$"
+)]
+fn naive_upstream(w: &mut GateWorld) {
+    w.configuring();
+    w.upstream_reading = Reading::IgnoresBodiesOnSafeMethods;
+}
+
+/// A request for `path` that claims to come from `who` through the profile's identity
+/// headers, as raw bytes: what an attacker puts in a body the application will parse as the
+/// next request on its connection.
+fn smuggled(w: &GateWorld, path: &str, who: &str) -> Vec<u8> {
+    let names = w.header_names().clone();
+    let email = w.users[who].email.clone().unwrap_or_default();
+    let id = w.user_ids.get(who).cloned().unwrap_or_else(|| who.to_owned());
+    format!(
+        "GET {path} HTTP/1.1\r\nhost: localhost\r\n{}: {email}\r\n{}: {id}\r\nx-smuggled: yes\r\n\r\n",
+        names.user_email, names.user_id
+    )
+    .into_bytes()
+}
+
+#[when(
+    regex = r#"^(\w+) sends a CORS preflight for "([^"]*)" whose body smuggles a request for "([^"]*)" claiming to be (\w+)$"#
+)]
+async fn smuggle_in_preflight(w: &mut GateWorld, name: String, path: String, target: String, victim: String) {
+    w.env().await;
+    let body = smuggled(w, &target, &victim);
+    let headers = [
+        ("origin".to_owned(), "http://evil.test".to_owned()),
+        ("access-control-request-method".to_owned(), "GET".to_owned()),
+        ("accept".to_owned(), "*/*".to_owned()),
+    ];
+    raw_with_body(w, &name, "OPTIONS", &path, None, &headers, &body).await;
+}
+
+#[when(
+    regex = r#"^(\w+) sends "(GET|HEAD|OPTIONS) ([^"]*)" with a body that smuggles a request for "([^"]*)" claiming to be (\w+)$"#
+)]
+async fn smuggle_in_body(
+    w: &mut GateWorld,
+    name: String,
+    method: String,
+    path: String,
+    target: String,
+    victim: String,
+) {
+    w.env().await;
+    let body = smuggled(w, &target, &victim);
+    raw_with_body(w, &name, &method, &path, None, &[], &body).await;
+}
+
+#[when(regex = r"^(\w+) and (\w+) each open (\d+) pages, taking turns$")]
+async fn taking_turns(w: &mut GateWorld, a: String, b: String, n: usize) {
+    w.env().await;
+    for i in 0..n {
+        for who in [&a, &b] {
+            let path = format!("/{who}/page-{i}");
+            let hop = open(w, who, &path, &[]).await;
+            w.probes.turns.push((who.clone(), path, hop));
+        }
+    }
+}
+
+#[then(regex = r"^(\w+) and (\w+) each received only the answers to their own requests$")]
+fn own_answers(w: &mut GateWorld, a: String, b: String) {
+    let names = w.header_names().clone();
+    assert!(!w.probes.turns.is_empty(), "nobody opened pages taking turns");
+    let mut wrong = Vec::new();
+    for (who, path, hop) in &w.probes.turns {
+        assert!([&a, &b].contains(&who), "{who} took a turn but is not {a} or {b}");
+        assert_eq!(
+            hop.status,
+            200,
+            "{who} should have been served {path}:\n{}",
+            describe(std::slice::from_ref(hop))
+        );
+        // The application echoes the request it answered: its path and identity headers.
+        let echo: serde_json::Value = serde_json::from_str(&hop.body).unwrap_or_else(|_| {
+            panic!(
+                "{who}'s answer for {path} is not the application's echo: {}",
+                hop.body
+            )
+        });
+        let answered = echo["path"].as_str().unwrap_or_default();
+        let email = w.users[who].email.clone().unwrap_or_default();
+        let header_email = echo["headers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|h| h.as_array())
+            .find(|h| h[0].as_str() == Some(names.user_email.as_str()))
+            .and_then(|h| h[1].as_str().map(str::to_owned));
+        if answered != path || header_email.as_deref().is_some_and(|e| e != email) {
+            wrong.push(format!(
+                "{who} asked for {path} and was served the answer to {answered} (made for {})",
+                header_email.as_deref().unwrap_or("nobody")
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "someone was served an answer to another request (a desynchronised connection to the application):\n  {}",
+        wrong.join("\n  ")
+    );
+}
+
+#[when(regex = r"^(\d+) clients open connections and trickle or withhold their request heads$")]
+async fn slow_clients(w: &mut GateWorld, n: usize) {
+    let port = w.env().await.port;
+    assert!(n <= 50, "at most 50 slow clients (the scenario must stay light)");
+    let clients =
+        SlowClients::start(port, &format!("app.localhost:{port}"), n, Duration::from_secs(30)).await;
+    let refused = clients.refused();
+    assert!(
+        refused.is_empty(),
+        "the gateway refused {} of {n} connections outright: {}",
+        refused.len(),
+        refused.join("; ")
+    );
+    w.probes.slow_clients = Some(clients);
+    // Give them a head start, so the next steps run while they hold their connections.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+}
+
+#[then(regex = r"^the gateway closed every slow connection within (\d+) seconds$")]
+async fn slow_clients_closed(w: &mut GateWorld, limit: u64) {
+    assert!(limit <= 28, "the scenario must finish within 30 s");
+    let clients = w
+        .probes
+        .slow_clients
+        .take()
+        .expect("slow clients were started earlier in the scenario");
+    let after = clients.wait_closed(Duration::from_secs(limit)).await;
+    let open = after.iter().filter(|c| c.is_none()).count();
+    let longest = after.iter().flatten().max().copied().unwrap_or_default();
+    assert!(
+        open == 0,
+        "{open} of {} connections that never completed a request head were still open after {limit} s \
+         (the gateway has no request-head deadline or idle timeout: slow clients can hold its connections \
+         until it runs out of them); the others closed after at most {longest:.1?}",
+        after.len()
+    );
+}
+
+/// The cookies `name`'s browser holds for the gateway, as a `Cookie` header value.
+fn cookie_header(w: &mut GateWorld, name: &str) -> Option<String> {
+    let cookies: Vec<String> = w
+        .person(name)
+        .ua
+        .cookies("app.localhost")
+        .into_iter()
+        .map(|c| format!("{}={}", c.name, c.value))
+        .collect();
+    (!cookies.is_empty()).then(|| cookies.join("; "))
+}
+
+#[when(regex = r#"^(\w+) opens a WebSocket to "([^"]*)" and keeps it open$"#)]
+async fn hold_websocket(w: &mut GateWorld, name: String, path: String) {
+    let port = w.env().await.port;
+    let cookie = cookie_header(w, &name);
+    let mut tunnel = Tunnel::open(port, &format!("app.localhost:{port}"), &path, cookie.as_deref())
+        .await
+        .unwrap_or_else(|e| panic!("{name}'s WebSocket to {path} did not open: {e}"));
+    assert!(
+        tunnel.echoes().await,
+        "{name}'s WebSocket opened but does not reach the application (no echo)"
+    );
+    w.probes.tunnels.insert(name, tunnel);
+}
+
+#[then(regex = r"^(\w+)'s WebSocket is closed within (\d+) seconds$")]
+async fn websocket_closed(w: &mut GateWorld, name: String, limit: u64) {
+    let mut tunnel = w
+        .probes
+        .tunnels
+        .remove(&name)
+        .unwrap_or_else(|| panic!("{name} holds no WebSocket"));
+    let closed = tunnel.closed_within(Duration::from_secs(limit)).await;
+    assert!(
+        closed.is_some(),
+        "{name}'s WebSocket still reached the application {limit} s after the session that opened it ended"
+    );
+}
+
+#[when(
+    regex = r#"^(\w+) sends a request for "([^"]*)" with two Host headers, (the site's|another site's) first$"#
+)]
+async fn two_hosts(w: &mut GateWorld, name: String, path: String, first: String) {
+    let port = w.env().await.port;
+    let site = format!("app.localhost:{port}");
+    let (one, two) = if first == "the site's" {
+        (site, "evil.test".to_owned())
+    } else {
+        ("evil.test".to_owned(), site)
+    };
+    raw(w, &name, "GET", &path, Some(&one), &[("host".to_owned(), two)]).await;
+}
+
+#[then(regex = r"^the application received nothing from that request$")]
+fn nothing_from_that_request(w: &mut GateWorld) {
+    let since: Vec<String> = w
+        .started()
+        .upstream
+        .seen()
+        .into_iter()
+        .skip(w.upstream_mark)
+        .map(|s| format!("{} {}", s.method, s.path))
+        .collect();
+    assert!(since.is_empty(), "the application received {since:?}");
+}
