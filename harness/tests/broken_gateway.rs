@@ -78,13 +78,16 @@ async fn a_gateway_that_ignores_the_browser_binding_fails_the_login_csrf_scenari
         .filter(|r| r.status == Status::Failed)
         .map(|r| r.scenario.as_str())
         .collect();
-    // The login scenario and the security checklist's item 1 both catch it, and nothing else
-    // fails.
+    // The login scenario, the security checklist's item 1 and item 64 (whose corpus sends the
+    // victim's own state from the attacker's browser) catch it, and nothing else fails.
     assert_eq!(
         bad,
         [
             "Login CSRF: a callback from someone else's login is refused before any code is redeemed",
             "1 — Login CSRF: another browser's callback is refused before any code is redeemed",
+            "64 — LinkedIn: a leaked code is not redeemed through a state that is not this browser's login in flight",
+            "64 — Twitch: a leaked code is not redeemed through a state that is not this browser's login in flight",
+            "64 — Google: a leaked code is not redeemed through a state that is not this browser's login in flight",
         ]
     );
 }
@@ -147,4 +150,137 @@ async fn a_gateway_that_drops_the_original_path_fails_the_browser_deep_link_scen
     let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("{}: {e}", shot.display()));
     assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
     assert!(shot.with_extension("html").is_file(), "and the page HTML");
+}
+
+/// Runs `tags` against the gateway broken by `fault` and checks that exactly the scenarios
+/// named like `failing` fail, each with a message containing `says`, and that the rest of the
+/// selection passes.
+async fn only_these_fail(fault: &str, tags: &str, failing: &[&str], says: &str) {
+    let results = run_broken(fault, tags).await;
+    assert!(!results.is_empty(), "{tags} selects no scenario");
+    for r in &results {
+        let expected = failing.iter().any(|f| r.scenario.contains(f));
+        if expected {
+            assert_eq!(
+                r.status,
+                Status::Failed,
+                "{fault}: {} should fail: {r:?}",
+                r.scenario
+            );
+            let detail = r.detail.as_deref().unwrap_or_default();
+            assert!(
+                detail.contains(says),
+                "{fault}: {}: the message says {says:?}: {detail}",
+                r.scenario
+            );
+        } else {
+            assert_eq!(
+                r.status,
+                Status::Passed,
+                "{fault}: {} should pass: {r:?}",
+                r.scenario
+            );
+        }
+    }
+    for f in failing {
+        failed(&results, f);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gateway_that_forwards_bodies_on_get_and_options_fails_the_desync_scenarios() {
+    only_these_fail(
+        "forward-bodies-on-safe-methods",
+        "@sec-63",
+        &[
+            "63 — The body of an unauthenticated CORS preflight",
+            "63 — The body of a logged-in GET request",
+            "63 — The body of a logged-in HEAD request",
+            "63 — The body of a logged-in OPTIONS request",
+        ],
+        "the application received /admin",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gateway_that_keeps_finished_logins_among_logins_in_flight_fails_the_state_confusion_scenarios() {
+    only_these_fail(
+        "finished-logins-as-transactions",
+        "@sec-64",
+        &["64 — LinkedIn", "64 — Twitch", "64 — Google"],
+        "state \"done:{finished}\" led to 1 token request",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gateway_without_connection_limits_fails_the_slow_client_scenario() {
+    only_these_fail(
+        "no-slow-client-limits",
+        "@sec-65",
+        &["65 — Slow clients"],
+        "connections that never completed a request head were still open after 25 s",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gateway_that_forwards_unverified_emails_fails_for_every_provider_that_has_them() {
+    only_these_fail(
+        "forward-unverified-emails",
+        "@sec-66",
+        &[
+            "66 — Google",
+            "66 — GitHub",
+            "66 — GitLab",
+            "66 — LinkedIn",
+            "66 — Microsoft",
+            "66 — Twitch",
+            "66 — a generic OAuth 2.0 IdP",
+        ],
+        "the application was told \"ann@example.com\" as the user's identity",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gateway_that_keeps_tunnels_open_after_logout_fails_the_tunnel_scenarios() {
+    only_these_fail(
+        "keep-tunnels-after-logout",
+        "@sec-67",
+        &[
+            "67 — A WebSocket ends when the session",
+            "67 — A WebSocket ends when its user's",
+        ],
+        "WebSocket still reached the application 10 s after",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gateway_that_serves_two_host_headers_fails_the_host_scenarios() {
+    only_these_fail(
+        "accept-repeated-host",
+        "@sec-68",
+        &[
+            "68 — A request with two Host headers, the site's",
+            "68 — A request with two Host headers, another site's",
+        ],
+        "",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gateway_that_reads_its_expiry_leeway_in_the_wrong_unit_fails_only_the_fresh_expired_token() {
+    // The OpenID Foundation's expired-token module plants an old `iat` too, so the iat-age
+    // rule refuses it and hides the broken `exp` check; only the fresh one catches it.
+    only_these_fail(
+        "expiry-leeway-in-wrong-unit",
+        "@sec-24,@fapi2-security-profile-final-client-test-invalid-expired-exp",
+        &["24 — An ID token issued 200 seconds ago that expired 120 seconds ago"],
+        "alice reached the application",
+    )
+    .await;
 }
