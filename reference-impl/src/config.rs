@@ -948,6 +948,53 @@ mod tests {
     }
 
     #[test]
+    fn limits_have_defaults_and_refuse_zero() {
+        let oauth = "[endpoints.oauth]\nprovider = \"github\"\nclient_id = \"a\"\nclient_secret = \"b\"\n";
+        let c = parse(&format!("{BASE}{oauth}")).unwrap();
+        assert_eq!(c.limits, Limits::default());
+        assert_eq!(
+            (
+                c.limits.header_read_timeout,
+                c.limits.idle_timeout,
+                c.limits.max_connections
+            ),
+            (Duration::from_secs(10), Duration::from_secs(60), 4096)
+        );
+        let c = parse(&format!(
+            "[limits]\nheader_read_timeout = \"3s\"\nmax_connections = 10\n{BASE}{oauth}"
+        ))
+        .unwrap();
+        assert_eq!(
+            (
+                c.limits.header_read_timeout,
+                c.limits.idle_timeout,
+                c.limits.max_connections
+            ),
+            (Duration::from_secs(3), Duration::from_secs(60), 10)
+        );
+        for (limits, expected) in [
+            (
+                "header_read_timeout = \"0s\"",
+                "limits.header_read_timeout: must be more than zero",
+            ),
+            (
+                "idle_timeout = \"0s\"",
+                "limits.idle_timeout: must be more than zero",
+            ),
+            (
+                "max_connections = 0",
+                "limits.max_connections: must be at least 1",
+            ),
+            ("read_timeout = \"1s\"", "unknown field `read_timeout`"),
+        ] {
+            let e = parse(&format!("[limits]\n{limits}\n{BASE}{oauth}"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(expected), "{limits} → {e}");
+        }
+    }
+
+    #[test]
     fn the_idp_ca_file_is_read_and_parsed_at_start() {
         let missing = parse(&format!(
             "idp_ca_file = \"/nonexistent/ca.pem\"\n{BASE}[endpoints.oauth]\nprovider = \"github\"\nclient_id = \"a\"\nclient_secret = \"b\"\n"

@@ -394,11 +394,14 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>, cancel: CancellationT
 struct Activity {
     in_progress: std::sync::atomic::AtomicUsize,
     last: Mutex<Option<tokio::time::Instant>>,
+    /// Wakes the connection's watchdog when a request starts or ends.
+    changed: tokio::sync::Notify,
 }
 
 impl Activity {
     fn touch(&self) {
         *self.last.lock().unwrap() = Some(tokio::time::Instant::now());
+        self.changed.notify_one();
     }
     fn begin(self: &Arc<Self>) -> InProgress {
         self.in_progress.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -502,7 +505,7 @@ async fn serve_connection(
                 }
             }
             // A request started or finished: compute the deadline again.
-            _ = tokio::time::sleep(Duration::from_secs(1)), if idle_at.is_none() && !closing && !unlimited => {}
+            _ = activity.changed.notified(), if !closing && !unlimited => {}
         }
     }
     drop(slot);

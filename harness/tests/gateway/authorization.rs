@@ -99,6 +99,47 @@ async fn no_rules_admits_every_authenticated_user() {
 }
 
 #[tokio::test]
+async fn an_unverified_email_never_reaches_the_application_but_its_user_does() {
+    // Checklist 66 (the nOAuth pattern): with no rule to refuse them, users with an
+    // unverified email get in, named by their id, without the email header.
+    for provider in [
+        ProviderKind::Google,
+        ProviderKind::Github,
+        ProviderKind::Gitlab,
+        ProviderKind::Linkedin,
+        ProviderKind::Microsoft,
+        ProviderKind::Twitch,
+        ProviderKind::Generic,
+    ] {
+        let e = env(provider)
+            .user(
+                User::new("ann")
+                    .name("Ann")
+                    .email("alice@example.com")
+                    .email_unverified(),
+            )
+            .start()
+            .await;
+        assert_eq!(verdict(&e, "ann").await, 200, "{provider}");
+        let seen = e.upstream.last().unwrap();
+        assert!(
+            seen.header("ngrok-auth-user-email").is_none(),
+            "{provider}: the unverified address was forwarded: {:?}",
+            seen.headers
+        );
+        assert!(seen.header("ngrok-auth-user-id").is_some(), "{provider}");
+        // A verified one still is.
+        let e = env(provider).start().await;
+        assert_eq!(verdict(&e, "alice").await, 200, "{provider}");
+        assert_eq!(
+            e.upstream.last().unwrap().header("ngrok-auth-user-email"),
+            Some("alice@example.com"),
+            "{provider}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn github_uses_the_primary_verified_email_and_microsoft_needs_domain_owner_verification() {
     let e = env(ProviderKind::Github)
         .oauth(|o| o.allow_domains = vec!["acme.org".into()])

@@ -297,3 +297,175 @@ async fn pending_logins_are_bounded_per_browser_in_redis() {
     let e = env(ProviderKind::Github).redis(&redis.url()).start().await;
     pending_logins_are_bounded_per_browser(&e).await;
 }
+
+/// Checklist 64: a finished login's state — as it is, or spelled as the key a store might
+/// keep it under — is never a login in flight: a leaked code sent with it redeems nothing.
+async fn finished_states_are_not_logins_in_flight(e: &crate::support::Env) {
+    // The attacker's own login finishes; its state is a finished one now.
+    let hops = e.logged_in("/").await;
+    let finished = hops[0]
+        .location
+        .as_ref()
+        .and_then(|l| {
+            l.query_pairs()
+                .find(|(k, _)| k == "state")
+                .map(|(_, v)| v.into_owned())
+        })
+        .expect("the login redirect has a state");
+    // The victim's code leaks before she uses it.
+    let victim = gatecheck::UserAgent::new();
+    let start = victim.get(&e.url("/victim")).await;
+    e.idp.on_authorize().respond(Outcome::approve("bob"));
+    let back = victim
+        .get(start.location.unwrap().as_str())
+        .await
+        .location
+        .expect("the IdP redirects back");
+    let before = e.idp.requests_to(Endpoint::Token).len();
+    for state in [finished.clone(), format!("done:{finished}")] {
+        let mut url = back.clone();
+        let pairs: Vec<(String, String)> = back
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k == "state" {
+                    state.clone()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+        let hop = e.ua.get(url.as_str()).await;
+        assert!(
+            hop.set_cookies.iter().all(|c| !c.starts_with("session=")),
+            "state {state:?} gave a session: {} {}",
+            hop.status,
+            hop.body
+        );
+    }
+    assert_eq!(
+        e.idp.requests_to(Endpoint::Token).len(),
+        before,
+        "no leaked code was redeemed"
+    );
+    // The victim's own login is untouched.
+    let mine = victim.get(back.as_str()).await;
+    assert_eq!(mine.status, 302, "{}", mine.body);
+    assert!(
+        e.upstream
+            .seen()
+            .iter()
+            .all(|s| s.header("ngrok-auth-user-email") != Some("bob@example.com"))
+    );
+}
+
+#[tokio::test]
+async fn finished_states_are_not_logins_in_flight_in_memory() {
+    let e = env(ProviderKind::Linkedin)
+        .user(mock_idp::User::new("bob").email("bob@example.com"))
+        .start()
+        .await;
+    finished_states_are_not_logins_in_flight(&e).await;
+}
+
+#[tokio::test]
+async fn finished_states_are_not_logins_in_flight_in_redis() {
+    let Some(bin) = gatecheck::system::require("redis-server", "redis-server", "finished logins in Redis")
+    else {
+        return;
+    };
+    let redis = gatecheck::redis::RedisServer::start(&bin).expect("redis-server starts");
+    let e = env(ProviderKind::Linkedin)
+        .user(mock_idp::User::new("bob").email("bob@example.com"))
+        .redis(&redis.url())
+        .start()
+        .await;
+    finished_states_are_not_logins_in_flight(&e).await;
+}
+
+/// The `nonce` cookie value a response sets, if any.
+fn binding_set(set_cookies: &[String]) -> Option<String> {
+    set_cookies
+        .iter()
+        .find_map(|c| c.strip_prefix("nonce="))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+}
+
+/// Only a browser binding the gateway minted is adopted: a value the client made up (or
+/// one planted in a victim's browser) is replaced, so a login started with it is bound to a
+/// value the planter does not know.
+async fn only_minted_bindings_are_adopted(e: &crate::support::Env) {
+    let made_up = "A".repeat(43);
+    let port = e.port;
+    let ask = |cookie: Option<String>| async move {
+        let mut r = gatecheck::raw::RawRequest::new("GET", "/page", &format!("app.localhost:{port}"))
+            .header("accept", "text/html")
+            .header("connection", "close");
+        if let Some(c) = cookie {
+            r = r.header("cookie", &c);
+        }
+        r.send(port, std::time::Duration::from_secs(10)).await.unwrap()
+    };
+    let first = ask(Some(format!("nonce={made_up}"))).await;
+    assert_eq!(first.status, 302);
+    let minted = binding_set(&first.set_cookies).expect("a binding is set");
+    assert_ne!(minted, made_up, "a made-up binding is replaced");
+    // A minted one is kept (another tab of the same browser).
+    let again = ask(Some(format!("nonce={minted}"))).await;
+    assert_eq!(binding_set(&again.set_cookies), Some(minted));
+}
+
+#[tokio::test]
+async fn only_minted_bindings_are_adopted_in_memory() {
+    let e = env(ProviderKind::Github).start().await;
+    only_minted_bindings_are_adopted(&e).await;
+}
+
+#[tokio::test]
+async fn only_minted_bindings_are_adopted_in_redis() {
+    let Some(bin) = gatecheck::system::require("redis-server", "redis-server", "browser bindings in Redis")
+    else {
+        return;
+    };
+    let redis = gatecheck::redis::RedisServer::start(&bin).expect("redis-server starts");
+    let e = env(ProviderKind::Github).redis(&redis.url()).start().await;
+    only_minted_bindings_are_adopted(&e).await;
+}
+
+#[tokio::test]
+async fn a_binding_planted_in_a_victims_browser_does_not_make_a_login_csrf() {
+    let e = env(ProviderKind::Github).start().await;
+    // The attacker starts a login with a binding of her choosing…
+    let planted = "B".repeat(43);
+    let attacker = gatecheck::UserAgent::new();
+    let start = attacker
+        .send(
+            reqwest::Method::GET,
+            &e.url("/"),
+            &[("cookie", &format!("nonce={planted}")), ("accept", "text/html")],
+            None,
+        )
+        .await;
+    e.idp.on_authorize().respond(Outcome::approve("alice"));
+    let callback = attacker
+        .get(start.location.unwrap().as_str())
+        .await
+        .location
+        .unwrap();
+    // …plants the same value in the victim's browser and sends her the callback.
+    let victim = gatecheck::UserAgent::new();
+    let hop = victim
+        .send(
+            reqwest::Method::GET,
+            callback.as_str(),
+            &[("cookie", &format!("nonce={planted}"))],
+            None,
+        )
+        .await;
+    assert_eq!(
+        (hop.status, hop.header("x-gateway-error")),
+        (400, Some("browser_mismatch"))
+    );
+    assert_eq!(e.idp.requests_to(Endpoint::Token).len(), 0);
+}

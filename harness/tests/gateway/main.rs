@@ -5,6 +5,7 @@
 mod admin;
 mod authorization;
 mod callback;
+mod connections;
 mod continuous;
 mod errors;
 mod faults;

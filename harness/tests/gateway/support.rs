@@ -52,6 +52,7 @@ pub struct EnvBuilder {
     idp_tls: bool,
     limits: Option<ref_gateway::config::LimitsFile>,
     faults: ref_gateway::faults::Faults,
+    reading: gatecheck::upstream::Reading,
 }
 
 pub fn env(provider: ProviderKind) -> EnvBuilder {
@@ -73,6 +74,7 @@ pub fn env(provider: ProviderKind) -> EnvBuilder {
         idp_tls: false,
         limits: None,
         faults: Default::default(),
+        reading: Default::default(),
     }
 }
 
@@ -113,6 +115,11 @@ impl EnvBuilder {
     /// The gateway's `[limits]`.
     pub fn limits(mut self, limits: ref_gateway::config::LimitsFile) -> Self {
         self.limits = Some(limits);
+        self
+    }
+    /// How the application behind the gateway reads requests.
+    pub fn upstream_reading(mut self, reading: gatecheck::upstream::Reading) -> Self {
+        self.reading = reading;
         self
     }
     /// Turns a test-only fault on (a check the gateway skips).
@@ -176,7 +183,7 @@ impl EnvBuilder {
             b = b.tls();
         }
         let idp = b.start().await;
-        let upstream = RecordingUpstream::start().await;
+        let upstream = RecordingUpstream::start_reading(self.reading).await;
         let mut oauth = self.oauth;
         oauth.provider = self.provider.as_str().into();
         if !self.managed {
