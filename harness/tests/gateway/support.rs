@@ -51,7 +51,6 @@ pub struct EnvBuilder {
     events: Option<ref_gateway::config::EventsFile>,
     idp_tls: bool,
     limits: Option<ref_gateway::config::LimitsFile>,
-    faults: ref_gateway::faults::Faults,
     reading: gatecheck::upstream::Reading,
 }
 
@@ -73,7 +72,6 @@ pub fn env(provider: ProviderKind) -> EnvBuilder {
         events: None,
         idp_tls: false,
         limits: None,
-        faults: Default::default(),
         reading: Default::default(),
     }
 }
@@ -120,11 +118,6 @@ impl EnvBuilder {
     /// How the application behind the gateway reads requests.
     pub fn upstream_reading(mut self, reading: gatecheck::upstream::Reading) -> Self {
         self.reading = reading;
-        self
-    }
-    /// Turns a test-only fault on (a check the gateway skips).
-    pub fn fault(mut self, fault: ref_gateway::faults::Fault) -> Self {
-        self.faults = self.faults.with(fault);
         self
     }
     pub fn user(mut self, u: User) -> Self {
@@ -248,8 +241,7 @@ impl EnvBuilder {
             if front.is_some() {
                 replica.listen = Some(([127, 0, 0, 1], 0).into());
             }
-            let mut valid = ref_gateway::config::validate(replica).expect("valid test config");
-            valid.test_faults = self.faults.clone();
+            let valid = ref_gateway::config::validate(replica).expect("valid test config");
             gws.push(ref_gateway::start(valid).await.expect("gateway starts"));
         }
         let balancer = front
