@@ -442,6 +442,6 @@ mod tests {
         assert!(Outcome::RefreshRevoked.applies_to(Endpoint::Refresh));
         assert!(!Outcome::RefreshRevoked.applies_to(Endpoint::Token));
         assert!(Outcome::ServerError.applies_to(Endpoint::Jwks));
-        assert_eq!(IdTokenFault::ALL.len(), 38);
+        assert_eq!(IdTokenFault::ALL.len(), 39);
     }
 }
