@@ -92,7 +92,7 @@ Feature: Security — ID tokens, keys and identities
       | what                                                  | fault                   |
       | issued in the future                                  | iat_in_future           |
       | not valid before the future                           | nbf_in_future           |
-      | issued 200 seconds ago that expired 120 seconds ago   | expired_two_minutes_ago |
+      | issued 125 seconds ago that expired 120 seconds ago   | expired_two_minutes_ago |
 
   @sec-24
   Scenario: 24 — An ID token expired 30 seconds ago is inside the allowed clock skew

@@ -69,8 +69,8 @@ impl RawRequest {
 
     /// Sends it on a new connection to `127.0.0.1:port` and reads the answer until the
     /// gateway closes the connection (the request should carry `connection: close`) or
-    /// `within` passes.
-    pub async fn send(&self, port: u16, within: Duration) -> Result<RawResponse, String> {
+    /// `within` passes. A connection closed without a byte is [`RawOutcome::Closed`].
+    pub async fn exchange(&self, port: u16, within: Duration) -> Result<RawOutcome, String> {
         let mut stream = TcpStream::connect(("127.0.0.1", port))
             .await
             .map_err(|e| format!("the gateway's port 127.0.0.1:{port} refused the connection: {e}"))?;
@@ -86,9 +86,10 @@ impl RawRequest {
                     self.method, self.target
                 ));
             }
+            Ok(_) if buf.is_empty() => return Ok(RawOutcome::Closed),
             _ => {}
         }
-        RawResponse::parse(&buf).ok_or_else(|| {
+        RawResponse::parse(&buf).map(RawOutcome::Answered).ok_or_else(|| {
             format!(
                 "no HTTP status line in the answer to {} {}: {:?}",
                 self.method,
@@ -97,6 +98,26 @@ impl RawRequest {
             )
         })
     }
+
+    /// [`exchange`](Self::exchange), requiring an answer.
+    pub async fn send(&self, port: u16, within: Duration) -> Result<RawResponse, String> {
+        match self.exchange(port, within).await? {
+            RawOutcome::Answered(r) => Ok(r),
+            RawOutcome::Closed => Err(format!(
+                "the gateway closed the connection without answering {} {}",
+                self.method, self.target
+            )),
+        }
+    }
+}
+
+/// What came back.
+#[derive(Clone, Debug)]
+pub enum RawOutcome {
+    /// An HTTP answer.
+    Answered(RawResponse),
+    /// The connection was closed without a byte.
+    Closed,
 }
 
 /// An answer read off the wire.
@@ -268,6 +289,17 @@ async fn hold(mut stream: TcpStream, head: &[u8], trickle: bool, patience: Durat
     }
 }
 
+/// What a probe sent into a tunnel got back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Echo {
+    /// The bytes came back.
+    Echoed,
+    /// End of stream or a reset: the tunnel is closed.
+    Closed,
+    /// Nothing within two seconds.
+    Silent,
+}
+
 /// An upgraded connection (a WebSocket to the recording upstream's `/ws`, which echoes
 /// bytes), held open to see whether it is still served.
 pub struct Tunnel {
@@ -316,30 +348,40 @@ impl Tunnel {
         }
     }
 
-    /// Whether bytes sent now come back (the upstream echoes): `false` once the gateway or
-    /// the application has closed the tunnel.
-    pub async fn echoes(&mut self) -> bool {
+    /// Sends a probe and reads what comes back (the upstream echoes).
+    pub async fn probe(&mut self) -> Echo {
         let probe = b"ping";
         if self.stream.write_all(probe).await.is_err() {
-            return false;
+            return Echo::Closed;
         }
         let mut got = Vec::new();
         let mut buf = [0u8; 64];
         while got.len() < probe.len() {
             match tokio::time::timeout(Duration::from_secs(2), self.stream.read(&mut buf)).await {
                 Ok(Ok(n)) if n > 0 => got.extend_from_slice(&buf[..n]),
-                _ => return false,
+                Ok(_) => return Echo::Closed,
+                Err(_) => return Echo::Silent,
             }
         }
-        got.starts_with(probe)
+        if got.starts_with(probe) {
+            Echo::Echoed
+        } else {
+            Echo::Silent
+        }
     }
 
-    /// Probes every half second until the tunnel stops echoing or `within` passes; returns
-    /// how long it stayed open (`None`: still open).
+    /// Whether a probe comes back now.
+    pub async fn echoes(&mut self) -> bool {
+        self.probe().await == Echo::Echoed
+    }
+
+    /// Probes every half second until the tunnel is closed (end of stream or reset; a probe
+    /// that only goes unanswered does not count) or `within` passes; returns how long it
+    /// stayed open (`None`: still open).
     pub async fn closed_within(&mut self, within: Duration) -> Option<Duration> {
         let start = Instant::now();
         while start.elapsed() < within {
-            if !self.echoes().await {
+            if self.probe().await == Echo::Closed {
                 return Some(start.elapsed());
             }
             tokio::time::sleep(Duration::from_millis(500)).await;

@@ -1,7 +1,8 @@
 //! The recording upstream: the application behind the gateway under test. It records every
 //! request (method, path, query, headers, body) and answers `200` with a JSON echo — and, on
 //! `/ws`, accepts an HTTP upgrade and echoes raw bytes, to check that upgrades pass through;
-//! `/set-cookie?name=value…` answers with those cookies set.
+//! `/set-cookie?name=value…` answers with those cookies set; `/bytes/N` answers N bytes and
+//! `/drip?n=N&ms=M` N lines, one every M milliseconds.
 //! Scenarios assert on what it saw: "the upstream received no request", "it saw
 //! `ngrok-auth-user-email: alice@example.com` once and no forged copy".
 //!
@@ -151,6 +152,35 @@ fn headers_of(h: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The generated answers: `/bytes/N` is N bytes (`x`), sent at once; `/drip?n=N&ms=M` is N
+/// lines, one every M milliseconds (a slow stream, like server-sent events).
+fn generated(record: &Seen) -> Option<Body> {
+    if let Some(n) = record.path.strip_prefix("/bytes/") {
+        let n: usize = n.parse().ok()?;
+        return Some(Body::from(vec![b'x'; n]));
+    }
+    if record.path != "/drip" {
+        return None;
+    }
+    let q: std::collections::HashMap<String, String> =
+        form_urlencoded::parse(record.query.as_deref().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    let n: u32 = q.get("n").and_then(|v| v.parse().ok()).unwrap_or(3);
+    let every = Duration::from_millis(q.get("ms").and_then(|v| v.parse().ok()).unwrap_or(500));
+    let lines = futures::stream::unfold(0u32, move |i| async move {
+        if i == n {
+            return None;
+        }
+        tokio::time::sleep(every).await;
+        Some((
+            Ok::<_, std::convert::Infallible>(Bytes::from(format!("line {i}\n"))),
+            i + 1,
+        ))
+    });
+    Some(Body::from_stream(lines))
+}
+
 /// The answer body: the request as recorded, in JSON.
 fn echo(record: &Seen) -> String {
     serde_json::to_string(record).unwrap_or_default()
@@ -191,6 +221,14 @@ async fn handle(seen: Arc<Mutex<Vec<Seen>>>, mut req: Request<Incoming>) -> Resp
             .header("connection", "upgrade")
             .header("upgrade", "echo")
             .body(Body::empty())
+            .expect("valid response");
+    }
+    if let Some(body) = generated(&record) {
+        return Response::builder()
+            .status(StatusCode::OK)
+            .header("content-type", "application/octet-stream")
+            .header("x-upstream", "recording")
+            .body(body)
             .expect("valid response");
     }
     let mut resp = Response::builder()

@@ -187,6 +187,8 @@ pub struct Probes {
     pub turns: Vec<(String, String, Hop)>,
     /// The state-confusion attempts made.
     pub state_attempts: Vec<StateAttempt>,
+    /// What the last raw request got (an answer, or a closed connection).
+    pub raw_outcome: Option<crate::raw::RawOutcome>,
 }
 
 /// One attempt to get a leaked code redeemed through a state that is not a login in flight.

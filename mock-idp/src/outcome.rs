@@ -100,8 +100,9 @@ pub enum IdTokenFault {
     ForeignAzp,
     /// `exp` 30 seconds in the past: inside any sensible clock-skew allowance. Valid.
     ExpiredWithinSkew,
-    /// Issued 200 s ago, expired 120 s ago: past any sensible clock-skew allowance, with an
-    /// `iat` fresh enough for any rule on token age (so only the `exp` check can catch it).
+    /// Issued 125 s ago, expired 120 s ago (a five-second token): past any sensible clock-skew
+    /// allowance, with an `iat` too fresh for any rule on token age (so only the `exp` check
+    /// can catch it).
     ExpiredTwoMinutesAgo,
     /// 100,000 extra claims (a multi-megabyte token): must be refused, quickly.
     OversizedClaims,

@@ -206,7 +206,7 @@ fn id_token(
         }
         Some(F::ExpiredTwoMinutesAgo) => {
             c.insert("exp".into(), json!(now - 120));
-            c.insert("iat".into(), json!(now - 200));
+            c.insert("iat".into(), json!(now - 125));
         }
         Some(F::OversizedClaims) => {
             for i in 0..100_000 {

@@ -20,7 +20,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::server::Shared;
+use crate::runtime::Shared;
 use crate::types::fingerprint;
 
 type S = State<Arc<Shared>>;
@@ -100,7 +100,9 @@ struct MauQuery {
 }
 
 async fn mau(State(s): S, Query(q): Query<MauQuery>) -> Response {
-    let month = q.month.unwrap_or_else(|| crate::gate::month_of(s.clock.unix()));
+    let month = q
+        .month
+        .unwrap_or_else(|| crate::app_users::month_of(s.clock.unix()));
     let ok = month.len() == 7
         && month.as_bytes()[4] == b'-'
         && month

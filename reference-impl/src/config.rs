@@ -461,6 +461,20 @@ pub struct OAuthPolicy {
     pub policy_hash: String,
 }
 
+impl OAuthPolicy {
+    /// How long a session may live in the store: the maximum duration, else the inactivity
+    /// timeout, else 30 days.
+    pub fn session_ttl(&self) -> Duration {
+        if !self.max_duration.is_zero() {
+            self.max_duration
+        } else if !self.inactivity_timeout.is_zero() {
+            self.inactivity_timeout
+        } else {
+            Duration::from_secs(30 * 24 * 3600)
+        }
+    }
+}
+
 /// Parses an IdP URL: https only, unless the loud opt-out `allow_insecure_idp_http` is on —
 /// even loopback needs it, so a test setup never silently becomes a production one.
 fn idp_url(field: &str, value: &str, insecure_ok: bool) -> Result<Url, ConfigError> {

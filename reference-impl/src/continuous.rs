@@ -9,10 +9,8 @@
 
 use std::sync::Arc;
 
-use crate::login::session_ttl;
-use crate::policy::{Decision, Subject};
 use crate::providers::{ProviderError, RefreshError};
-use crate::server::{EndpointRt, Shared};
+use crate::runtime::{EndpointRt, Shared};
 use crate::session::Session;
 
 /// The verdict of an auth check.
@@ -57,12 +55,10 @@ pub async fn check(
             }) => {
                 // The IdP rotated the refresh token before the profile fetch failed: keep the
                 // new tokens (not the check's time) so the session continues once it is back.
-                session.access_token = t.access_token;
-                session.refresh_token = t.refresh_token.or(session.refresh_token.take());
-                session.token_expires_at = t.expires_in.map(|e| now + e);
+                session.apply(t, now);
                 let _ = shared
                     .store
-                    .update_session(id, &session, session_ttl(&ep.endpoint.oauth))
+                    .update_session(id, &session, ep.endpoint.oauth.session_ttl())
                     .await;
                 return Check::Unavailable(why);
             }
@@ -89,32 +85,18 @@ pub async fn check(
             return Check::Relogin(e.to_string());
         }
     };
-    let decision = ep.endpoint.oauth.emails.decide(&Subject {
-        email: identity.email.as_deref(),
-        email_verified: identity.email_verified
-            || shared
-                .runtime()
-                .config
-                .test_faults
-                .has(crate::faults::Fault::TrustUnverifiedEmails),
-    });
-    if let Decision::Deny(reason) = decision {
-        return Check::Denied(reason);
-    }
-    if let Some(reason) = crate::login::provisioning_refusal(shared, ep, &session.user_key, &identity).await {
-        return Check::Denied(reason);
+    if let Err(refusal) = crate::admission::admit(shared, ep, &identity).await {
+        return Check::Denied(refusal.message().to_owned());
     }
     if let Some(t) = tokens {
-        session.access_token = t.access_token;
-        session.refresh_token = t.refresh_token.or(session.refresh_token.take());
-        session.token_expires_at = t.expires_in.map(|e| now + e);
+        session.apply(t, now);
     }
     session.identity = identity;
     session.last_check = now;
     session.policy_hash = ep.endpoint.oauth.policy_hash.clone();
     match shared
         .store
-        .update_session(id, &session, session_ttl(&ep.endpoint.oauth))
+        .update_session(id, &session, ep.endpoint.oauth.session_ttl())
         .await
     {
         Ok(true) => Check::Ok(Box::new(session)),

@@ -39,7 +39,9 @@ pub struct GatewayCookies {
     pub nonce: Option<String>,
 }
 
-fn well_formed(v: &str) -> bool {
+/// Whether `v` has the shape of a random id the gateway mints (32 bytes, base64url: 43
+/// characters).
+pub fn well_formed(v: &str) -> bool {
     v.len() == 43
         && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')

@@ -21,8 +21,9 @@ use crate::headers;
 use crate::login;
 use crate::pages::{self, ErrorPage};
 use crate::paths::{self, Reserved};
-use crate::server::{EndpointRt, Runtime, Shared};
-use crate::session::{AppUser, Session};
+use crate::runtime::{EndpointRt, Runtime, Shared};
+use crate::session::Session;
+use crate::tunnels::{RECHECK, Tunnel};
 
 /// What the event of a request says.
 #[derive(Default)]
@@ -108,7 +109,7 @@ fn wants_login_redirect(method: &Method, headers: &HeaderMap) -> bool {
     }
 }
 
-/// A GET, HEAD or OPTIONS request that carries a body (a `Content-Length` above zero, or any
+/// A GET, HEAD, OPTIONS or TRACE request that carries a body (a `Content-Length` above zero, or any
 /// `Transfer-Encoding`). Many applications never read a body on these methods and keep the
 /// connection open, so a body forwarded to them is parsed as the next request — one nobody
 /// authenticated, answered on a pooled connection another user's request reuses (request
@@ -116,7 +117,10 @@ fn wants_login_redirect(method: &Method, headers: &HeaderMap) -> bool {
 /// before anything else.
 fn carries_unexpected_body(req: &Request<Incoming>) -> bool {
     use hyper::body::Body as _;
-    matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) && !req.body().is_end_stream()
+    matches!(
+        *req.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    ) && !req.body().is_end_stream()
 }
 
 async fn gate(
@@ -152,7 +156,7 @@ async fn gate(
             StatusCode::BAD_REQUEST,
             "body_not_allowed",
             "Bad request",
-            "a GET, HEAD or OPTIONS request with a body is refused: the application behind this gateway could read the body as another request",
+            "a GET, HEAD, OPTIONS or TRACE request with a body is refused: the application behind this gateway could read the body as another request",
         );
     }
     let query = req.uri().query().map(str::to_owned);
@@ -254,16 +258,7 @@ async fn gate(
     outcome.allowed = true;
     if oauth.options_passthrough && req.method() == Method::OPTIONS {
         // The seed: with options passthrough, identity headers are never set on OPTIONS.
-        return crate::proxy::forward(
-            shared,
-            ep,
-            req,
-            &path,
-            peer,
-            HeaderMap::new(),
-            Some((&id, &session)),
-        )
-        .await;
+        return crate::proxy::forward(shared, ep, req, &path, peer, HeaderMap::new(), None).await;
     }
     outcome.user_id = Some(session.identity.user_id.clone());
     outcome.user_name = session.identity.name.clone();
@@ -287,7 +282,37 @@ async fn gate(
             session.refresh_token.as_ref().map(|t| t.expose()),
         );
     }
-    crate::proxy::forward(shared, ep, req, &path, peer, identity, Some((&id, &session))).await
+    let tunnel =
+        headers::is_websocket_upgrade(req.method(), req.headers()).then(|| tunnel(shared, ep, &id, &session));
+    crate::proxy::forward(shared, ep, req, &path, peer, identity, tunnel).await
+}
+
+/// A WebSocket tunnel for this session: registered now (before the upgrade goes upstream, so
+/// a logout that follows at once closes it), and watched every [`RECHECK`] with the same
+/// rules a request meets — the session still exists, its time limits, a due auth check.
+fn tunnel(shared: &Arc<Shared>, ep: &Arc<EndpointRt>, id: &str, session: &Session) -> Tunnel {
+    let registration = shared.tunnels.register(id, &session.user_key);
+    let (shared, ep, id) = (shared.clone(), ep.clone(), id.to_owned());
+    let ended = async move {
+        loop {
+            tokio::time::sleep(RECHECK).await;
+            let now = shared.clock.unix();
+            match shared.store.get_session(&id).await {
+                Ok(Some(s)) => {
+                    if live(&shared, &ep, &id, s, now).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(None) => return,
+                // The store is down: requests get a 503; the tunnel is left as it is.
+                Err(_) => {}
+            }
+        }
+    };
+    Tunnel {
+        registration,
+        ended: Box::pin(ended),
+    }
 }
 
 /// The email the application is told, only when the provider verified it: an unverified
@@ -389,7 +414,7 @@ async fn touch(
     // in flight wins.
     match shared
         .store
-        .update_session(id, &session, login::session_ttl(&ep.endpoint.oauth))
+        .update_session(id, &session, ep.endpoint.oauth.session_ttl())
         .await
     {
         Ok(false) => return None,
@@ -397,33 +422,7 @@ async fn touch(
         Err(e) => tracing::warn!("could not record session activity: {e}"),
     }
     if minute_changed {
-        record_access(shared, &ep.endpoint.authority, &session, now).await;
+        crate::app_users::record_access(shared, &ep.endpoint.authority, &session, now).await;
     }
     Some(session)
-}
-
-/// Adds an access to the App Users list and the month's active users.
-pub async fn record_access(shared: &Arc<Shared>, endpoint: &str, session: &Session, now: u64) {
-    let user = AppUser {
-        key: session.user_key.clone(),
-        provider: session.provider,
-        user_id: session.identity.user_id.clone(),
-        name: session.identity.name.clone(),
-        email: session.identity.email.clone(),
-        first_seen: now,
-        last_seen: now,
-        endpoints: [endpoint.to_owned()].into_iter().collect(),
-    };
-    let month = month_of(now);
-    if let Err(e) = shared.store.record_access(&user, &month).await {
-        tracing::warn!("could not record app user access: {e}");
-    }
-}
-
-/// `YYYY-MM` of a Unix time.
-pub fn month_of(secs: u64) -> String {
-    chrono::DateTime::from_timestamp(i64::try_from(secs).unwrap_or(0), 0)
-        .unwrap_or_default()
-        .format("%Y-%m")
-        .to_string()
 }

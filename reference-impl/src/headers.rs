@@ -85,6 +85,21 @@ const OTHER_GATEWAYS_IDENTITY: &[&str] = &[
     "x-pomerium-claim-email",
 ];
 
+/// Whether a request asks for a WebSocket (the only upgrade the gateway forwards): `GET` with
+/// `Upgrade: websocket` and `Connection: upgrade`. Any other upgrade (`h2c`, say) would hand
+/// the client a raw connection to the application, past every check the gateway makes.
+pub fn is_websocket_upgrade(method: &axum::http::Method, h: &HeaderMap) -> bool {
+    method == axum::http::Method::GET
+        && h.get_all(axum::http::header::UPGRADE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.split(',').any(|p| p.trim().eq_ignore_ascii_case("websocket")))
+        && h.get_all(axum::http::header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade")))
+}
+
 /// Cleans request headers for the upstream. `keep_upgrade` keeps `Connection`/`Upgrade` for
 /// a WebSocket handshake.
 pub fn clean_request(headers: &HeaderMap, keep_upgrade: bool, keep_forged: bool) -> HeaderMap {

@@ -6,14 +6,18 @@
 //! behaviour the suite checks, this gateway does.
 //!
 //! Map: [`config`] (TOML + CLI, validated at start), [`server`] (listener, routing by Host,
-//! reload), [`gate`] (the per-request pipeline), [`login`] (start, callback, hand-off, logout),
-//! [`continuous`] (auth check interval), [`providers`] (one file per provider; OIDC via
+//! reload), [`connection`] (one client connection under `[limits]`), [`gate`] (the per-request pipeline), [`login`] (start, callback, hand-off, logout),
+//! [`admission`] (who is let in, at login and at every check), [`continuous`] (auth check
+//! interval), [`app_users`] (App Users and MAU), [`providers`] (one file per provider; OIDC via
 //! `openidconnect`), [`policy`] (allowed emails/domains), [`session`] + [`store`] (memory or
 //! Redis), [`paths`], [`cookies`], [`headers`], [`proxy`], [`tunnels`] (WebSockets end with their
 //! session), [`events`], [`admin`] (App Users, MAU), [`pages`].
 
 pub mod admin;
+pub mod admission;
+pub mod app_users;
 pub mod config;
+pub mod connection;
 pub mod continuous;
 pub mod cookies;
 pub mod events;
@@ -27,6 +31,7 @@ pub mod paths;
 pub mod policy;
 pub mod providers;
 pub mod proxy;
+pub mod runtime;
 pub mod server;
 pub mod session;
 pub mod store;

@@ -23,63 +23,17 @@ use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 
-use crate::config::OAuthPolicy;
 use crate::cookies::{self, GatewayCookies};
 use crate::events::KnownUser;
 use crate::pages::{self, ErrorPage};
 use crate::paths;
-use crate::policy::{Decision, Subject};
 use crate::providers::ProviderError;
-use crate::server::{EndpointRt, Runtime, Shared};
+use crate::runtime::{EndpointRt, Runtime, Shared};
 use crate::session::{FinishedLogin, LoginTx, Session, Ticket};
 use crate::types::{Secret, random_id};
 
 const LOGIN_TTL: Duration = Duration::from_secs(600);
 const TICKET_TTL: Duration = Duration::from_secs(120);
-
-/// The App User key: the provider and its user id — for `generic`, also the IdP's host, so
-/// two generic IdPs never share users.
-pub fn user_key(oauth: &OAuthPolicy, user_id: &str) -> String {
-    match &oauth.generic {
-        Some(g) => format!(
-            "generic@{}:{user_id}",
-            g.authorize_url.host_str().unwrap_or_default()
-        ),
-        None => format!("{}:{user_id}", oauth.provider),
-    }
-}
-
-/// With just-in-time provisioning off (generic provider), why this user may not log in: not
-/// among the provisioned users and not already an App User.
-pub async fn provisioning_refusal(
-    shared: &Arc<Shared>,
-    ep: &Arc<EndpointRt>,
-    user_key: &str,
-    identity: &crate::session::Identity,
-) -> Option<String> {
-    let g = ep.endpoint.oauth.generic.as_ref()?;
-    if g.jit_provisioning || g.provisioned_users.contains(&identity.user_id) {
-        return None;
-    }
-    if matches!(shared.store.user(user_key).await, Ok(Some(_))) {
-        return None;
-    }
-    Some(format!(
-        "user {} is not provisioned for this site (just-in-time provisioning is off)",
-        identity.user_id
-    ))
-}
-
-/// How long a session may live in the store.
-pub fn session_ttl(p: &OAuthPolicy) -> Duration {
-    if !p.max_duration.is_zero() {
-        p.max_duration
-    } else if !p.inactivity_timeout.is_zero() {
-        p.inactivity_timeout
-    } else {
-        Duration::from_secs(30 * 24 * 3600)
-    }
-}
 
 fn secure(shared: &Shared) -> bool {
     shared.runtime().config.cookie_secure
@@ -251,6 +205,21 @@ pub async fn callback(
             None,
         );
     };
+    // Only a value the gateway could have minted is looked up (43 characters of base64url):
+    // nothing else in the store — a record of another kind, or one an older version kept —
+    // can be taken for a login.
+    if !cookies::well_formed(state)
+        && !rt
+            .config
+            .test_faults
+            .has(crate::faults::Fault::FinishedLoginsAsTransactions)
+    {
+        return bad(
+            "login_expired",
+            "this login has expired or was already used; start again from the site",
+            None,
+        );
+    }
     let tx = match shared.store.take_tx(state).await {
         // The store's TTL runs on wall time; the gateway's clock (which tests move) decides too.
         Ok(Some(tx)) if shared.clock.unix().saturating_sub(tx.created_at) <= LOGIN_TTL.as_secs() => tx,
@@ -317,42 +286,25 @@ pub async fn callback(
     };
     let oauth = &ep.endpoint.oauth;
     let identity = grant.identity;
-    // A refused user is still named in the request's event.
-    let known = |mut resp: Response<Body>| {
-        resp.extensions_mut().insert(KnownUser {
-            id: identity.user_id.clone(),
-            name: identity.name.clone(),
-        });
-        resp
+    let user_key = match crate::admission::admit(shared, &ep, &identity).await {
+        Ok(key) => key,
+        Err(refusal) => {
+            // A refused user is still named in the request's event.
+            let mut resp = pages::error(&ErrorPage {
+                status: StatusCode::FORBIDDEN,
+                title: "Access denied",
+                message: refusal.message(),
+                idp_error: None,
+                retry: Some(&retry),
+                code: refusal.code(),
+            });
+            resp.extensions_mut().insert(KnownUser {
+                id: identity.user_id.clone(),
+                name: identity.name.clone(),
+            });
+            return resp;
+        }
     };
-    let trust_unverified = rt
-        .config
-        .test_faults
-        .has(crate::faults::Fault::TrustUnverifiedEmails);
-    if let Decision::Deny(reason) = oauth.emails.decide(&Subject {
-        email: identity.email.as_deref(),
-        email_verified: identity.email_verified || trust_unverified,
-    }) {
-        return known(pages::error(&ErrorPage {
-            status: StatusCode::FORBIDDEN,
-            title: "Access denied",
-            message: &reason,
-            idp_error: None,
-            retry: Some(&retry),
-            code: "unauthorized",
-        }));
-    }
-    let user_key = user_key(oauth, &identity.user_id);
-    if let Some(reason) = provisioning_refusal(shared, &ep, &user_key, &identity).await {
-        return known(pages::error(&ErrorPage {
-            status: StatusCode::FORBIDDEN,
-            title: "Access denied",
-            message: &reason,
-            idp_error: None,
-            retry: Some(&retry),
-            code: "not_provisioned",
-        }));
-    }
     let now = shared.clock.unix();
     let session = Session {
         endpoint: ep.endpoint.authority.clone(),
@@ -477,12 +429,12 @@ async fn install(
     let id = random_id(32);
     if let Err(e) = shared
         .store
-        .put_session(&id, &session, session_ttl(&ep.endpoint.oauth))
+        .put_session(&id, &session, ep.endpoint.oauth.session_ttl())
         .await
     {
         return store_down(&e.to_string(), Some(&retry_url(ep)));
     }
-    crate::gate::record_access(shared, &ep.endpoint.authority, &session, session.created_at).await;
+    crate::app_users::record_access(shared, &ep.endpoint.authority, &session, session.created_at).await;
     let mut resp = pages::redirect(&paths::safe_return_path(original));
     let h = resp.headers_mut();
     h.append(

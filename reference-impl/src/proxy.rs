@@ -6,49 +6,17 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, Response, StatusCode, Uri, Version, header};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, Version, header};
+use hyper::body::Body as _;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 
+use crate::connection::Slot;
 use crate::cookies;
 use crate::headers;
 use crate::pages::{self, ErrorPage};
-use crate::server::{EndpointRt, Shared};
-use crate::session::Session;
-
-fn is_upgrade(h: &HeaderMap) -> bool {
-    h.get(header::UPGRADE).is_some()
-        && h.get_all(header::CONNECTION)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade")))
-}
-
-/// Resolves when the session that opened a tunnel has ended: at once when it ends on this
-/// replica, within [`crate::tunnels::RECHECK`] when another replica ended it or its
-/// maximum duration passed. While the store cannot be reached the tunnel stays open.
-async fn session_ended(
-    shared: &Arc<Shared>,
-    id: &str,
-    created_at: u64,
-    max_duration: std::time::Duration,
-    registration: &crate::tunnels::Registration,
-) {
-    let recheck = async {
-        loop {
-            tokio::time::sleep(crate::tunnels::RECHECK).await;
-            let over = !max_duration.is_zero()
-                && shared.clock.unix().saturating_sub(created_at) >= max_duration.as_secs();
-            if over || matches!(shared.store.get_session(id).await, Ok(None)) {
-                return;
-            }
-        }
-    };
-    tokio::select! {
-        _ = registration.closed() => {}
-        _ = recheck => {}
-    }
-}
+use crate::runtime::{EndpointRt, Shared};
+use crate::tunnels::Tunnel;
 
 fn bad_gateway(why: &str) -> Response<Body> {
     pages::error(&ErrorPage {
@@ -62,8 +30,9 @@ fn bad_gateway(why: &str) -> Response<Body> {
 }
 
 /// Forwards `req` to the endpoint's upstream at the canonical `path`, adding `identity`.
-/// `session` is the session that authorized it (`None` for a passthrough preflight): an
-/// upgraded connection lives only as long as that session.
+/// With `tunnel` (a WebSocket upgrade of a logged-in user) the upgrade is forwarded and the
+/// tunnel lives until its session ends; without, any upgrade the request asks for is dropped
+/// and it is forwarded as a plain request.
 pub async fn forward(
     shared: &Arc<Shared>,
     ep: &Arc<EndpointRt>,
@@ -71,9 +40,9 @@ pub async fn forward(
     path: &str,
     peer: IpAddr,
     identity: HeaderMap,
-    session: Option<(&str, &Session)>,
+    tunnel: Option<Tunnel>,
 ) -> Response<Body> {
-    let upgrade = is_upgrade(req.headers());
+    let upgrade = tunnel.is_some();
     let base = &ep.endpoint.upstream;
     let prefix = base.path().trim_end_matches('/');
     let target = match req.uri().query() {
@@ -113,7 +82,26 @@ pub async fn forward(
         headers.insert(header::HOST, host);
     }
     let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));
+    // The tunnel keeps the client connection's place under `max_connections`.
+    let slot = req.extensions().get::<Slot>().cloned();
     let method = req.method().clone();
+    // GET, HEAD, OPTIONS and TRACE with a body never get here (the gate refuses them).
+    let body_is_unusual = !matches!(
+        method,
+        Method::POST
+            | Method::PUT
+            | Method::PATCH
+            | Method::GET
+            | Method::HEAD
+            | Method::OPTIONS
+            | Method::TRACE
+    );
+    if !upgrade && body_is_unusual && req.body().size_hint().upper() != Some(0) {
+        // A body on a method where applications seldom read one (DELETE, unknown methods):
+        // the upstream connection is not reused after it, so a body the application leaves
+        // unread cannot become the next user's request.
+        headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     let mut out = Request::builder()
         .method(method)
         .uri(uri)
@@ -133,39 +121,31 @@ pub async fn forward(
         }
     };
     let switching = resp.status() == StatusCode::SWITCHING_PROTOCOLS;
-    if let (true, Some(client_upgrade)) = (switching, client_upgrade) {
+    if switching && !upgrade {
+        return bad_gateway("the application switched protocols on a request that asked for no upgrade");
+    }
+    if let (true, Some(client_upgrade), Some(tunnel)) = (switching, client_upgrade, tunnel) {
         let upstream_upgrade = hyper::upgrade::on(&mut resp);
         let keep_open = shared
             .runtime()
             .config
             .test_faults
             .has(crate::faults::Fault::KeepTunnelsAfterLogout);
-        // Registered before the 101 goes out, so a logout that follows at once closes it.
-        let watch = session.filter(|_| !keep_open).map(|(id, s)| {
-            let registration = shared.tunnels.register(id, &s.user_key);
-            (
-                shared.clone(),
-                id.to_owned(),
-                s.created_at,
-                ep.endpoint.oauth.max_duration,
-                registration,
-            )
-        });
+        let shutdown = shared.shutdown.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             if let (Ok(a), Ok(b)) = tokio::join!(client_upgrade, upstream_upgrade) {
                 let (mut a, mut b) = (TokioIo::new(a), TokioIo::new(b));
-                match watch {
-                    Some((shared, id, created_at, max, registration)) => {
-                        tokio::select! {
-                            _ = tokio::io::copy_bidirectional(&mut a, &mut b) => {}
-                            _ = session_ended(&shared, &id, created_at, max, &registration) => {
-                                tracing::debug!("closing a tunnel: its session ended");
-                            }
-                        }
+                let closed = async move {
+                    if keep_open {
+                        std::future::pending::<()>().await;
                     }
-                    None => {
-                        let _ = tokio::io::copy_bidirectional(&mut a, &mut b).await;
-                    }
+                    tunnel.closed().await;
+                };
+                tokio::select! {
+                    _ = tokio::io::copy_bidirectional(&mut a, &mut b) => {}
+                    _ = closed => tracing::debug!("closing a tunnel: its session ended"),
+                    _ = shutdown.cancelled() => {}
                 }
             }
         });

@@ -8,9 +8,8 @@
 //! most `max_connections` are served at once (the rest wait in the listen backlog). The central callback origin, when
 //! configured, answers only `/oauth2/callback`. The admin API listens separately.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -18,138 +17,20 @@ use axum::http::{Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use hyper_util::rt::TokioExecutor;
 use tokio::net::TcpListener;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use url::Url;
 
-use crate::config::{Config, Endpoint, StoreConfig};
+use crate::config::{Config, StoreConfig};
 use crate::events::{Event, EventSink};
 use crate::pages::{self, ErrorPage};
-use crate::providers::Provider;
+use crate::runtime::Shared;
 use crate::session::SessionStore;
 use crate::store::{memory::MemoryStore, redis::RedisStore};
 use crate::types::Clock;
-
-/// An endpoint with its provider engine.
-pub struct EndpointRt {
-    /// The validated endpoint.
-    pub endpoint: Endpoint,
-    /// Its provider.
-    pub provider: Provider,
-    /// Where its logins return (`…/oauth2/callback`).
-    pub redirect_uri: Url,
-}
-
-/// Everything derived from one configuration (swapped as a whole on reload).
-pub struct Runtime {
-    /// The configuration.
-    pub config: Config,
-    /// Endpoints by authority.
-    pub endpoints: HashMap<String, Arc<EndpointRt>>,
-    /// Authority of the central callback origin.
-    pub callback_authority: Option<String>,
-}
-
-/// State shared by every request.
-pub struct Shared {
-    runtime: RwLock<Arc<Runtime>>,
-    /// Sessions, logins in flight, App Users.
-    pub store: Arc<dyn SessionStore>,
-    /// Upstream HTTP client (connection-pooled).
-    pub upstream: Client<HttpConnector, Body>,
-    /// The gateway's clock.
-    pub clock: Clock,
-    /// Events.
-    pub events: EventSink,
-    /// Open WebSocket (and other upgraded) tunnels, by session.
-    pub tunnels: Arc<crate::tunnels::Tunnels>,
-    locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
-}
-
-impl Shared {
-    /// The configuration in force.
-    pub fn runtime(&self) -> Arc<Runtime> {
-        self.runtime.read().unwrap().clone()
-    }
-
-    /// Ends a session: deletes it and closes the tunnels it opened.
-    pub async fn end_session(&self, id: &str) -> Result<(), crate::session::StoreError> {
-        self.tunnels.close_session(id);
-        self.store.delete_session(id).await
-    }
-
-    /// Ends every session of a user (revocation); returns how many there were.
-    pub async fn end_user_sessions(&self, user_key: &str) -> Result<usize, crate::session::StoreError> {
-        self.tunnels.close_user(user_key);
-        self.store.delete_user_sessions(user_key).await
-    }
-
-    /// A lock per key (single-flight auth checks of one session).
-    pub fn lock_for(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.locks.lock().unwrap();
-        if let Some(l) = locks.get(key).and_then(Weak::upgrade) {
-            return l;
-        }
-        if locks.len() > 10_000 {
-            locks.retain(|_, w| w.strong_count() > 0);
-        }
-        let l = Arc::new(tokio::sync::Mutex::new(()));
-        locks.insert(key.to_owned(), Arc::downgrade(&l));
-        l
-    }
-}
-
-fn authority_of(u: &Url) -> String {
-    format!(
-        "{}:{}",
-        u.host_str().unwrap_or_default().to_ascii_lowercase(),
-        u.port_or_known_default().unwrap_or(80)
-    )
-}
-
-fn build_runtime(config: Config, clock: &Clock) -> Runtime {
-    // The IdP client follows the configuration (timeout, extra CAs), so a reload applies them.
-    let http = &crate::providers::token::http_client(config.idp_timeout, &config.idp_ca);
-    let mut endpoints = HashMap::new();
-    for e in &config.endpoints {
-        let redirect_uri = config
-            .callback_url
-            .clone()
-            .unwrap_or_else(|| e.origin.join("/oauth2/callback").expect("origin joins a path"));
-        let mut provider = Provider::new(
-            &e.oauth,
-            redirect_uri.clone(),
-            http.clone(),
-            clock.clone(),
-            config.allow_insecure_idp_http,
-        );
-        if config
-            .test_faults
-            .has(crate::faults::Fault::ExpiryLeewayInWrongUnit)
-        {
-            provider.misread_expiry_leeway();
-        }
-        endpoints.insert(
-            e.authority.clone(),
-            Arc::new(EndpointRt {
-                endpoint: e.clone(),
-                provider,
-                redirect_uri,
-            }),
-        );
-    }
-    let callback_authority = config.callback_url.as_ref().map(authority_of);
-    Runtime {
-        config,
-        endpoints,
-        callback_authority,
-    }
-}
 
 /// Why the gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -223,8 +104,7 @@ impl RunningGateway {
                 kept.push("limits.max_connections");
             }
         }
-        let rt = build_runtime(config, &self.shared.clock);
-        *self.shared.runtime.write().unwrap() = Arc::new(rt);
+        self.shared.reconfigure(config);
         tracing::info!("configuration reloaded");
         kept
     }
@@ -314,17 +194,8 @@ async fn start_inner(
         None => None,
     };
     let admin_addr = admin.as_ref().and_then(|l| l.local_addr().ok());
-    let runtime = build_runtime(config, &clock);
-    let shared = Arc::new(Shared {
-        runtime: RwLock::new(Arc::new(runtime)),
-        store,
-        upstream,
-        clock,
-        events,
-        tunnels: Default::default(),
-        locks: Mutex::new(HashMap::new()),
-    });
-    let cancel = CancellationToken::new();
+    let shared = Arc::new(Shared::new(config, store, upstream, clock, events));
+    let cancel = shared.shutdown.clone();
     let mut tasks = vec![tokio::spawn(serve(listener, shared.clone(), cancel.clone()))];
     if let Some(l) = admin {
         let router = crate::admin::router(shared.clone());
@@ -375,140 +246,27 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>, cancel: CancellationT
             );
         }
         let _ = stream.set_nodelay(true);
-        connections.spawn(serve_connection(
+        let rt = shared.runtime();
+        let limits = rt.config.limits;
+        let unlimited = rt
+            .config
+            .test_faults
+            .has(crate::faults::Fault::NoSlowClientLimits);
+        drop(rt);
+        let shared = shared.clone();
+        connections.spawn(crate::connection::serve(
             stream,
             peer,
-            shared.clone(),
-            cancel.clone(),
+            limits,
+            unlimited,
             slot,
+            cancel.clone(),
+            move |req| dispatch(shared.clone(), req, peer.ip()),
         ));
     }
     drop(listener);
     connections.close();
     let _ = tokio::time::timeout(Duration::from_secs(5), connections.wait()).await;
-}
-
-/// When a connection last started or finished a request, and how many it has in progress: a
-/// connection with none for `limits.idle_timeout` is closed.
-#[derive(Default)]
-struct Activity {
-    in_progress: std::sync::atomic::AtomicUsize,
-    last: Mutex<Option<tokio::time::Instant>>,
-    /// Wakes the connection's watchdog when a request starts or ends.
-    changed: tokio::sync::Notify,
-}
-
-impl Activity {
-    fn touch(&self) {
-        *self.last.lock().unwrap() = Some(tokio::time::Instant::now());
-        self.changed.notify_one();
-    }
-    fn begin(self: &Arc<Self>) -> InProgress {
-        self.in_progress.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.touch();
-        InProgress(self.clone())
-    }
-    /// When the connection is to be closed if nothing happens meanwhile: `first` after it
-    /// opened while no request has started on it yet (a client that sends nothing, or trickles
-    /// the bytes that tell HTTP/1.1 from HTTP/2, never reaches hyper's header timer), `idle`
-    /// after its last request otherwise; `None` while a request is in progress.
-    fn deadline(
-        &self,
-        opened: tokio::time::Instant,
-        first: Duration,
-        idle: Duration,
-    ) -> Option<tokio::time::Instant> {
-        if self.in_progress.load(std::sync::atomic::Ordering::SeqCst) > 0 {
-            return None;
-        }
-        Some(match *self.last.lock().unwrap() {
-            None => opened + first,
-            Some(last) => last + idle,
-        })
-    }
-}
-
-struct InProgress(Arc<Activity>);
-
-impl Drop for InProgress {
-    fn drop(&mut self) {
-        self.0
-            .in_progress
-            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-        self.0.touch();
-    }
-}
-
-/// Serves one client connection (HTTP/1.1 or HTTP/2, with upgrades) under the limits: the
-/// first request must start within `header_read_timeout` of the connection opening, every
-/// later HTTP/1.1 request head must arrive within it (hyper's timer, which also runs while the
-/// connection waits for its next request), and a connection with no request for
-/// `idle_timeout` is closed gracefully. `slot` is its place under `max_connections`.
-async fn serve_connection(
-    stream: tokio::net::TcpStream,
-    peer: SocketAddr,
-    shared: Arc<Shared>,
-    cancel: CancellationToken,
-    slot: OwnedSemaphorePermit,
-) {
-    let rt = shared.runtime();
-    let limits = rt.config.limits;
-    let unlimited = rt
-        .config
-        .test_faults
-        .has(crate::faults::Fault::NoSlowClientLimits);
-    drop(rt);
-    let activity = Arc::new(Activity::default());
-    let service = {
-        let activity = activity.clone();
-        hyper::service::service_fn(move |req: Request<Incoming>| {
-            let shared = shared.clone();
-            let in_progress = activity.begin();
-            async move {
-                let resp = dispatch(shared, req, peer.ip()).await;
-                drop(in_progress);
-                Ok::<_, std::convert::Infallible>(resp)
-            }
-        })
-    };
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    if !unlimited {
-        builder
-            .http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(limits.header_read_timeout);
-    }
-    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-    let mut conn = std::pin::pin!(conn);
-    let opened = tokio::time::Instant::now();
-    let mut closing = false;
-    loop {
-        let idle_at = if closing || unlimited {
-            None
-        } else {
-            activity.deadline(opened, limits.header_read_timeout, limits.idle_timeout)
-        };
-        tokio::select! {
-            _ = conn.as_mut() => break,
-            _ = cancel.cancelled(), if !closing => {
-                conn.as_mut().graceful_shutdown();
-                closing = true;
-            }
-            _ = tokio::time::sleep_until(idle_at.unwrap_or(opened)), if idle_at.is_some() => {
-                if activity
-                    .deadline(opened, limits.header_read_timeout, limits.idle_timeout)
-                    .is_some_and(|at| at <= tokio::time::Instant::now())
-                {
-                    tracing::debug!(%peer, "closing a connection without a request in time");
-                    conn.as_mut().graceful_shutdown();
-                    closing = true;
-                }
-            }
-            // A request started or finished: compute the deadline again.
-            _ = activity.changed.notified(), if !closing && !unlimited => {}
-        }
-    }
-    drop(slot);
 }
 
 /// The request's `host:port` candidates, or why it has none. A Host without a port matches an endpoint on the

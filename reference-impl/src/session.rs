@@ -42,6 +42,19 @@ pub struct Identity {
     pub issuer: Option<String>,
 }
 
+/// Tokens from a token response.
+#[derive(Clone, Debug)]
+pub struct TokenSet {
+    /// Access token.
+    pub access_token: Secret,
+    /// Refresh token.
+    pub refresh_token: Option<Secret>,
+    /// Lifetime in seconds.
+    pub expires_in: Option<u64>,
+    /// ID token (compact JWS).
+    pub id_token: Option<String>,
+}
+
 /// One authenticated browser session on one endpoint.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Session {
@@ -69,6 +82,18 @@ pub struct Session {
     pub last_check: u64,
     /// Policy hash at the last check.
     pub policy_hash: String,
+}
+
+impl Session {
+    /// Takes the tokens a refresh granted: the new access token and its expiry, and the new
+    /// refresh token when the provider rotated it (the old one is kept otherwise).
+    pub fn apply(&mut self, tokens: TokenSet, now: u64) {
+        self.access_token = tokens.access_token;
+        if let Some(rotated) = tokens.refresh_token {
+            self.refresh_token = Some(rotated);
+        }
+        self.token_expires_at = tokens.expires_in.map(|e| now + e);
+    }
 }
 
 /// Logins a single browser (one `nonce` binding) may have pending: starting one more drops

@@ -1,13 +1,17 @@
-//! Upgraded connections (WebSockets) that outlive the request that opened them, tied to the
-//! session that authorized them.
+//! WebSocket tunnels, which outlive the request that opened them, tied to the session that
+//! authorized them.
 //!
 //! A tunnel is authorized once, by the session of its upgrade request; it must not outlive
-//! that session. Each one is registered here under its session and closed as soon as that
-//! session ends on this replica (logout, revocation through the App Users API, time limits,
-//! a failed auth check). Sessions ended on another replica are caught by a re-check of the
-//! shared store every [`RECHECK`].
+//! that session. Each one is registered here under its session before the upgrade is sent
+//! upstream, and closed as soon as that session ends on this replica (logout, revocation
+//! through the App Users API, time limits, a failed auth check). Sessions ended on another
+//! replica, a maximum duration passing and a due auth check that fails are caught by the
+//! watch the request pipeline gives the tunnel ([`Tunnel::ended`]), which looks at the
+//! session every [`RECHECK`].
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,6 +32,25 @@ struct Entry {
 #[derive(Default)]
 pub struct Tunnels {
     inner: Mutex<(u64, HashMap<String, Vec<Entry>>)>,
+}
+
+/// A tunnel about to open: its registration and the watch on its session.
+pub struct Tunnel {
+    /// Its place among the open tunnels.
+    pub registration: Registration,
+    /// Resolves when the session has ended in a way only the store or the IdP can tell.
+    pub ended: Pin<Box<dyn Future<Output = ()> + Send>>,
+}
+
+impl Tunnel {
+    /// Resolves when the tunnel must close: its session ended here, or its watch says so.
+    pub async fn closed(self) {
+        let Tunnel { registration, ended } = self;
+        tokio::select! {
+            _ = registration.closed() => {}
+            _ = ended => {}
+        }
+    }
 }
 
 /// An open tunnel's registration: `closed()` resolves when its session ends; dropping it

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use cucumber::{given, then, when};
 
-use super::attack::{raw, raw_with_body};
+use super::attack::raw_with_body;
 use super::browse::{describe, open};
-use crate::raw::{SlowClients, Tunnel};
+use crate::raw::{Echo, RawOutcome, RawRequest, SlowClients, Tunnel};
 use crate::upstream::Reading;
 use crate::world::GateWorld;
 
@@ -138,6 +138,18 @@ async fn slow_clients(w: &mut GateWorld, n: usize) {
     tokio::time::sleep(Duration::from_secs(2)).await;
 }
 
+#[then(regex = r#"^(\w+) can log in at "([^"]*)" within (\d+) seconds$"#)]
+async fn logs_in_in_time(w: &mut GateWorld, name: String, path: String, limit: u64) {
+    let start = std::time::Instant::now();
+    super::browse::log_in(w, &name, &path).await;
+    let took = start.elapsed();
+    assert!(
+        took <= Duration::from_secs(limit),
+        "{name}'s login took {took:.1?} while slow clients held connections (more than {limit} s: \
+         they keep real users waiting)"
+    );
+}
+
 #[then(regex = r"^the gateway closed every slow connection within (\d+) seconds$")]
 async fn slow_clients_closed(w: &mut GateWorld, limit: u64) {
     assert!(limit <= 28, "the scenario must finish within 30 s");
@@ -146,12 +158,19 @@ async fn slow_clients_closed(w: &mut GateWorld, limit: u64) {
         .slow_clients
         .take()
         .expect("slow clients were started earlier in the scenario");
-    let after = clients.wait_closed(Duration::from_secs(limit)).await;
-    let open = after.iter().filter(|c| c.is_none()).count();
-    let longest = after.iter().flatten().max().copied().unwrap_or_default();
+    let limit = Duration::from_secs(limit);
+    let after = clients.wait_closed(limit).await;
+    let open = after.iter().filter(|c| c.is_none_or(|d| d > limit)).count();
+    let longest = after
+        .iter()
+        .flatten()
+        .filter(|d| **d <= limit)
+        .max()
+        .copied()
+        .unwrap_or_default();
     assert!(
         open == 0,
-        "{open} of {} connections that never completed a request head were still open after {limit} s \
+        "{open} of {} connections that never completed a request head were still open after {limit:?} \
          (the gateway has no request-head deadline or idle timeout: slow clients can hold its connections \
          until it runs out of them); the others closed after at most {longest:.1?}",
         after.len()
@@ -209,7 +228,48 @@ async fn two_hosts(w: &mut GateWorld, name: String, path: String, first: String)
     } else {
         ("evil.test".to_owned(), site)
     };
-    raw(w, &name, "GET", &path, Some(&one), &[("host".to_owned(), two)]).await;
+    let mut req = RawRequest::new("GET", &path, &one)
+        .header("host", &two)
+        .header("accept", "text/html")
+        .header("connection", "close");
+    if let Some(c) = cookie_header(w, &name) {
+        req = req.header("cookie", &c);
+    }
+    w.upstream_mark = w.started().upstream.count();
+    let outcome = req
+        .exchange(port, Duration::from_secs(20))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    w.probes.raw_outcome = Some(outcome);
+}
+
+#[then(regex = r"^the gateway answered 400 or closed the connection without an answer$")]
+fn answered_400_or_closed(w: &mut GateWorld) {
+    match w.probes.raw_outcome.as_ref().expect("a raw request was sent") {
+        RawOutcome::Closed => {}
+        RawOutcome::Answered(r) => assert!(
+            r.status == 400,
+            "RFC 9112 §3.2 requires 400 for a request with two Host headers; the gateway answered {} \
+             (from the application: {})",
+            r.status,
+            r.headers.get("x-upstream").is_some()
+        ),
+    }
+}
+
+#[then(regex = r"^(\w+)'s WebSocket is still open$")]
+async fn websocket_open(w: &mut GateWorld, name: String) {
+    let tunnel = w
+        .probes
+        .tunnels
+        .get_mut(&name)
+        .unwrap_or_else(|| panic!("{name} holds no WebSocket"));
+    assert_eq!(
+        tunnel.probe().await,
+        Echo::Echoed,
+        "{name}'s WebSocket, whose session did not end, no longer reaches the application \
+         (a gateway that closes every tunnel would pass the other check)"
+    );
 }
 
 #[then(regex = r"^the application received nothing from that request$")]

@@ -277,14 +277,161 @@ async fn a_websocket_closes_when_another_replica_ends_its_session() {
         .start()
         .await;
     e.logged_in("/").await;
-    // The balancer alternates replicas per connection: the tunnel lives on one of them, the
-    // logout is sent until it has been served by the other one too.
-    let mut t = tunnel(&e).await;
-    for _ in 0..2 {
-        e.ua.get(&e.url("/auth/logout")).await;
-    }
+    // The tunnel on one replica, the logout sent straight to the other: only the re-check of
+    // the shared store can close it.
+    let other = e.replicas[0].addr().port();
+    let mut t = Tunnel::open(other, &host(&e), "/ws", Some(&cookies(&e)))
+        .await
+        .unwrap();
+    assert!(t.echoes().await);
+    let logout = RawRequest::new("GET", "/auth/logout", &host(&e))
+        .header("cookie", &cookies(&e))
+        .header("connection", "close")
+        .send(e.gw.addr().port(), Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(logout.status, 200, "{}", logout.body);
+    assert!(
+        t.echoes().await,
+        "still open right after: the other replica cannot know at once"
+    );
     let closed = t
         .closed_within(ref_gateway::tunnels::RECHECK + Duration::from_secs(5))
         .await;
     assert!(closed.is_some(), "closed by the store re-check");
+}
+
+#[tokio::test]
+async fn only_a_logged_in_websocket_upgrade_is_forwarded() {
+    let e = env(ProviderKind::Github)
+        .oauth(|o| o.options_passthrough = true)
+        .start()
+        .await;
+    e.logged_in("/").await;
+    // An h2c upgrade (or any other protocol) would hand the client a raw connection to the
+    // application: it is forwarded as a plain request, without the upgrade.
+    let h2c = RawRequest::new("GET", "/ws", &host(&e))
+        .header("cookie", &cookies(&e))
+        .header("connection", "Upgrade, HTTP2-Settings")
+        .header("upgrade", "h2c")
+        .header("http2-settings", "AAMAAABkAARAAAAAAAIAAAAA")
+        .header("connection", "close")
+        .send(e.port, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_ne!(h2c.status, 101);
+    let seen = e.upstream.last().unwrap();
+    assert!(seen.header("upgrade").is_none(), "{:?}", seen.headers);
+    // A passthrough preflight never becomes a tunnel either.
+    let preflight = RawRequest::new("OPTIONS", "/ws", &host(&e))
+        .header("origin", "http://other.test")
+        .header("access-control-request-method", "GET")
+        .header("connection", "upgrade")
+        .header("upgrade", "websocket")
+        .send(e.port, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_ne!(preflight.status, 101);
+    assert!(e.upstream.last().unwrap().header("upgrade").is_none());
+    // The real thing still works.
+    let mut t = tunnel(&e).await;
+    assert!(t.echoes().await);
+}
+
+#[tokio::test]
+async fn a_websocket_keeps_its_connection_slot() {
+    let e = env(ProviderKind::Github)
+        .limits(LimitsFile {
+            max_connections: Some(1),
+            header_read_timeout: Some(Duration::from_secs(1)),
+            idle_timeout: Some(Duration::from_secs(1)),
+        })
+        .start()
+        .await;
+    e.logged_in("/").await;
+    // The user agent's kept-alive connection is closed by the idle timeout…
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // …so the tunnel takes the only slot, and keeps it after its upgrade request is done.
+    let t = tunnel(&e).await;
+    let next = RawRequest::new("GET", "/", &host(&e)).header("connection", "close");
+    let port = e.port;
+    let answer = tokio::spawn(async move { next.send(port, Duration::from_secs(20)).await });
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(
+        !answer.is_finished(),
+        "while the tunnel is open, the cap of one connection is reached"
+    );
+    drop(t);
+    let r = tokio::time::timeout(Duration::from_secs(10), answer)
+        .await
+        .expect("served once the tunnel closed")
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.status, 302);
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped_and_a_slow_stream_is_not() {
+    let e = env(ProviderKind::Github)
+        .limits(LimitsFile {
+            idle_timeout: Some(Duration::from_secs(1)),
+            ..Default::default()
+        })
+        .start()
+        .await;
+    e.logged_in("/").await;
+    // 64 MB the client never reads: the gateway's writes block and it drops the connection.
+    let size = 64 * 1024 * 1024;
+    let mut s = TcpStream::connect(("127.0.0.1", e.port)).await.unwrap();
+    let req = RawRequest::new("GET", &format!("/bytes/{size}"), &host(&e))
+        .header("cookie", &cookies(&e))
+        .to_bytes();
+    s.write_all(&req).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => got += n,
+            Err(_) => panic!("neither data nor the end of the connection after {got} bytes"),
+        }
+    }
+    assert!(
+        got < size,
+        "the whole body arrived ({got} bytes): the reader was never dropped"
+    );
+    // A response that streams longer than the idle timeout, to a client that reads it, is
+    // an exchange in progress, not an idle connection.
+    let hop = e.ua.get(&e.url("/drip?n=4&ms=600")).await;
+    assert_eq!(hop.status, 200);
+    assert_eq!(hop.body.lines().count(), 4, "{}", hop.body);
+}
+
+#[tokio::test]
+async fn trace_with_a_body_is_refused_and_a_delete_body_closes_the_upstream_connection() {
+    let e = env(ProviderKind::Github).start().await;
+    e.logged_in("/").await;
+    let trace = RawRequest::new("TRACE", "/t", &host(&e))
+        .header("cookie", &cookies(&e))
+        .header("connection", "close")
+        .body("x=1")
+        .send(e.port, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(trace.status, 400);
+    let before = e.upstream.count();
+    let delete =
+        e.ua.send(
+            reqwest::Method::DELETE,
+            &e.url("/item/1"),
+            &[],
+            Some("reason=x".to_owned()),
+        )
+        .await;
+    assert_eq!(delete.status, 200);
+    assert_eq!(e.upstream.count(), before + 1);
+    let seen = e.upstream.last().unwrap();
+    assert_eq!(seen.body, "reason=x");
+    assert_eq!(seen.header("connection"), Some("close"), "{:?}", seen.headers);
 }

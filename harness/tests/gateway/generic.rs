@@ -257,3 +257,30 @@ async fn the_email_verified_field_names_where_the_idp_puts_verification() {
         .await;
     assert_eq!(login_as(&e, "alice").await.last().unwrap().status, 403);
 }
+
+#[tokio::test]
+async fn a_user_id_that_is_an_unverified_email_is_refused() {
+    // With `login_attribute = "email"` the user id is the address: one the IdP did not
+    // verify would let whoever typed it there become that user.
+    let e = generic()
+        .oauth(|o| o.login_attribute = Some("email".into()))
+        .user(User::new("ann").email("alice@example.com").email_unverified())
+        .user(User::new("bob").email("bob@example.com"))
+        .start()
+        .await;
+    let hops = login_as(&e, "ann").await;
+    let last = hops.last().unwrap();
+    assert_eq!(
+        (last.status, last.header("x-gateway-error")),
+        (403, Some("unauthorized")),
+        "{}",
+        describe(&hops)
+    );
+    assert_eq!(e.upstream.count(), 0);
+    let hops = login_as(&e, "bob").await;
+    assert_eq!(hops.last().unwrap().status, 200, "{}", describe(&hops));
+    assert_eq!(
+        e.upstream.last().unwrap().header("ngrok-auth-user-id"),
+        Some("bob@example.com")
+    );
+}

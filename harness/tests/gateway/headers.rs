@@ -154,7 +154,7 @@ async fn request_bodies_stream_through_and_upstream_cookies_survive() {
 }
 
 #[tokio::test]
-async fn websocket_style_upgrades_pass_through() {
+async fn websocket_upgrades_pass_through() {
     let e = env(ProviderKind::Github).start().await;
     e.logged_in("/").await;
     let session = e.ua.cookie("app.localhost", "session").unwrap().value;
@@ -162,7 +162,7 @@ async fn websocket_style_upgrades_pass_through() {
         .await
         .unwrap();
     let req = format!(
-        "GET /ws HTTP/1.1\r\nHost: app.localhost:{}\r\nConnection: Upgrade\r\nUpgrade: echo\r\nCookie: session={session}\r\n\r\n",
+        "GET /ws HTTP/1.1\r\nHost: app.localhost:{}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nCookie: session={session}\r\n\r\n",
         e.port
     );
     s.write_all(req.as_bytes()).await.unwrap();

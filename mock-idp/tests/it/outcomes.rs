@@ -322,7 +322,7 @@ async fn id_token_faults_are_planted_as_the_oidf_suite_plants_them() {
             }
             F::ExpiredTwoMinutesAgo => {
                 let (exp, iat) = (c["exp"].as_u64().unwrap(), c["iat"].as_u64().unwrap());
-                exp + 100 < now && iat + 300 > now
+                exp + 100 < now && iat + 130 > now
             }
             F::OversizedClaims => c.as_object().unwrap().len() > 100_000 && jwt.len() > 1_000_000,
         };

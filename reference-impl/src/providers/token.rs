@@ -44,18 +44,7 @@ impl ProviderError {
     }
 }
 
-/// Tokens from a token response.
-#[derive(Clone, Debug)]
-pub struct TokenSet {
-    /// Access token.
-    pub access_token: Secret,
-    /// Refresh token.
-    pub refresh_token: Option<Secret>,
-    /// Lifetime in seconds.
-    pub expires_in: Option<u64>,
-    /// ID token (compact JWS).
-    pub id_token: Option<String>,
-}
+pub use crate::session::TokenSet;
 
 /// Reads a response body up to [`MAX_BODY`].
 pub async fn read_body(resp: reqwest::Response) -> Result<(u16, Option<String>, Vec<u8>), ProviderError> {
