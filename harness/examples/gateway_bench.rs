@@ -224,7 +224,7 @@ async fn start_mod_auth_openidc(
             .replace("ThreadsPerChild 16\n", "ThreadsPerChild 25\n")
             .replace("MaxRequestWorkers 16\n", "MaxRequestWorkers 150\n");
     }
-    let spec = gatecheck::spec::GatewaySpec::new("google");
+    let spec = gatecheck::spec::GatewaySpec::new(gatecheck::provider::Provider::Google);
     let setting = gatecheck::launch::Setting {
         idp,
         upstream_url: format!("http://{upstream}"),
@@ -249,7 +249,7 @@ async fn main() {
     let port = free_port();
     let origin = format!("http://127.0.0.1:{port}");
     // One mock Google for both gateways (a signed ID token per login, as in production).
-    let mod_port = gatecheck::launch::private_port();
+    let mod_port = gatecheck::ports::private_port();
     let mod_profile = gatecheck::profile::Profile::resolve("mod_auth_openidc")
         .ok()
         .map(|(p, _)| p);
@@ -260,7 +260,7 @@ async fn main() {
         .share_process_keys()
         .no_verify_on_drop();
     if let Some(p) = &mod_profile {
-        let spec = gatecheck::spec::GatewaySpec::new("google");
+        let spec = gatecheck::spec::GatewaySpec::new(gatecheck::provider::Provider::Google);
         idp = idp.redirect_uri(gatecheck::launch::callback_url(p, &spec, mod_port));
     }
     let idp = idp.start().await;

@@ -49,7 +49,7 @@ impl Chromedriver {
     /// Starts chromedriver on a free loopback port and waits until it answers.
     pub async fn start() -> Result<Chromedriver, String> {
         let (chromium, driver) = locate()?;
-        let port = crate::world::free_port();
+        let port = crate::ports::private_port();
         let child = Command::new(&driver)
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
@@ -64,7 +64,7 @@ impl Chromedriver {
             chromium,
             sessions: Arc::new(Semaphore::new(MAX_SESSIONS)),
         };
-        let client = crate::launch::loopback_client();
+        let client = crate::ports::loopback_client();
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Ok(r) = client.get(format!("{}/status", d.url)).send().await

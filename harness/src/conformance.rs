@@ -12,8 +12,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::profile::workspace_root;
 use crate::report::{ScenarioResult, Status};
+use crate::workspace::workspace_root;
 
 /// One expected result.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]

@@ -12,9 +12,12 @@
 pub mod agent;
 pub mod balancer;
 pub mod browser;
+pub mod collect;
 pub mod conformance;
 pub mod launch;
+pub mod ports;
 pub mod profile;
+pub mod provider;
 pub mod raw;
 pub mod redis;
 pub mod report;
@@ -22,7 +25,9 @@ pub mod spec;
 pub mod steps;
 pub mod suite;
 pub mod system;
+pub mod templates;
 pub mod upstream;
+pub mod workspace;
 pub mod world;
 
 pub use agent::{Hop, UserAgent};

@@ -8,10 +8,13 @@
 //! before any scenario starts.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
+
+use crate::provider::Provider;
+pub use crate::workspace::{profiles_dir, workspace_root};
 
 /// The capabilities a profile can claim; a scenario tagged with one its profile lacks is
 /// reported "not applicable".
@@ -145,11 +148,11 @@ pub struct Profile {
     pub launch: Launch,
     /// Capabilities claimed (see [`CAPABILITIES`]).
     pub capabilities: Vec<String>,
-    /// Provider ids it can be configured for.
-    pub providers: Vec<String>,
+    /// Providers it can be configured for (ids: `github`, `google`…).
+    pub providers: Vec<Provider>,
     /// The provider of scenarios that do not name one (default `github`).
     #[serde(default = "default_provider")]
-    pub default_provider: String,
+    pub default_provider: Provider,
     /// Name of its session cookie.
     pub session_cookie: String,
     /// Path of its OAuth callback.
@@ -194,8 +197,8 @@ pub struct Profile {
     pub faults: Vec<String>,
 }
 
-fn default_provider() -> String {
-    "github".into()
+fn default_provider() -> Provider {
+    Provider::Github
 }
 
 fn default_callback_path() -> String {
@@ -285,29 +288,10 @@ impl Profile {
                 )));
             }
         }
-        const PROVIDERS: &[&str] = &[
-            "amazon",
-            "facebook",
-            "github",
-            "gitlab",
-            "google",
-            "linkedin",
-            "microsoft",
-            "twitch",
-            "generic",
-        ];
-        for pr in &p.providers {
-            if !PROVIDERS.contains(&pr.as_str()) {
-                return Err(fail(format!(
-                    "providers: unknown provider {pr:?}; known: {}",
-                    PROVIDERS.join(", ")
-                )));
-            }
-        }
         if !p.providers.contains(&p.default_provider) {
             return Err(fail(format!(
-                "default_provider {:?} is not among the profile's providers",
-                p.default_provider
+                "default_provider {} is not among the profile's providers",
+                p.default_provider.id()
             )));
         }
         match p.launch {
@@ -329,7 +313,7 @@ impl Profile {
                         "faults: only the in-process reference gateway takes faults".into(),
                     ));
                 }
-                let env = crate::launch::template_env();
+                let env = crate::templates::template_env();
                 let all = p
                     .command
                     .iter()
@@ -365,19 +349,6 @@ impl Profile {
     pub fn has(&self, capability: &str) -> bool {
         self.capabilities.iter().any(|c| c == capability)
     }
-}
-
-/// `fixtures/gateways/` of this checkout.
-pub fn profiles_dir() -> PathBuf {
-    workspace_root().join("fixtures/gateways")
-}
-
-/// The workspace root (where `features/` and `fixtures/` are).
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("harness/ has a parent")
-        .to_path_buf()
 }
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ impl RedisServer {
     pub fn start(binary: &Path) -> Result<RedisServer, RedisError> {
         // Below the ephemeral range: a released bind(0) port could be taken by a client
         // connection before redis-server binds it.
-        let port = crate::launch::private_port();
+        let port = crate::ports::private_port();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let mut server = RedisServer {
             child: spawn(binary, port)?,

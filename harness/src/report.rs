@@ -1,19 +1,14 @@
-//! Reports: a cucumber writer that collects every scenario's outcome (passed, failed with the
-//! failing step and message, not applicable with the reason), then writes the conformance
-//! matrix (feature × provider) as Markdown and HTML, a JSON dump, and prints the summary
-//! table. JUnit XML comes from cucumber's own writer, teed next to this one.
+//! Reports: every scenario's outcome (passed, failed with the failing step and message, not
+//! applicable with the reason), written as the conformance matrix (feature × provider) in
+//! Markdown and HTML, a JSON dump, and the terminal's summary table. The outcomes are
+//! collected during a run by [`crate::collect`]; JUnit XML comes from cucumber's own writer.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use cucumber::event::{self, Cucumber, Feature, Hook, Scenario, Step};
-use cucumber::{Event, Writer, cli, parser};
 use serde::Serialize;
-
-use crate::world::GateWorld;
 
 /// How a scenario ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -58,144 +53,6 @@ pub struct ScenarioResult {
 pub fn tags_of(feature: &cucumber::gherkin::Feature, scenario: &cucumber::gherkin::Scenario) -> Vec<String> {
     feature.tags.iter().chain(scenario.tags.iter()).cloned().collect()
 }
-
-/// Results shared between the writer and the caller.
-#[derive(Clone, Default)]
-pub struct Collected(pub Arc<Mutex<Vec<ScenarioResult>>>);
-
-/// The collecting writer.
-pub struct Matrix {
-    out: Collected,
-    default_provider: String,
-    running: BTreeMap<(String, usize), (Instant, Option<String>, bool)>,
-}
-
-impl Matrix {
-    /// A writer that appends to `out`.
-    pub fn new(out: Collected, default_provider: &str) -> Matrix {
-        Matrix {
-            out,
-            default_provider: default_provider.to_owned(),
-            running: BTreeMap::new(),
-        }
-    }
-}
-
-/// The provider a scenario runs against, from its steps (else the profile's default).
-pub fn provider_of(
-    feature: &cucumber::gherkin::Feature,
-    scenario: &cucumber::gherkin::Scenario,
-    default: &str,
-) -> String {
-    // The last mention wins: a scenario's own step overrides its Background's.
-    let background = feature.background.iter().flat_map(|b| b.steps.iter());
-    let mut found = None;
-    for step in background.chain(scenario.steps.iter()) {
-        if let Some(rest) = step.value.strip_prefix("the identity provider is ") {
-            let name = rest.split(" with ").next().unwrap_or(rest);
-            found = Some(if name.starts_with("a generic") {
-                "Generic".to_owned()
-            } else {
-                name.to_owned()
-            });
-        }
-    }
-    found.unwrap_or_else(|| display_name(default).to_owned())
-}
-
-/// `github` → `GitHub`.
-pub fn display_name(id: &str) -> &'static str {
-    match id {
-        "google" => "Google",
-        "github" => "GitHub",
-        "microsoft" => "Microsoft",
-        "gitlab" => "GitLab",
-        "linkedin" => "LinkedIn",
-        "twitch" => "Twitch",
-        "amazon" => "Amazon",
-        "facebook" => "Facebook",
-        _ => "Generic",
-    }
-}
-
-impl Writer<GateWorld> for Matrix {
-    type Cli = cli::Empty;
-
-    async fn handle_event(&mut self, event: parser::Result<Event<Cucumber<GateWorld>>>, _: &Self::Cli) {
-        let Ok(Event { value, .. }) = event else { return };
-        let Cucumber::Feature(feature, Feature::Scenario(scenario, ev)) = value else {
-            return;
-        };
-        let key = (feature.name.clone(), scenario.position.line);
-        let fail = |step: &cucumber::gherkin::Step, err: &event::StepError| {
-            let msg = err.to_string();
-            let msg = msg.trim_start_matches("Step panicked. Captured output: ");
-            format!("{} {}: {msg}", step.keyword.trim(), step.value)
-        };
-        match ev.event {
-            Scenario::Started => {
-                self.running.insert(key, (Instant::now(), None, false));
-            }
-            Scenario::Step(step, Step::Failed(_, _, _, err))
-            | Scenario::Background(step, Step::Failed(_, _, _, err)) => {
-                if let Some(r) = self.running.get_mut(&key) {
-                    r.1.get_or_insert_with(|| fail(&step, &err));
-                }
-            }
-            Scenario::Step(step, Step::Skipped) | Scenario::Background(step, Step::Skipped) => {
-                if let Some(r) = self.running.get_mut(&key)
-                    && r.1.is_none()
-                {
-                    r.1 = Some(format!(
-                        "{} {}: no step definition matches",
-                        step.keyword.trim(),
-                        step.value
-                    ));
-                    r.2 = true;
-                }
-            }
-            Scenario::Hook(kind, Hook::Failed(_, info)) => {
-                if let Some(r) = self.running.get_mut(&key) {
-                    let msg = info
-                        .downcast_ref::<String>()
-                        .cloned()
-                        .or_else(|| info.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                        .unwrap_or_default();
-                    r.1.get_or_insert_with(|| format!("{kind} hook failed: {msg}"));
-                }
-            }
-            Scenario::Finished => {
-                let (started, detail, skipped) =
-                    self.running.remove(&key).unwrap_or((Instant::now(), None, false));
-                let status = match (&detail, skipped) {
-                    (None, _) => Status::Passed,
-                    (Some(_), true) => Status::Skipped,
-                    (Some(_), false) => Status::Failed,
-                };
-                let file = feature
-                    .path
-                    .as_ref()
-                    .and_then(|p| p.file_name())
-                    .map(|f| f.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                self.out.0.lock().unwrap().push(ScenarioResult {
-                    feature: feature.name.clone(),
-                    file,
-                    scenario: scenario.name.clone(),
-                    line: scenario.position.line,
-                    provider: provider_of(&feature, &scenario, &self.default_provider),
-                    status,
-                    detail,
-                    millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-                    tags: tags_of(&feature, &scenario),
-                });
-            }
-            _ => {}
-        }
-    }
-}
-
-impl cucumber::writer::NonTransforming for Matrix {}
 
 /// The file-name form of a scenario name (`failures/<slug>.png`).
 pub fn slug(name: &str) -> String {

@@ -8,11 +8,13 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::provider::Provider;
+
 /// Everything a scenario configures on the gateway.
 #[derive(Clone, Debug, Serialize)]
 pub struct GatewaySpec {
-    /// The provider id (`github`, `google`, …, `generic`).
-    pub provider: String,
+    /// The provider (serialized as its id: `github`, `google`, …, `generic`).
+    pub provider: Provider,
     /// Allowed emails.
     pub allow_emails: Vec<String>,
     /// Allowed email domains.
@@ -61,9 +63,9 @@ pub struct GenericSpec {
 
 impl GatewaySpec {
     /// The defaults: GitHub, no rules, no limits.
-    pub fn new(provider: &str) -> GatewaySpec {
+    pub fn new(provider: Provider) -> GatewaySpec {
         GatewaySpec {
-            provider: provider.to_owned(),
+            provider,
             allow_emails: Vec::new(),
             allow_domains: Vec::new(),
             scopes: Vec::new(),

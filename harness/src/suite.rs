@@ -12,9 +12,10 @@ use cucumber::tag::Ext as _;
 use cucumber::writer::{self, Coloring};
 use cucumber::{World as _, WriterExt as _};
 
+use crate::collect::{Collected, Matrix};
 use crate::profile::{CAPABILITIES, Profile};
-use crate::report::{Collected, Matrix, ScenarioResult, Status, Totals};
-use crate::world::{GateWorld, RunContext, provider_id, within};
+use crate::report::{ScenarioResult, Status, Totals};
+use crate::world::{GateWorld, RunContext, within};
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -101,9 +102,10 @@ pub fn not_applicable(
                 .join(", ")
         ));
     }
-    let provider = crate::report::provider_of(feature, scenario, &profile.default_provider);
-    let id = provider_id(&provider).unwrap_or("generic");
-    if !profile.providers.iter().any(|p| p == id) {
+    // A scenario naming no known provider is left to run: its step then fails, saying so.
+    if let Ok(provider) = crate::provider::of_scenario(feature, scenario, profile.default_provider)
+        && !profile.providers.contains(&provider)
+    {
         return Some(format!("profile {} does not support {provider}", profile.name));
     }
     let all_tags: Vec<&String> = feature.tags.iter().chain(scenario.tags.iter()).collect();
@@ -168,7 +170,7 @@ pub async fn run(opts: RunOptions) -> Outcome {
                     .unwrap_or_default(),
                 scenario: s.name.clone(),
                 line: s.position.line,
-                provider: crate::report::provider_of(f, s, &profile.default_provider),
+                provider: crate::provider::provider_column(f, s, profile.default_provider),
                 status: Status::NotApplicable,
                 detail: Some(reason),
                 tags: crate::report::tags_of(f, s),
@@ -210,7 +212,7 @@ pub async fn run(opts: RunOptions) -> Outcome {
                 .summarized()
                 .tee::<GateWorld, _>(writer::JUnit::for_tee(junit_out(junit), 0))
                 .tee::<GateWorld, _>(
-                    Matrix::new(collected.clone(), &opts.profile.default_provider)
+                    Matrix::new(collected.clone(), opts.profile.default_provider)
                         .discard_stats_writes()
                         .discard_arbitrary_writes(),
                 )

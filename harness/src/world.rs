@@ -11,13 +11,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mock_idp::personality::{Amazon, Facebook, Generic, GitHub, GitLab, Google, LinkedIn, Microsoft, Twitch};
 use mock_idp::{MockIdp, User};
 use serde_json::Value;
 
 use crate::agent::{Hop, UserAgent};
 use crate::launch::{Launched, Setting};
 use crate::profile::Profile;
+use crate::provider::{Flavour, Provider};
 use crate::spec::GatewaySpec;
 use crate::upstream::RecordingUpstream;
 
@@ -58,48 +58,6 @@ fn current_context() -> Arc<RunContext> {
     CONTEXT
         .try_with(Arc::clone)
         .unwrap_or_else(|_| RunContext::new(Arc::new(Profile::reference()), None))
-}
-
-/// Which variant of a provider the mock plays.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Flavour {
-    /// The provider's usual app type.
-    Standard,
-    /// GitHub App (expiring, rotating user tokens) / rotating refresh tokens elsewhere.
-    Rotating,
-}
-
-/// The display name a feature uses → the provider id.
-pub fn provider_id(display: &str) -> Option<&'static str> {
-    let d = display.trim().to_ascii_lowercase();
-    Some(match d.as_str() {
-        "google" => "google",
-        "github" => "github",
-        "microsoft" | "microsoft entra id" | "entra" => "microsoft",
-        "gitlab" => "gitlab",
-        "linkedin" => "linkedin",
-        "twitch" => "twitch",
-        "amazon" => "amazon",
-        "facebook" => "facebook",
-        "generic" | "a generic oauth 2.0 idp" | "generic oauth2" => "generic",
-        _ => return None,
-    })
-}
-
-fn personality(b: mock_idp::MockIdpBuilder, id: &str, flavour: Flavour) -> mock_idp::MockIdpBuilder {
-    match (id, flavour) {
-        ("google", _) => b.personality(Google::new()),
-        ("github", Flavour::Rotating) => b.personality(GitHub::app()),
-        ("github", _) => b.personality(GitHub::oauth_app()),
-        ("microsoft", _) => b.personality(Microsoft::new()),
-        ("gitlab", _) => b.personality(GitLab::new()),
-        ("linkedin", _) => b.personality(LinkedIn::new()),
-        ("twitch", _) => b.personality(Twitch::new()),
-        ("amazon", Flavour::Rotating) => b.personality(Amazon::new().rotating_refresh()),
-        ("amazon", _) => b.personality(Amazon::new()),
-        ("facebook", _) => b.personality(Facebook::new()),
-        _ => b.personality(Generic::new()),
-    }
 }
 
 /// A person in the scenario: their IdP user and their browser.
@@ -222,7 +180,7 @@ fn oid_for(n: usize) -> String {
 impl GateWorld {
     fn new() -> GateWorld {
         let ctx = current_context();
-        let default_provider = ctx.profile.default_provider.clone();
+        let default_provider = ctx.profile.default_provider;
         let mut w = GateWorld {
             profile: ctx.profile.clone(),
             ctx,
@@ -230,7 +188,7 @@ impl GateWorld {
             uses_browser: false,
             browser: None,
             tabs: BTreeMap::new(),
-            spec: GatewaySpec::new(&default_provider),
+            spec: GatewaySpec::new(default_provider),
             flavour: Flavour::Standard,
             signing_alg: None,
             advertise_iss: false,
@@ -312,14 +270,16 @@ impl GateWorld {
         // gateway process must bind it itself: it gets a port outside the ephemeral range, so
         // no other scenario's bind(0) can take it in the meantime.
         let (front, port) = if profile.launch == crate::profile::Launch::Command && spec.replicas <= 1 {
-            (None, crate::launch::private_port())
+            (None, crate::ports::private_port())
         } else {
             let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
             let port = l.local_addr().expect("bound").port();
             (Some(l), port)
         };
         let callback = crate::launch::callback_url(&profile, &spec, port);
-        let mut b = personality(MockIdp::builder(), &spec.provider, self.flavour)
+        let mut b = spec
+            .provider
+            .personality(MockIdp::builder(), self.flavour)
             .redirect_uri(&callback)
             .post_logout_redirect_uri(format!("{}/", crate::launch::origin(port)))
             .share_process_keys()
@@ -341,7 +301,7 @@ impl GateWorld {
         }
         let idp = b.start().await;
         for (name, user) in &self.users {
-            let id = if spec.provider == "microsoft" {
+            let id = if spec.provider == Provider::Microsoft {
                 user.attr("microsoft", "oid")
                     .and_then(Value::as_str)
                     .unwrap_or_default()
@@ -515,10 +475,4 @@ impl GateWorld {
             .cloned()
             .unwrap_or_else(|| panic!("{name} is not a user of the identity provider"))
     }
-}
-
-/// A free loopback port for something to bind later (below the ephemeral range, see
-/// [`crate::launch::private_port`]).
-pub fn free_port() -> u16 {
-    crate::launch::private_port()
 }

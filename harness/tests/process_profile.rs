@@ -67,8 +67,8 @@ async fn the_gateways_debug_log_holds_no_code_token_cookie_or_secret() {
     let path = reference_process_profile();
     let (mut profile, _) = Profile::resolve(path.to_str().unwrap()).unwrap_or_else(|e| panic!("{e}"));
     profile.env.insert("RUST_LOG".into(), "debug".into());
-    let spec = gatecheck::spec::GatewaySpec::new("google");
-    let port = gatecheck::launch::private_port();
+    let spec = gatecheck::spec::GatewaySpec::new(gatecheck::provider::Provider::Google);
+    let port = gatecheck::ports::private_port();
     let idp = mock_idp::MockIdp::builder()
         .personality(mock_idp::personality::Google::new())
         .redirect_uri(gatecheck::launch::callback_url(&profile, &spec, port))

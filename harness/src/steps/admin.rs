@@ -87,7 +87,7 @@ async fn needs_token(w: &mut GateWorld) {
         }
         crate::launch::Launched::Process(_) => return,
     };
-    let resp = crate::launch::loopback_client()
+    let resp = crate::ports::loopback_client()
         .get(format!("{base}/app_users"))
         .send()
         .await

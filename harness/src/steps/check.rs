@@ -6,6 +6,7 @@ use cucumber::then;
 use mock_idp::Endpoint;
 
 use crate::agent::Hop;
+use crate::provider::Provider;
 use crate::world::GateWorld;
 
 use super::browse::{describe, open};
@@ -161,7 +162,7 @@ fn sees_tokens(w: &mut GateWorld) {
     assert_eq!(s.header_all(&access).len(), 1, "one {access}");
     assert!(!s.header(&access).unwrap_or_default().is_empty());
     if let Some(refresh) = h.refresh_token {
-        let provider_refreshes = !matches!(w.spec.provider.as_str(), "github" | "linkedin" | "facebook");
+        let provider_refreshes = w.spec.provider.refreshes();
         if provider_refreshes {
             assert_eq!(s.header_all(&refresh).len(), 1, "one {refresh}");
         }
@@ -514,13 +515,13 @@ fn shows_idp_error(w: &mut GateWorld) {
     );
 }
 
-#[then(regex = r"^the login request asks (.+) to re-authenticate$")]
-fn reauth_param(w: &mut GateWorld, provider: String) {
-    let expected: (&str, &str) = match crate::world::provider_id(&provider).expect("a provider") {
-        "google" | "github" => ("prompt", "select_account"),
-        "microsoft" | "gitlab" | "generic" => ("prompt", "login"),
-        "twitch" => ("force_verify", "true"),
-        "facebook" => ("auth_type", "reauthenticate"),
+#[then(expr = "the login request asks {provider} to re-authenticate")]
+fn reauth_param(w: &mut GateWorld, provider: crate::provider::Provider) {
+    let expected: (&str, &str) = match provider {
+        Provider::Google | Provider::Github => ("prompt", "select_account"),
+        Provider::Microsoft | Provider::Gitlab | Provider::Generic => ("prompt", "login"),
+        Provider::Twitch => ("force_verify", "true"),
+        Provider::Facebook => ("auth_type", "reauthenticate"),
         other => panic!("{other} has no re-authentication parameter"),
     };
     let to_idp = w

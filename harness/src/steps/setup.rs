@@ -7,22 +7,19 @@ use std::time::Duration;
 use cucumber::given;
 use mock_idp::User;
 
-use crate::world::{Flavour, GateWorld, provider_id};
+use crate::provider::{Flavour, Provider};
+use crate::world::GateWorld;
 
 use super::duration;
 
-#[given(
-    regex = r"^the identity provider is (Google|GitHub|Microsoft|GitLab|LinkedIn|Twitch|Amazon|Facebook|a generic OAuth 2\.0 IdP)$"
-)]
-fn the_identity_provider_is(w: &mut GateWorld, display: String) {
-    let id = provider_id(&display).expect("a known provider");
-    w.configuring().provider = id.to_owned();
+#[given(expr = "the identity provider is {provider}")]
+fn the_identity_provider_is(w: &mut GateWorld, provider: crate::provider::Provider) {
+    w.configuring().provider = provider;
 }
 
 #[given(regex = r"^the identity provider is (GitHub|Amazon) with rotating refresh tokens$")]
-fn rotating(w: &mut GateWorld, display: String) {
-    let id = provider_id(&display).expect("a known provider");
-    w.configuring().provider = id.to_owned();
+fn rotating(w: &mut GateWorld, provider: Provider) {
+    w.configuring().provider = provider;
     w.flavour = Flavour::Rotating;
 }
 

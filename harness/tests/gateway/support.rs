@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use gatecheck::{Hop, RecordingUpstream, UserAgent};
-use mock_idp::personality::{Amazon, Facebook, Generic, GitHub, GitLab, Google, LinkedIn, Microsoft, Twitch};
 use mock_idp::{MockIdp, User};
 use ref_gateway::config::{AdminFile, ConfigFile, EndpointFile, OAuthFile};
 use ref_gateway::events::Event;
@@ -18,7 +17,7 @@ pub const ADMIN_TOKEN: &str = "an-admin-token-of-at-least-32-characters";
 /// client connection of a test running in parallel can take it in the meantime (a port from
 /// `bind(0)` could be, and the gateway's bind then failed now and then).
 pub fn free_port() -> u16 {
-    gatecheck::launch::private_port()
+    gatecheck::ports::private_port()
 }
 
 /// Everything a scenario touches.
@@ -152,17 +151,8 @@ impl EnvBuilder {
         } else {
             format!("{origin}/oauth2/callback")
         };
-        let mut b = match self.provider {
-            ProviderKind::Google => MockIdp::builder().personality(Google::new()),
-            ProviderKind::Github => MockIdp::builder().personality(GitHub::oauth_app()),
-            ProviderKind::Microsoft => MockIdp::builder().personality(Microsoft::new()),
-            ProviderKind::Gitlab => MockIdp::builder().personality(GitLab::new()),
-            ProviderKind::Linkedin => MockIdp::builder().personality(LinkedIn::new()),
-            ProviderKind::Twitch => MockIdp::builder().personality(Twitch::new()),
-            ProviderKind::Amazon => MockIdp::builder().personality(Amazon::new()),
-            ProviderKind::Facebook => MockIdp::builder().personality(Facebook::new()),
-            ProviderKind::Generic => MockIdp::builder().personality(Generic::new()),
-        };
+        let provider = gatecheck::provider::Provider::from(self.provider);
+        let mut b = provider.personality(MockIdp::builder(), gatecheck::provider::Flavour::Standard);
         b = b
             .redirect_uri(&callback)
             .post_logout_redirect_uri(format!("{origin}/"));
@@ -178,25 +168,7 @@ impl EnvBuilder {
         let idp = b.start().await;
         let upstream = RecordingUpstream::start_reading(self.reading).await;
         let mut oauth = self.oauth;
-        oauth.provider = self.provider.as_str().into();
-        if !self.managed {
-            oauth.client_id.get_or_insert_with(|| "mock-client".into());
-            oauth
-                .client_secret
-                .get_or_insert_with(|| Secret::new("mock-secret"));
-        }
-        if self.provider == ProviderKind::Generic {
-            let base = idp.base_url().to_owned();
-            oauth
-                .authorize_url
-                .get_or_insert_with(|| format!("{base}/oauth/authorize"));
-            oauth
-                .token_url
-                .get_or_insert_with(|| format!("{base}/oauth/token"));
-            oauth.profile_url.get_or_insert_with(|| format!("{base}/api/me"));
-        } else {
-            oauth.base_url.get_or_insert_with(|| idp.base_url().to_owned());
-        }
+        gatecheck::launch::point_at_mock(&idp, provider, self.managed, &mut oauth);
         let mut managed_apps = std::collections::BTreeMap::new();
         if self.managed {
             managed_apps.insert(
