@@ -121,8 +121,6 @@ pub struct GateWorld {
     pub work_dir: tempfile::TempDir,
     /// The provider user ids of people (resolved at start).
     pub user_ids: BTreeMap<String, String>,
-    /// Values a step kept for a later one (a copied cookie).
-    pub saved: BTreeMap<String, String>,
     /// How the application behind the gateway reads requests.
     pub upstream_reading: crate::upstream::Reading,
     /// How many requests the application had received before the last raw request.
@@ -147,6 +145,21 @@ pub struct Probes {
     pub state_attempts: Vec<StateAttempt>,
     /// What the last raw request got (an answer, or a closed connection).
     pub raw_outcome: Option<crate::raw::RawOutcome>,
+    /// Session cookie values people kept a copy of, by person.
+    pub kept_cookies: BTreeMap<String, String>,
+    /// A session cookie value planted in someone's browser (forged or another's).
+    pub planted_cookie: Option<String>,
+    /// The open-redirect corpus passes so far: what left the origin, how many were sent.
+    pub corpus: CorpusTally,
+}
+
+/// The open-redirect corpus passes of a scenario.
+#[derive(Debug, Default)]
+pub struct CorpusTally {
+    /// Each payload that left the gateway's origin or failed, with the hops.
+    pub failures: Vec<String>,
+    /// Requests sent.
+    pub sent: usize,
 }
 
 /// One attempt to get a leaked code redeemed through a state that is not a login in flight.
@@ -202,7 +215,6 @@ impl GateWorld {
                 .tempdir()
                 .expect("a temporary directory"),
             user_ids: BTreeMap::new(),
-            saved: BTreeMap::new(),
             upstream_reading: Default::default(),
             upstream_mark: 0,
             probes: Probes::default(),

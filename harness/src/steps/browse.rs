@@ -5,6 +5,7 @@ use cucumber::gherkin::Step;
 use cucumber::{given, when};
 use mock_idp::Outcome;
 use reqwest::Method;
+use url::Url;
 
 use crate::agent::Hop;
 use crate::world::GateWorld;
@@ -216,12 +217,17 @@ async fn keep_cookie(w: &mut GateWorld, name: String) {
         .cookie("app.localhost", &cookie_name)
         .unwrap_or_else(|| panic!("{name} has no {cookie_name} cookie"))
         .value;
-    w.saved.insert(name, value);
+    w.probes.kept_cookies.insert(name, value);
 }
 
 #[when(regex = r"^someone replays (\w+)'s old session cookie$")]
 async fn replay_cookie(w: &mut GateWorld, name: String) {
-    let value = w.saved.get(&name).cloned().expect("a kept cookie");
+    let value = w
+        .probes
+        .kept_cookies
+        .get(&name)
+        .cloned()
+        .unwrap_or_else(|| panic!("{name} kept no copy of a session cookie"));
     let cookie_name = w.profile.session_cookie.clone();
     w.person("someone")
         .ua
@@ -236,7 +242,7 @@ async fn forged_cookie(w: &mut GateWorld, name: String, value: String) {
     w.person(&name)
         .ua
         .set_cookie("app.localhost", &cookie_name, &value);
-    w.saved.insert("planted".into(), value);
+    w.probes.planted_cookie = Some(value);
 }
 
 /// Runs a login in `attacker`'s browser up to the IdP's redirect back, without following it:
@@ -346,4 +352,14 @@ async fn forges(w: &mut GateWorld, name: String, role: String, spelling: String,
         _ => header,
     };
     open(w, &name, "/me", &[(spelled.as_str(), value.as_str())]).await;
+}
+
+/// Approves a login at the IdP as `user` and returns the IdP's redirect back (the callback
+/// URL with the code) without opening it.
+pub async fn code_for(w: &mut GateWorld, name: &str, authorize: &Url, user: &str) -> Url {
+    w.env().await.idp.on_authorize().respond(Outcome::approve(user));
+    let at_idp = w.person(name).ua.get(authorize.as_str()).await;
+    at_idp
+        .location
+        .unwrap_or_else(|| panic!("the IdP did not redirect back: {} {}", at_idp.status, at_idp.body))
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use cucumber::{given, then, when};
 
-use super::attack::raw_with_body;
 use super::browse::{describe, open};
+use super::requests::raw_with_body;
 use crate::raw::{Echo, RawOutcome, RawRequest, SlowClients, Tunnel};
 use crate::upstream::Reading;
 use crate::world::GateWorld;

@@ -12,8 +12,12 @@ pub mod attack;
 pub mod browse;
 pub mod check;
 pub mod connections;
+pub mod cookies;
 pub mod events;
 pub mod idp;
+pub mod leaks;
+pub mod redirects;
+pub mod requests;
 pub mod setup;
 pub mod web;
 

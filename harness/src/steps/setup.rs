@@ -2,8 +2,6 @@
 //! They only record what the scenario wants; the environment starts at the first step that
 //! needs it.
 
-use std::time::Duration;
-
 use cucumber::given;
 use mock_idp::User;
 
@@ -168,9 +166,4 @@ fn replicas(w: &mut GateWorld, n: usize) {
     let spec = w.configuring();
     spec.replicas = n;
     spec.redis = true;
-}
-
-/// `5 minutes` → a duration.
-pub fn parse_duration(text: &str) -> Duration {
-    duration(text)
 }

@@ -1,0 +1,230 @@
+//! What must never leak: codes, verifiers, secrets and sessions in what the application
+//! receives or the gateway reports, tokens in redirects and pages, cross-origin reads,
+//! cacheable or frameable callback answers.
+
+use cucumber::then;
+use mock_idp::Endpoint;
+
+use crate::world::GateWorld;
+
+#[then(regex = r#"^no page (\w+) saw contains "([^"]*)"$"#)]
+async fn page_never_contains(w: &mut GateWorld, name: String, text: String) {
+    for h in &w.person(&name).hops {
+        assert!(
+            !h.body.contains(&text),
+            "{} {} answered a page containing {text:?}:\n{}",
+            h.method,
+            h.url,
+            h.body
+        );
+    }
+}
+
+#[then(regex = r"^the answer grants no cross-origin read$")]
+async fn no_cors(w: &mut GateWorld) {
+    for (name, p) in &w.people {
+        for h in &p.hops {
+            let acao = h.header("access-control-allow-origin");
+            assert!(
+                acao.is_none_or(|v| v != "*" && !v.contains("evil")),
+                "{name}: {} answered Access-Control-Allow-Origin: {acao:?}",
+                h.url
+            );
+        }
+    }
+}
+
+#[then(regex = r"^the callback answer is not cached, not framed and sends no referrer$")]
+async fn callback_headers(w: &mut GateWorld) {
+    let callback_path = w.profile.callback_path.clone();
+    let hop = w
+        .people
+        .values()
+        .flat_map(|p| p.hops.iter())
+        .find(|h| h.url.path() == callback_path)
+        .cloned()
+        .expect("a callback hop");
+    let cc = hop.header("cache-control").unwrap_or_default();
+    assert!(cc.contains("no-store"), "callback Cache-Control: {cc:?}");
+    let rp = hop.header("referrer-policy").unwrap_or_default();
+    assert!(rp.contains("no-referrer"), "callback Referrer-Policy: {rp:?}");
+    let xfo = hop.header("x-frame-options").unwrap_or_default();
+    let csp = hop.header("content-security-policy").unwrap_or_default();
+    assert!(
+        xfo.eq_ignore_ascii_case("deny") || csp.contains("frame-ancestors 'none'"),
+        "the callback can be framed: X-Frame-Options {xfo:?}, Content-Security-Policy {csp:?}"
+    );
+    assert!(
+        (300..400).contains(&hop.status),
+        "the callback should end with a redirect so the code leaves the address bar: {}",
+        hop.status
+    );
+}
+
+#[then(
+    regex = r"^nothing the application received or the gateway reported contains the code, the verifier, the client secret or the session$"
+)]
+async fn no_secrets_leak(w: &mut GateWorld) {
+    let mut secrets: Vec<(String, String)> = Vec::new();
+    for p in w.people.values() {
+        for h in &p.hops {
+            if let Some(code) = h.url.query_pairs().find(|(k, _)| k == "code") {
+                secrets.push(("code".into(), code.1.into_owned()));
+            }
+        }
+    }
+    for p in w.people.values() {
+        for c in p.ua.cookies("app.localhost") {
+            secrets.push((format!("cookie {}", c.name), c.value));
+        }
+    }
+    let idp = &w.started().idp;
+    // The IdP's log masks the verifier, so it is found by what it hashes to: the S256
+    // challenges the gateway sent (not masked).
+    let challenges: Vec<String> = idp
+        .requests_to(Endpoint::Authorize)
+        .iter()
+        .filter_map(|r| r.params.iter().find(|(k, _)| k == "code_challenge"))
+        .map(|(_, v)| v.clone())
+        .collect();
+    // (A gateway without PKCE has no verifier to leak; checklist item 2 fails it on its own.)
+    if let Some(s) = idp.client().secret {
+        secrets.push(("client secret".into(), s.expose().to_owned()));
+    }
+    secrets.retain(|(_, v)| v.len() >= 8);
+    assert!(!secrets.is_empty(), "nothing to look for: no login happened");
+    let upstream = w.started().upstream.seen();
+    // The jar only holds the session as it is now (a later answer may have cleared or
+    // replaced it): also look for the session cookie itself, by name, in every request the
+    // application received (checklist 44: the application sees its own cookies only).
+    let session = w.profile.session_cookie.clone();
+    for s in &upstream {
+        for (_, v) in s.headers.iter().filter(|(k, _)| k == "cookie") {
+            let forwarded = v.split(';').any(|c| {
+                let name = c.trim().split('=').next().unwrap_or_default();
+                name == session
+                    || name
+                        .strip_prefix(session.as_str())
+                        .is_some_and(|rest| rest.starts_with(['.', '_']))
+            });
+            assert!(
+                !forwarded,
+                "the application received the gateway's session cookie: {} cookie: {v}",
+                s.path
+            );
+        }
+    }
+    let events = w.drain_events().to_vec();
+    let events_text = serde_json::to_string(&events).unwrap_or_default();
+    let upstream_text: String = upstream
+        .iter()
+        .map(|s| format!("{} {:?}\n", s.path, s.headers))
+        .collect();
+    for text in [&upstream_text, &events_text] {
+        if let Some(v) = verifier_in(text, &challenges) {
+            panic!("the PKCE verifier {v} left the gateway (upstream or events)");
+        }
+    }
+    for (what, value) in &secrets {
+        for s in &upstream {
+            let text = format!("{} {:?}", s.path, s.headers);
+            assert!(
+                !text.contains(value.as_str()),
+                "the application received the {what}: {text}"
+            );
+        }
+        assert!(
+            !events_text.contains(value.as_str()),
+            "an event carries the {what}"
+        );
+        for p in w.people.values() {
+            for h in &p.hops {
+                if let Some(l) = &h.location
+                    && h.url.host_str() == Some("app.localhost")
+                    && what != "code"
+                {
+                    assert!(
+                        !l.as_str().contains(value.as_str()),
+                        "a redirect the gateway made carries the {what}: {l}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[then(regex = r"^no redirect the gateway made and no page it showed carries a token$")]
+async fn no_token_in_redirects(w: &mut GateWorld) {
+    let h = w.header_names().clone();
+    let seen = w.started().upstream.seen();
+    let mut tokens: Vec<String> = Vec::new();
+    for s in &seen {
+        for name in [h.access_token.as_deref(), h.refresh_token.as_deref()]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(v) = s.header(name) {
+                tokens.push(v.to_owned());
+            }
+        }
+    }
+    for p in w.people.values() {
+        for c in p.ua.cookies("app.localhost") {
+            tokens.push(c.value);
+        }
+    }
+    tokens.retain(|t| t.len() >= 8);
+    assert!(
+        !tokens.is_empty(),
+        "no token to look for (the profile sends no token headers and set no cookie)"
+    );
+    for p in w.people.values() {
+        for hop in p
+            .hops
+            .iter()
+            .filter(|h| h.url.host_str() == Some("app.localhost"))
+        {
+            for t in &tokens {
+                if let Some(l) = &hop.location {
+                    assert!(!l.as_str().contains(t.as_str()), "redirect carries a token: {l}");
+                }
+                let is_app_page = seen.iter().any(|s| hop.url.path() == s.path);
+                if !is_app_page {
+                    assert!(
+                        !hop.body.contains(t.as_str()),
+                        "the gateway's page {} carries a token",
+                        hop.url
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A PKCE verifier (43–128 unreserved characters) in `text` whose S256 challenge is one of
+/// `challenges`, if any.
+fn verifier_in(text: &str, challenges: &[String]) -> Option<String> {
+    use base64::Engine as _;
+    let unreserved = |c: char| c.is_ascii_alphanumeric() || "-._~".contains(c);
+    text.split(|c: char| !unreserved(c))
+        .filter(|w| (43..=128).contains(&w.len()))
+        .find(|w| {
+            let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, w.as_bytes());
+            let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref());
+            challenges.contains(&challenge)
+        })
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_verifier_is_found_by_its_challenge() {
+        // The challenge computed independently (Python's hashlib and base64).
+        let verifier = "dBjftJeZ4CVP-mJ92K1rqN5fE7hfFFk2NyQo3JUGXO4";
+        let challenges = ["LMztinmaTsnNQm1GBoGRTxVJi70_BqQ-Ta1vaxN32Ps".to_owned()];
+        let text = format!("x-forwarded-for: 1.2.3.4; cookie: v={verifier}; other");
+        assert_eq!(super::verifier_in(&text, &challenges).as_deref(), Some(verifier));
+        assert_eq!(super::verifier_in("nothing here", &challenges), None);
+    }
+}
