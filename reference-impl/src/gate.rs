@@ -82,17 +82,6 @@ pub async fn handle(
     resp
 }
 
-fn page(status: StatusCode, code: &str, title: &str, message: &str) -> Response<Body> {
-    pages::error(&ErrorPage {
-        status,
-        title,
-        message,
-        idp_error: None,
-        retry: None,
-        code,
-    })
-}
-
 /// Whether an unauthenticated request should be sent to the IdP (a browser navigation) or
 /// refused with 401 (an API call, or a method whose body could not be replayed after login).
 fn wants_login_redirect(method: &Method, headers: &HeaderMap) -> bool {
@@ -133,17 +122,21 @@ async fn gate(
 ) -> Response<Body> {
     let path = match paths::canonicalize(req.uri().path()) {
         Ok(p) => p,
-        Err(e) => return page(StatusCode::BAD_REQUEST, "bad_path", "Bad request", &e.to_string()),
+        Err(e) => {
+            return ErrorPage::new(StatusCode::BAD_REQUEST, "bad_path", "Bad request", &e.to_string())
+                .render();
+        }
     };
     let cookies = match cookies::read(req.headers()) {
         Ok(c) => c,
         Err(e) => {
-            return page(
+            return ErrorPage::new(
                 StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
                 "cookie_too_large",
                 "Request too large",
                 &e.to_string(),
-            );
+            )
+            .render();
         }
     };
     if carries_unexpected_body(&req)
@@ -152,12 +145,12 @@ async fn gate(
             .test_faults
             .has(crate::faults::Fault::ForwardBodiesOnSafeMethods)
     {
-        return page(
+        return ErrorPage::new(
             StatusCode::BAD_REQUEST,
             "body_not_allowed",
             "Bad request",
             "a GET, HEAD, OPTIONS or TRACE request with a body is refused: the application behind this gateway could read the body as another request",
-        );
+        ).render();
     }
     let query = req.uri().query().map(str::to_owned);
     if let Some(reserved) = paths::reserved(&path) {
@@ -168,12 +161,13 @@ async fn gate(
             Reserved::Callback if rt.callback_authority.is_none() => {
                 login::callback(shared, rt, Some(ep), &cookies, query.as_deref()).await
             }
-            Reserved::Callback | Reserved::Unknown => page(
+            Reserved::Callback | Reserved::Unknown => ErrorPage::new(
                 StatusCode::NOT_FOUND,
                 "not_found",
                 "Not found",
                 "this path is reserved by the gateway",
-            ),
+            )
+            .render(),
         };
     }
     let oauth = &ep.endpoint.oauth;
@@ -194,12 +188,7 @@ async fn gate(
                 .filter(|s| s.endpoint == ep.endpoint.authority)
                 .map(|s| (id.clone(), s)),
             Err(e) => {
-                return page(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "store_unavailable",
-                    "Temporarily unavailable",
-                    &e.to_string(),
-                );
+                return pages::store_unavailable(&e.to_string(), None);
             }
         },
         None => None,
@@ -235,12 +224,13 @@ async fn gate(
             };
             login::start(shared, ep, &cookies, &original, false).await
         } else {
-            let mut r = page(
+            let mut r = ErrorPage::new(
                 StatusCode::UNAUTHORIZED,
                 "login_required",
                 "Login required",
                 "log in with a browser first",
-            );
+            )
+            .render();
             r.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 axum::http::HeaderValue::from_static("Cookie realm=\"gateway\""),
@@ -363,14 +353,7 @@ async fn live(
         Check::Denied(reason) => {
             let _ = shared.end_session(id).await;
             let retry = format!("{}auth/authn", ep.endpoint.origin);
-            let mut resp = pages::error(&ErrorPage {
-                status: StatusCode::FORBIDDEN,
-                title: "Access denied",
-                message: &reason,
-                idp_error: None,
-                retry: Some(&retry),
-                code: "unauthorized",
-            });
+            let mut resp = ErrorPage::new(StatusCode::FORBIDDEN, "unauthorized", "Access denied", &reason).retry(&retry).render();
             resp.headers_mut().append(
                 header::SET_COOKIE,
                 cookies::clear(cookies::SESSION, shared.runtime().config.cookie_secure),
@@ -382,16 +365,9 @@ async fn live(
             let _ = shared.end_session(id).await;
             Err(Ended::Relogin)
         }
-        Check::Unavailable(reason) => Err(Ended::Page(Box::new(pages::error(&ErrorPage {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            title: "Identity provider unavailable",
-            message: &format!(
+        Check::Unavailable(reason) => Err(Ended::Page(Box::new(ErrorPage::new(StatusCode::SERVICE_UNAVAILABLE, "idp_unavailable", "Identity provider unavailable", &format!(
                 "your access could not be re-checked with the identity provider ({reason}); try again shortly"
-            ),
-            idp_error: None,
-            retry: None,
-            code: "idp_unavailable",
-        })))),
+            )).render()))),
     }
 }
 

@@ -57,7 +57,7 @@ pub async fn start(
         Some(b) => match shared.store.known_binding(b).await {
             Ok(true) => b.clone(),
             Ok(false) => random_id(32),
-            Err(e) => return store_down(&e.to_string(), None),
+            Err(e) => return pages::store_unavailable(&e.to_string(), None),
         },
         None => random_id(32),
     };
@@ -95,14 +95,7 @@ pub async fn start(
         Err(e) => return provider_error_page(ep, &e),
     };
     if let Err(e) = shared.store.start_login(&state, &tx, LOGIN_TTL).await {
-        return pages::error(&ErrorPage {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            title: "Temporarily unavailable",
-            message: &e.to_string(),
-            idp_error: None,
-            retry: None,
-            code: "store_unavailable",
-        });
+        return pages::store_unavailable(&e.to_string(), None);
     }
     let mut resp = pages::redirect(url.as_str());
     // Sent every time (same value, fresh Max-Age) so a login started late in the cookie's
@@ -131,28 +124,10 @@ pub(crate) fn strict_params(query: Option<&str>) -> Option<Vec<(String, String)>
     (names.len() == before).then_some(pairs)
 }
 
-/// The session store cannot be reached: a temporary condition, 503 (never a 400 blaming the
-/// request), with the way to try again.
-fn store_down(message: &str, retry: Option<&str>) -> Response<Body> {
-    pages::error(&ErrorPage {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        title: "Temporarily unavailable",
-        message,
-        idp_error: None,
-        retry,
-        code: "store_unavailable",
-    })
-}
-
 fn bad(code: &str, message: &str, retry: Option<&str>) -> Response<Body> {
-    pages::error(&ErrorPage {
-        status: StatusCode::BAD_REQUEST,
-        title: "Login failed",
-        message,
-        idp_error: None,
-        retry,
-        code,
-    })
+    ErrorPage::new(StatusCode::BAD_REQUEST, code, "Login failed", message)
+        .retry_if(retry)
+        .render()
 }
 
 /// The IdP's redirect back, on the central callback origin.
@@ -163,14 +138,13 @@ pub async fn central_callback(
 ) -> Response<Body> {
     let path = paths::canonicalize(req.uri().path()).unwrap_or_default();
     if paths::reserved(&path) != Some(paths::Reserved::Callback) {
-        return pages::error(&ErrorPage {
-            status: StatusCode::NOT_FOUND,
-            title: "Not found",
-            message: "this origin only serves /oauth2/callback",
-            idp_error: None,
-            retry: None,
-            code: "not_found",
-        });
+        return ErrorPage::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Not found",
+            "this origin only serves /oauth2/callback",
+        )
+        .render();
     }
     callback(&shared, &rt, None, &GatewayCookies::default(), req.uri().query()).await
 }
@@ -237,7 +211,7 @@ pub async fn callback(
                 None,
             );
         }
-        Err(e) => return store_down(&e.to_string(), None),
+        Err(e) => return pages::store_unavailable(&e.to_string(), None),
     };
     let finished = FinishedLogin {
         endpoint: tx.endpoint.clone(),
@@ -290,14 +264,14 @@ pub async fn callback(
         Ok(key) => key,
         Err(refusal) => {
             // A refused user is still named in the request's event.
-            let mut resp = pages::error(&ErrorPage {
-                status: StatusCode::FORBIDDEN,
-                title: "Access denied",
-                message: refusal.message(),
-                idp_error: None,
-                retry: Some(&retry),
-                code: refusal.code(),
-            });
+            let mut resp = ErrorPage::new(
+                StatusCode::FORBIDDEN,
+                refusal.code(),
+                "Access denied",
+                refusal.message(),
+            )
+            .retry(&retry)
+            .render();
             resp.extensions_mut().insert(KnownUser {
                 id: identity.user_id.clone(),
                 name: identity.name.clone(),
@@ -358,7 +332,7 @@ pub async fn callback(
                 original_path: tx.original_path,
             };
             if let Err(e) = shared.store.put_ticket(&id, &ticket, TICKET_TTL).await {
-                return store_down(&e.to_string(), Some(&retry));
+                return pages::store_unavailable(&e.to_string(), Some(&retry));
             }
             pages::redirect(&format!("{}auth/handoff?ticket={id}", ep.endpoint.origin))
         }
@@ -392,7 +366,7 @@ pub async fn handoff(
                 Some(&retry),
             );
         }
-        Err(e) => return store_down(&e.to_string(), Some(&retry)),
+        Err(e) => return pages::store_unavailable(&e.to_string(), Some(&retry)),
     };
     if ticket.session.endpoint != ep.endpoint.authority
         || cookies.nonce.as_deref() != Some(ticket.binding.as_str())
@@ -432,7 +406,7 @@ async fn install(
         .put_session(&id, &session, ep.endpoint.oauth.session_ttl())
         .await
     {
-        return store_down(&e.to_string(), Some(&retry_url(ep)));
+        return pages::store_unavailable(&e.to_string(), Some(&retry_url(ep)));
     }
     crate::app_users::record_access(shared, &ep.endpoint.authority, &session, session.created_at).await;
     let mut resp = pages::redirect(&paths::safe_return_path(original));
@@ -523,58 +497,55 @@ fn idp_error_page(ep: &EndpointRt, error: &str, description: Option<&str>) -> Re
             "idp_error",
         ),
     };
-    pages::error(&ErrorPage {
-        status,
-        title,
-        message,
-        idp_error: Some((error, description)),
-        retry: Some(&retry),
-        code,
-    })
+    ErrorPage::new(status, code, title, message)
+        .retry(&retry)
+        .idp_error((error, description))
+        .render()
 }
 
 /// The page for a failure talking to the IdP (token exchange, verification, discovery).
 fn provider_error_page(ep: &EndpointRt, e: &ProviderError) -> Response<Body> {
     let retry = retry_url(ep);
     match e {
-        ProviderError::Unavailable(why) => pages::error(&ErrorPage {
-            status: StatusCode::BAD_GATEWAY,
-            title: "Identity provider unavailable",
-            message: &format!("the identity provider could not be reached ({why}); try again shortly"),
-            idp_error: None,
-            retry: Some(&retry),
-            code: "idp_unavailable",
-        }),
+        ProviderError::Unavailable(why) => ErrorPage::new(
+            StatusCode::BAD_GATEWAY,
+            "idp_unavailable",
+            "Identity provider unavailable",
+            &format!("the identity provider could not be reached ({why}); try again shortly"),
+        )
+        .retry(&retry)
+        .render(),
         ProviderError::Rejected { error, description } => {
             let invalid = matches!(error.as_str(), "invalid_scope" | "invalid_request");
-            pages::error(&ErrorPage {
-                status: if invalid {
+            ErrorPage::new(
+                if invalid {
                     StatusCode::BAD_REQUEST
                 } else {
                     StatusCode::UNAUTHORIZED
                 },
-                title: if invalid {
-                    "Invalid request"
-                } else {
-                    "Login failed"
-                },
-                message: "the identity provider refused to complete the login",
-                idp_error: Some((error, description.as_deref())),
-                retry: Some(&retry),
-                code: if invalid {
+                if invalid {
                     "idp_invalid_request"
                 } else {
                     "idp_rejected"
                 },
-            })
+                if invalid {
+                    "Invalid request"
+                } else {
+                    "Login failed"
+                },
+                "the identity provider refused to complete the login",
+            )
+            .retry(&retry)
+            .idp_error((error, description.as_deref()))
+            .render()
         }
-        ProviderError::Invalid(why) => pages::error(&ErrorPage {
-            status: StatusCode::UNAUTHORIZED,
-            title: "Login failed",
-            message: &format!("the identity provider's answer could not be verified: {why}"),
-            idp_error: None,
-            retry: Some(&retry),
-            code: "idp_invalid",
-        }),
+        ProviderError::Invalid(why) => ErrorPage::new(
+            StatusCode::UNAUTHORIZED,
+            "idp_invalid",
+            "Login failed",
+            &format!("the identity provider's answer could not be verified: {why}"),
+        )
+        .retry(&retry)
+        .render(),
     }
 }

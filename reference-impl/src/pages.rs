@@ -55,6 +55,56 @@ pub struct ErrorPage<'a> {
     pub code: &'a str,
 }
 
+impl<'a> ErrorPage<'a> {
+    /// A page with `status`, its machine-readable `code`, a short title and what happened; no
+    /// IdP error, no retry link.
+    pub fn new(status: StatusCode, code: &'a str, title: &'a str, message: &'a str) -> ErrorPage<'a> {
+        ErrorPage {
+            status,
+            title,
+            message,
+            idp_error: None,
+            retry: None,
+            code,
+        }
+    }
+
+    /// With a "Try again" link to `url`.
+    pub fn retry(self, url: &'a str) -> ErrorPage<'a> {
+        self.retry_if(Some(url))
+    }
+
+    /// With a "Try again" link when there is a `url`.
+    pub fn retry_if(mut self, url: Option<&'a str>) -> ErrorPage<'a> {
+        self.retry = url;
+        self
+    }
+
+    /// Showing the IdP's `error` and `error_description`.
+    pub fn idp_error(mut self, error: (&'a str, Option<&'a str>)) -> ErrorPage<'a> {
+        self.idp_error = Some(error);
+        self
+    }
+
+    /// The page.
+    pub fn render(&self) -> Response<Body> {
+        error(self)
+    }
+}
+
+/// The session store cannot be reached: a temporary condition, 503 (never a 400 blaming the
+/// request), with the way to try again when there is one.
+pub fn store_unavailable(message: &str, retry: Option<&str>) -> Response<Body> {
+    ErrorPage::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "store_unavailable",
+        "Temporarily unavailable",
+        message,
+    )
+    .retry_if(retry)
+    .render()
+}
+
 /// Renders an error page.
 pub fn error(p: &ErrorPage<'_>) -> Response<Body> {
     let idp = p

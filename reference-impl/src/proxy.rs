@@ -14,19 +14,18 @@ use hyper_util::rt::TokioIo;
 use crate::connection::Slot;
 use crate::cookies;
 use crate::headers;
-use crate::pages::{self, ErrorPage};
+use crate::pages::ErrorPage;
 use crate::runtime::{EndpointRt, Shared};
 use crate::tunnels::Tunnel;
 
 fn bad_gateway(why: &str) -> Response<Body> {
-    pages::error(&ErrorPage {
-        status: StatusCode::BAD_GATEWAY,
-        title: "Upstream unavailable",
-        message: why,
-        idp_error: None,
-        retry: None,
-        code: "upstream_unavailable",
-    })
+    ErrorPage::new(
+        StatusCode::BAD_GATEWAY,
+        "upstream_unavailable",
+        "Upstream unavailable",
+        why,
+    )
+    .render()
 }
 
 /// Forwards `req` to the endpoint's upstream at the canonical `path`, adding `identity`.

@@ -26,7 +26,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, StoreConfig};
 use crate::events::{Event, EventSink};
-use crate::pages::{self, ErrorPage};
+use crate::pages::ErrorPage;
 use crate::runtime::Shared;
 use crate::session::SessionStore;
 use crate::store::{memory::MemoryStore, redis::RedisStore};
@@ -333,12 +333,5 @@ async fn dispatch(shared: Arc<Shared>, req: Request<Incoming>, peer: IpAddr) -> 
 }
 
 fn bad_host(status: StatusCode, why: &str) -> Response<Body> {
-    pages::error(&ErrorPage {
-        status,
-        title: "Unknown site",
-        message: why,
-        idp_error: None,
-        retry: None,
-        code: "unknown_host",
-    })
+    ErrorPage::new(status, "unknown_host", "Unknown site", why).render()
 }
