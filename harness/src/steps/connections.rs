@@ -8,7 +8,7 @@ use std::time::Duration;
 use cucumber::{given, then, when};
 
 use super::browse::{describe, open};
-use super::requests::raw_with_body;
+use super::requests::{cookie_header, raw_with_body};
 use crate::raw::{Echo, RawOutcome, RawRequest, SlowClients, Tunnel};
 use crate::upstream::Reading;
 use crate::world::GateWorld;
@@ -175,18 +175,6 @@ async fn slow_clients_closed(w: &mut GateWorld, limit: u64) {
          until it runs out of them); the others closed after at most {longest:.1?}",
         after.len()
     );
-}
-
-/// The cookies `name`'s browser holds for the gateway, as a `Cookie` header value.
-fn cookie_header(w: &mut GateWorld, name: &str) -> Option<String> {
-    let cookies: Vec<String> = w
-        .person(name)
-        .ua
-        .cookies("app.localhost")
-        .into_iter()
-        .map(|c| format!("{}={}", c.name, c.value))
-        .collect();
-    (!cookies.is_empty()).then(|| cookies.join("; "))
 }
 
 #[when(regex = r#"^(\w+) opens a WebSocket to "([^"]*)" and keeps it open$"#)]

@@ -43,6 +43,18 @@ pub async fn raw(
     raw_with_body(w, name, method, target, host, headers, &[]).await
 }
 
+/// The cookies `name`'s browser holds for the gateway, as a `Cookie` header value.
+pub(crate) fn cookie_header(w: &mut GateWorld, name: &str) -> Option<String> {
+    let cookies: Vec<String> = w
+        .person(name)
+        .ua
+        .cookies("app.localhost")
+        .into_iter()
+        .map(|c| format!("{}={}", c.name, c.value))
+        .collect();
+    (!cookies.is_empty()).then(|| cookies.join("; "))
+}
+
 /// [`raw`] with a body.
 pub async fn raw_with_body(
     w: &mut GateWorld,
@@ -55,13 +67,7 @@ pub async fn raw_with_body(
 ) -> Hop {
     let port = w.env().await.port;
     let origin = crate::launch::origin(port);
-    let cookies: Vec<String> = w
-        .person(name)
-        .ua
-        .cookies("app.localhost")
-        .into_iter()
-        .map(|c| format!("{}={}", c.name, c.value))
-        .collect();
+    let cookies = cookie_header(w, name);
     let host = host
         .map(str::to_owned)
         .unwrap_or_else(|| format!("app.localhost:{port}"));
@@ -69,8 +75,8 @@ pub async fn raw_with_body(
     if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("accept")) {
         req = req.header("accept", "text/html");
     }
-    if !cookies.is_empty() {
-        req = req.header("cookie", &cookies.join("; "));
+    if let Some(c) = cookies {
+        req = req.header("cookie", &c);
     }
     for (k, v) in headers {
         req = req.header(k, v);
