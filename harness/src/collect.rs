@@ -9,7 +9,7 @@ use cucumber::event::{self, Cucumber, Feature, Hook, Scenario, Step};
 use cucumber::{Event, Writer, cli, parser};
 
 use crate::provider::{Provider, provider_column};
-use crate::report::{ScenarioResult, Status, tags_of};
+use crate::report::{ScenarioResult, Status, file_of, tags_of};
 use crate::world::GateWorld;
 
 /// Results shared between the writer and the caller.
@@ -88,12 +88,7 @@ impl Writer<GateWorld> for Matrix {
                     (Some(_), true) => Status::Skipped,
                     (Some(_), false) => Status::Failed,
                 };
-                let file = feature
-                    .path
-                    .as_ref()
-                    .and_then(|p| p.file_name())
-                    .map(|f| f.to_string_lossy().into_owned())
-                    .unwrap_or_default();
+                let file = file_of(&feature);
                 self.out.0.lock().unwrap().push(ScenarioResult {
                     feature: feature.name.clone(),
                     file,

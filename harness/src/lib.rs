@@ -21,6 +21,7 @@ pub mod provider;
 pub mod raw;
 pub mod redis;
 pub mod report;
+pub mod shard;
 pub mod spec;
 pub mod steps;
 pub mod suite;

@@ -1,7 +1,9 @@
 //! Reports: every scenario's outcome (passed, failed with the failing step and message, not
 //! applicable with the reason), written as the conformance matrix (feature × provider) in
 //! Markdown and HTML, a JSON dump, and the terminal's summary table. The outcomes are
-//! collected during a run by [`crate::collect`]; JUnit XML comes from cucumber's own writer.
+//! collected during a run by [`crate::collect`]. Every file is made from the results alone,
+//! so the shards of a split run merge into the report one run would have written
+//! ([`crate::shard`]).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -11,7 +13,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 /// How a scenario ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Every step passed.
@@ -26,7 +28,7 @@ pub enum Status {
 }
 
 /// One scenario's result.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ScenarioResult {
     /// Feature name.
     pub feature: String,
@@ -47,6 +49,15 @@ pub struct ScenarioResult {
     /// The feature's and the scenario's tags (without `@`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+}
+
+/// The feature file's name (`login.feature`).
+pub fn file_of(f: &cucumber::gherkin::Feature) -> String {
+    f.path
+        .as_ref()
+        .and_then(|p| p.file_name())
+        .map(|x| x.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// A scenario's tags with its feature's.
@@ -388,23 +399,96 @@ pub fn not_applicable_lines(results: &[ScenarioResult]) -> Vec<String> {
 }
 
 /// Writes `summary.md`, `matrix.html` and `results.json` into `dir`.
-pub fn write_all(
-    dir: &Path,
-    profile: &str,
-    results: &[ScenarioResult],
-    elapsed: Duration,
-) -> std::io::Result<()> {
+pub fn write_all(dir: &Path, run: &RunInfo, results: &[ScenarioResult]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
+    let elapsed = Duration::from_millis(run.elapsed_ms);
     std::fs::write(
         dir.join("summary.md"),
-        markdown_in(Some(dir), profile, results, elapsed),
+        markdown_in(Some(dir), &run.profile, results, elapsed),
     )?;
-    std::fs::write(dir.join("matrix.html"), html(profile, results, elapsed))?;
+    std::fs::write(dir.join("matrix.html"), html(&run.profile, results, elapsed))?;
+    std::fs::write(dir.join("junit.xml"), junit(&run.profile, results))?;
     std::fs::write(
         dir.join("results.json"),
         serde_json::to_string_pretty(results).unwrap_or_default(),
     )?;
+    std::fs::write(
+        dir.join("run.json"),
+        serde_json::to_string_pretty(run).unwrap_or_default(),
+    )?;
     Ok(())
+}
+
+/// What a report folder's `run.json` says about the run that wrote it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct RunInfo {
+    /// The profile's name.
+    pub profile: String,
+    /// Wall time, milliseconds.
+    pub elapsed_ms: u64,
+    /// The share of the scenarios this run had (`None`: all of them).
+    pub shard: Option<crate::shard::Shard>,
+    /// The tag expression, if any.
+    pub tags: Option<String>,
+}
+
+/// JUnit XML: a test suite per feature, a test case per scenario (a failure with its message,
+/// an undefined step as an error, not applicable as skipped with the reason).
+pub fn junit(profile: &str, results: &[ScenarioResult]) -> String {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(s, "<testsuites name=\"gatecheck {}\">", esc(profile));
+    for f in features(results) {
+        let rs: Vec<&ScenarioResult> = results.iter().filter(|r| r.feature == f).collect();
+        let count = |st: Status| rs.iter().filter(|r| r.status == st).count();
+        let _ = writeln!(
+            s,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">",
+            esc(&f),
+            rs.len(),
+            count(Status::Failed),
+            count(Status::Skipped),
+            count(Status::NotApplicable)
+        );
+        for r in rs {
+            let _ = write!(
+                s,
+                "    <testcase classname=\"{}\" name=\"{} [{}]\" file=\"{}\" line=\"{}\" time=\"{:.3}\"",
+                esc(&f),
+                esc(&r.scenario),
+                esc(&r.provider),
+                esc(&r.file),
+                r.line,
+                r.millis as f64 / 1000.0
+            );
+            let detail = esc(r.detail.as_deref().unwrap_or_default());
+            match r.status {
+                Status::Passed => s.push_str("/>\n"),
+                Status::Failed => {
+                    let _ = writeln!(s, ">\n      <failure message=\"{detail}\"/>\n    </testcase>");
+                }
+                Status::Skipped => {
+                    let _ = writeln!(s, ">\n      <error message=\"{detail}\"/>\n    </testcase>");
+                }
+                Status::NotApplicable => {
+                    let _ = writeln!(s, ">\n      <skipped message=\"{detail}\"/>\n    </testcase>");
+                }
+            }
+        }
+        s.push_str("  </testsuite>\n");
+    }
+    s.push_str("</testsuites>\n");
+    s
+}
+
+/// The order results are reported in: by feature file, line and name.
+pub fn sort(results: &mut [ScenarioResult]) {
+    results.sort_by(|a, b| (&a.file, a.line, &a.scenario).cmp(&(&b.file, b.line, &b.scenario)));
 }
 
 /// The security checklist items (`@sec-N`) and OpenID Foundation modules (`@oidcc-…`,

@@ -1,7 +1,7 @@
 //! Running the feature suite against a gateway profile: scenario selection (tags, names),
 //! "not applicable" decisions (capabilities the profile lacks, providers it does not
-//! support, system components that are missing), cucumber with the terminal writer, JUnit
-//! and the matrix collector, and the report folder.
+//! support, system components that are missing), a shard of them when the run is split,
+//! cucumber with the terminal writer and the results collector, and the report folder.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use cucumber::{World as _, WriterExt as _};
 
 use crate::collect::{Collected, Matrix};
 use crate::profile::{CAPABILITIES, Profile};
-use crate::report::{ScenarioResult, Status, Totals};
+use crate::report::{ScenarioResult, Status, Totals, file_of};
 use crate::world::{GateWorld, RunContext, within};
 
 /// What to run.
@@ -34,6 +34,8 @@ pub struct RunOptions {
     pub concurrency: usize,
     /// Print every step (cucumber's writer) or only the summary.
     pub verbose: bool,
+    /// Run only this share of the scenarios (a run split across machines).
+    pub shard: Option<crate::shard::Shard>,
 }
 
 /// What happened.
@@ -132,16 +134,13 @@ pub async fn run(opts: RunOptions) -> Outcome {
         .tags
         .as_deref()
         .map(|t| parse_tags(t).unwrap_or_else(|e| panic!("{e}")));
-    let junit = match &opts.report_dir {
-        Some(dir) => {
-            std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
-            // Evidence of an earlier run would be mistaken for this one's.
-            let _ = std::fs::remove_dir_all(dir.join("failures"));
-            let _ = std::fs::remove_dir_all(dir.join("screenshots"));
-            Some(std::fs::File::create(dir.join("junit.xml")).expect("junit.xml"))
-        }
-        None => None,
-    };
+    if let Some(dir) = &opts.report_dir {
+        std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+        // Evidence of an earlier run would be mistaken for this one's.
+        let _ = std::fs::remove_dir_all(dir.join("failures"));
+        let _ = std::fs::remove_dir_all(dir.join("screenshots"));
+    }
+    let shard = opts.shard;
     let profile = opts.profile.clone();
     let na = skipped.clone();
     let name = opts.name.clone();
@@ -159,15 +158,15 @@ pub async fn run(opts: RunOptions) -> Outcome {
         {
             return false;
         }
+        if let Some(shard) = shard
+            && !shard.contains(&file_of(f), s.position.line, &s.name)
+        {
+            return false;
+        }
         if let Some(reason) = not_applicable(&profile, f, s) {
             na.lock().unwrap().push(ScenarioResult {
                 feature: f.name.clone(),
-                file: f
-                    .path
-                    .as_ref()
-                    .and_then(|p| p.file_name())
-                    .map(|x| x.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
+                file: file_of(f),
                 scenario: s.name.clone(),
                 line: s.position.line,
                 provider: crate::provider::provider_column(f, s, profile.default_provider),
@@ -210,7 +209,6 @@ pub async fn run(opts: RunOptions) -> Outcome {
         .with_writer(
             basic
                 .summarized()
-                .tee::<GateWorld, _>(writer::JUnit::for_tee(junit_out(junit), 0))
                 .tee::<GateWorld, _>(
                     Matrix::new(collected.clone(), opts.profile.default_provider)
                         .discard_stats_writes()
@@ -223,23 +221,21 @@ pub async fn run(opts: RunOptions) -> Outcome {
     within(ctx, cucumber.filter_run(opts.features.clone(), filter)).await;
     let mut results = collected.0.lock().unwrap().clone();
     results.extend(skipped.lock().unwrap().iter().cloned());
-    results.sort_by(|a, b| (&a.file, a.line, &a.scenario).cmp(&(&b.file, b.line, &b.scenario)));
+    crate::report::sort(&mut results);
     let elapsed = started.elapsed();
     if let Some(dir) = &opts.report_dir {
-        crate::report::write_all(dir, &opts.profile.name, &results, elapsed)
+        let run = crate::report::RunInfo {
+            profile: opts.profile.name.clone(),
+            elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            shard: opts.shard,
+            tags: opts.tags.clone(),
+        };
+        crate::report::write_all(dir, &run, &results)
             .unwrap_or_else(|e| panic!("writing the report to {}: {e}", dir.display()));
     }
     Outcome {
         totals: Totals::of(&results),
         results,
         elapsed,
-    }
-}
-
-/// JUnit output: the file, or nowhere.
-fn junit_out(file: Option<std::fs::File>) -> Box<dyn std::io::Write + Send> {
-    match file {
-        Some(f) => Box::new(f),
-        None => Box::new(std::io::sink()),
     }
 }

@@ -29,6 +29,7 @@ async fn run_broken_to(
         report_dir,
         concurrency: 8,
         verbose: false,
+        shard: None,
     })
     .await;
     outcome.results

@@ -29,6 +29,7 @@ fn main() {
         report_dir: Some(report.clone()),
         concurrency: 16,
         verbose: false,
+        shard: None,
     }));
     print!("{}", gatecheck::report::terminal_table(&outcome.results));
     let failures = gatecheck::report::failure_lines(&outcome.results);

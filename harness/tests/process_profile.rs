@@ -37,6 +37,7 @@ async fn the_reference_gateway_as_a_process_passes_through_its_command_profile()
         report_dir: None,
         concurrency: 8,
         verbose: false,
+        shard: None,
     })
     .await;
     let failures: Vec<String> = outcome

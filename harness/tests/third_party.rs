@@ -21,6 +21,7 @@ async fn check(name: &str) {
         report_dir: Some(workspace_root().join(format!("target/gatecheck-report-{name}"))),
         concurrency: 4,
         verbose: false,
+        shard: None,
     })
     .await;
     let files = conformance::paths(name);

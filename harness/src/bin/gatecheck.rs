@@ -42,6 +42,23 @@ enum Command {
     },
     /// List the gateway profiles and the capabilities a profile can claim.
     Profiles,
+    /// Work with report folders.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Merge the report folders of the shards of one run (`gatecheck run --shard I/N`) into
+    /// the report one run would have written.
+    Merge {
+        /// The shards' report folders.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where to write the merged report.
+        #[arg(long, default_value = "gatecheck-report")]
+        out: PathBuf,
+    },
 }
 
 #[derive(clap::Args, Default)]
@@ -67,6 +84,10 @@ struct RunArgs {
     /// Only the summary, not every step.
     #[arg(long, short)]
     quiet: bool,
+    /// Run only the I-th of N shares of the scenarios (`2/4`), to split a run across
+    /// machines; merge the reports with `gatecheck report merge`.
+    #[arg(long)]
+    shard: Option<gatecheck::shard::Shard>,
 }
 
 fn features_dir(arg: Option<PathBuf>) -> Result<PathBuf, String> {
@@ -93,6 +114,7 @@ fn main() -> ExitCode {
             features,
         } => list(&gateway, tags, features),
         Command::Profiles => profiles(),
+        Command::Report(ReportCommand::Merge { dirs, out }) => merge(&dirs, &out),
     };
     match result {
         Ok(code) => code,
@@ -123,6 +145,7 @@ fn run(a: RunArgs) -> Result<ExitCode, String> {
         report_dir: Some(a.report.clone()),
         concurrency: a.concurrency,
         verbose: !a.quiet,
+        shard: a.shard,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -233,4 +256,46 @@ fn profiles() -> Result<ExitCode, String> {
         println!("  @{c:<22} {what}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn merge(dirs: &[PathBuf], out: &std::path::Path) -> Result<ExitCode, String> {
+    let refs: Vec<&std::path::Path> = dirs.iter().map(PathBuf::as_path).collect();
+    let (run, results) = gatecheck::shard::merge(&refs)?;
+    if dirs.iter().any(|d| d.as_path() == out) {
+        return Err(format!(
+            "--out {} is one of the shards: pick another folder",
+            out.display()
+        ));
+    }
+    // The failure evidence of every shard, next to the merged summary that links it.
+    for d in dirs {
+        let from = d.join("failures");
+        if from.is_dir() {
+            let to = out.join("failures");
+            std::fs::create_dir_all(&to).map_err(|e| format!("{}: {e}", to.display()))?;
+            for e in std::fs::read_dir(&from)
+                .map_err(|e| format!("{}: {e}", from.display()))?
+                .flatten()
+            {
+                std::fs::copy(e.path(), to.join(e.file_name()))
+                    .map_err(|err| format!("copying {}: {err}", e.path().display()))?;
+            }
+        }
+    }
+    gatecheck::report::write_all(out, &run, &results).map_err(|e| format!("{}: {e}", out.display()))?;
+    let t = gatecheck::report::Totals::of(&results);
+    println!(
+        "merged {} shards: {} passed, {} failed, {} undefined, {} not applicable — report: {}/summary.md, matrix.html, junit.xml",
+        dirs.len(),
+        t.passed,
+        t.failed,
+        t.skipped,
+        t.not_applicable,
+        out.display()
+    );
+    Ok(if t.failed == 0 && t.skipped == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
