@@ -24,7 +24,7 @@ Feature: Cookies and the callback
 
   Scenario: Login CSRF: a callback from someone else's login is refused before any code is redeemed
     When an attacker tricks alice into opening the callback of the attacker's own login
-    Then alice sees an error page with status 400
+    Then alice is not let in
     And alice has no session
     And the identity provider received no token requests
 
@@ -38,7 +38,7 @@ Feature: Cookies and the callback
   Scenario: Replaying someone's callback in another browser is an error, redeeming nothing
     When alice logs in at "/"
     And mallory opens alice's callback
-    Then mallory sees an error page with status 400
+    Then mallory is not let in
     And mallory has no session
     And the identity provider received 1 token request
 

@@ -11,8 +11,7 @@ Feature: Identity provider misbehaviour
     Then alice is not let in
     And the application receives nothing
 
-  @error-page
-  Scenario: A rate-limited token endpoint ends the login on an error page
+  Scenario: A rate-limited token endpoint ends the login without a session
     Given the identity provider's token endpoint will answer 429 with "slow down"
     When alice opens "/"
     And alice follows the redirects

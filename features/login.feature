@@ -75,7 +75,8 @@ Feature: Logging in
 
   Scenario: The login request is well formed
     When alice logs in at "/"
-    Then the login request carried a fresh state, PKCE S256 and the configured callback
+    Then the login request carried the configured callback
+    And the login request is bound to the browser by an unguessable state or by PKCE with S256
     And the identity provider found no mistakes in the gateway's requests
 
   Scenario: Another user logs in with their own identity

@@ -138,7 +138,7 @@ Feature: Security — paths, methods, hosts and limits
       | state |
       | code  |
 
-  @sec-61 @error-page
+  @sec-61
   Scenario: 61 — A token endpoint answering with a 4 MB body ends the login without a session
     Given the identity provider is Google
     And the identity provider's token endpoint will answer with a 4 MB body

@@ -1,7 +1,8 @@
-@login @error-page
+@login
 Feature: Failures at the token endpoint
-  The code exchange can fail in many ways. Each ends the login on an error page without a
-  session and without reaching the application.
+  The code exchange can fail in many ways. Each ends the login without a session and without
+  reaching the application (every gateway); a gateway with error pages (`@error-page`) also
+  says what the identity provider answered.
 
   Scenario Outline: The code exchange answers <status> <error>
     Given the identity provider will answer the code exchange with <status> "<error>"
@@ -9,7 +10,6 @@ Feature: Failures at the token endpoint
     And alice follows the redirects
     Then alice has no session
     And the application receives nothing
-    And the page says "<error>"
 
     Examples:
       | status | error               |
@@ -41,6 +41,20 @@ Feature: Failures at the token endpoint
     Then alice is not let in
     And the application receives nothing
 
+  @error-page
+  Scenario Outline: The page says what the code exchange answered: <status> <error>
+    Given the identity provider will answer the code exchange with <status> "<error>"
+    When alice opens "/"
+    And alice follows the redirects
+    Then alice has no session
+    And the page says "<error>"
+
+    Examples:
+      | status | error               |
+      | 400    | invalid_grant       |
+      | 401    | invalid_client      |
+
+  @error-page
   Scenario: A code the identity provider refuses as invalid_grant
     Given the identity provider is Google
     And the identity provider will refuse the code as invalid_grant

@@ -164,7 +164,9 @@ impl UserAgent {
         (!pairs.is_empty()).then(|| pairs.join("; "))
     }
 
-    fn store(&self, url: &Url, set_cookies: &[String]) {
+    /// Takes the `Set-Cookie` lines of an answer from `url` into the jar, as a browser would
+    /// (a request sent by other means, a raw one, still leaves its cookies here).
+    pub fn store(&self, url: &Url, set_cookies: &[String]) {
         let Some(host) = url.host_str() else { return };
         let mut jar = self.jar.lock().unwrap();
         for raw in set_cookies {

@@ -73,7 +73,7 @@ async fn a_gateway_that_ignores_the_browser_binding_fails_the_login_csrf_scenari
     let r = failed(&results, "Login CSRF");
     assert_eq!(r.status, Status::Failed, "{r:?}");
     let detail = r.detail.as_deref().unwrap_or_default();
-    assert!(detail.contains("error page with status 400"), "{detail}");
+    assert!(detail.contains("alice holds a session cookie"), "{detail}");
     let bad: Vec<&str> = results
         .iter()
         .filter(|r| r.status == Status::Failed)

@@ -15,7 +15,10 @@ const TAGS: &str = "@sec-53,@sec-37,@sec-54,@special-paths";
 fn profile_without_special_paths(dir: &Path) -> String {
     let text = std::fs::read_to_string(workspace_root().join("fixtures/gateways/reference.toml"))
         .unwrap()
-        .replace("name = \"reference\"", "name = \"reference-without-special-paths\"")
+        .replace(
+            "name = \"reference\"",
+            "name = \"reference-without-special-paths\"",
+        )
         .replace("    \"special-paths\",\n", "");
     let path = dir.join("profile.toml");
     std::fs::write(&path, text).unwrap();
@@ -114,7 +117,10 @@ fn three_shards_merge_into_the_report_of_one_run() {
     let total = count(&whole);
     assert!(total > 20, "{total} scenarios");
     let summary = std::fs::read_to_string(whole.join("summary.md")).unwrap();
-    assert!(!summary.contains(" 0 not applicable"), "some scenarios are n/a: {summary}");
+    assert!(
+        !summary.contains(" 0 not applicable"),
+        "some scenarios are n/a: {summary}"
+    );
     for s in &shards {
         let n = count(s);
         assert!(n > 0 && n < total, "a shard ran {n} of {total}");

@@ -274,13 +274,19 @@ async fn login_csrf(w: &mut GateWorld, victim: String) {
 
 #[when(regex = r"^(\w+) opens the callback of that login a second time$")]
 async fn replay_callback(w: &mut GateWorld, name: String) {
+    // The callback is where the identity provider sent the browser back to, whatever the
+    // gateway calls its path.
+    let idp = url::Url::parse(w.started().idp.base_url()).expect("the IdP's base URL");
     let callback = w
         .person(&name)
         .hops
         .iter()
-        .find(|h| h.url.path().ends_with("/callback") || h.url.path().ends_with("/oauth2/callback"))
-        .map(|h| h.url.to_string())
-        .expect("a callback hop in the last login");
+        .filter(|h| h.url.origin() == idp.origin())
+        .find_map(|h| h.location.clone().filter(|l| l.origin() != idp.origin()))
+        .map(|l| l.to_string())
+        .unwrap_or_else(|| {
+            panic!("{name}'s last login has no redirect from the identity provider back to the gateway")
+        });
     let hop = w.person(&name).ua.get(&callback).await;
     w.person(&name).hops = vec![hop];
 }

@@ -407,23 +407,47 @@ fn cookie_attributes(w: &mut GateWorld) {
     );
 }
 
-#[then(regex = r"^the login request carried a fresh state, PKCE S256 and the configured callback$")]
-fn authorize_request_ok(w: &mut GateWorld) {
-    let env = w.started();
-    let req = env
+/// A parameter of the first authorization request the IdP received.
+fn authorize_param(w: &GateWorld, name: &str) -> Option<String> {
+    w.started()
         .idp
         .requests_to(Endpoint::Authorize)
         .into_iter()
         .next()
-        .expect("an authorization request");
-    let p = |k: &str| req.params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    assert!(
-        p("state").is_some_and(|s| s.len() >= 22),
-        "state with at least 128 bits"
+        .expect("an authorization request")
+        .params
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v)
+}
+
+#[then(regex = r"^the login request used PKCE with S256$")]
+fn authorize_pkce(w: &mut GateWorld) {
+    let method = authorize_param(w, "code_challenge_method");
+    assert_eq!(
+        method.as_deref(),
+        Some("S256"),
+        "the login request's code_challenge_method (RFC 7636 §4.3; RFC 9700 §2.1.1: S256, always)"
     );
-    assert_eq!(p("code_challenge_method").as_deref(), Some("S256"));
-    let callback = crate::launch::callback_url(&w.profile, &w.spec, env.port);
-    assert_eq!(p("redirect_uri"), Some(callback));
+}
+
+#[then(regex = r"^the login request carried the configured callback$")]
+fn authorize_callback(w: &mut GateWorld) {
+    let port = w.started().port;
+    let callback = crate::launch::callback_url(&w.profile, &w.spec, port);
+    assert_eq!(authorize_param(w, "redirect_uri"), Some(callback));
+}
+
+#[then(regex = r"^the login request is bound to the browser by an unguessable state or by PKCE with S256$")]
+fn authorize_csrf_protected(w: &mut GateWorld) {
+    // RFC 9700 §2.1: a client may rely on PKCE instead of `state` for CSRF protection when the
+    // authorization server supports PKCE (every provider played here does, or refuses it).
+    let state = authorize_param(w, "state").filter(|s| s.len() >= 22);
+    let pkce = authorize_param(w, "code_challenge_method").is_some_and(|m| m == "S256");
+    assert!(
+        state.is_some() || pkce,
+        "the login request carried neither a state of at least 128 bits nor a PKCE S256 challenge: nothing binds the callback to this browser's login (RFC 9700 §2.1)"
+    );
 }
 
 #[then(

@@ -31,6 +31,7 @@ async fn corpus_as_original_path(w: &mut GateWorld, name: String) {
         "the corpus has only {} payloads",
         payloads.len()
     );
+    let mut unfinished = Vec::new();
     for payload in &payloads {
         let target = if payload.starts_with('/') {
             wire_target(payload)
@@ -46,9 +47,21 @@ async fn corpus_as_original_path(w: &mut GateWorld, name: String) {
             let back = code_for(w, &name, &login, &name).await;
             let more = w.person(&name).ua.follow(back.as_str()).await;
             hops.extend(more);
+            // The check means something only if the login got as far as the page it was for.
+            let cookie = w.profile.session_cookie.clone();
+            if w.person(&name).ua.cookie("app.localhost", &cookie).is_none() {
+                unfinished.push(format!("{payload:?}:\n{}", super::browse::describe(&hops)));
+            }
         }
         failures.extend(escapes(w, &hops, &format!("{payload:?}")));
     }
+    assert!(
+        unfinished.is_empty(),
+        "{} of {} logins started by the corpus did not end with a session, so where they would have sent the browser was never tested:\n{}",
+        unfinished.len(),
+        payloads.len(),
+        unfinished.join("\n")
+    );
     note_corpus_run(w, failures, payloads.len());
 }
 

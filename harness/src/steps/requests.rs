@@ -95,6 +95,8 @@ pub async fn raw_with_body(
         .get("location")
         .and_then(|v| v.to_str().ok())
         .and_then(|l| url.join(l).ok());
+    // Like a browser, keep what the gateway set (a login bound to a cookie needs it back).
+    w.person(name).ua.store(&url, &resp.set_cookies);
     let hop = Hop {
         method: method.parse().unwrap_or(Method::GET),
         url,
