@@ -73,12 +73,13 @@ Feature: Security — ID tokens, keys and identities
       | different in case                   | iss_uppercase      |
 
   @sec-23
-  Scenario: 23 — An ID token authorized for another client (azp) is refused
+  Scenario: 23 — An ID token addressed to this client but authorized for another (azp) lets nobody in as someone else
+    # OIDC Core 1.0 errata set 2 (§3.1.3.7) leaves azp checks to the extensions that use azp:
+    # with this client as the sole audience, accepting it is allowed; refusing it is stricter.
     Given the identity provider will sign an ID token with the fault foreign_azp
     When alice opens "/private"
     And alice follows the redirects
-    Then alice is not let in
-    And the application receives nothing
+    Then alice either gets in as herself or is not let in
 
   @sec-24
   Scenario Outline: 24 — An ID token <what> is refused

@@ -163,6 +163,10 @@ pub struct Profile {
     pub logout_path: String,
     /// Identity header names.
     pub headers: Headers,
+    /// Which of the provider's user ids the gateway puts in its user-id header, per provider
+    /// (`[user_id] microsoft = "sub"`); unlisted providers: `default`.
+    #[serde(default)]
+    pub user_id: BTreeMap<Provider, UserIdClaim>,
     /// Command profiles: argv, each element a template.
     #[serde(default)]
     pub command: Vec<String>,
@@ -195,6 +199,24 @@ pub struct Profile {
     /// the suite can fail).
     #[serde(default)]
     pub faults: Vec<String>,
+}
+
+/// Which of a provider's user ids a gateway reports as the user's id.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserIdClaim {
+    /// The provider's stable id, as ngrok reports it: Entra's `oid`, GitHub's numeric `id`,
+    /// Google's and the others' `sub`, the generic provider's login attribute.
+    #[default]
+    Default,
+    /// The OIDC `sub` as issued to this client (pairwise at Entra: it differs per app).
+    Sub,
+    /// Entra's `oid` (the same in every app of the tenant).
+    Oid,
+    /// The user's email address.
+    Email,
+    /// The user's login name (`preferred_username`, GitHub's `login`).
+    Username,
 }
 
 fn default_provider() -> Provider {
@@ -287,6 +309,16 @@ impl Profile {
                     "not_applicable.{tag}: the reason is empty; say why the scenarios tagged @{tag} cannot apply"
                 )));
             }
+        }
+        if let Some((provider, _)) = p
+            .user_id
+            .iter()
+            .find(|(provider, claim)| **claim == UserIdClaim::Oid && **provider != Provider::Microsoft)
+        {
+            return Err(fail(format!(
+                "user_id.{}: \"oid\" exists only at Microsoft Entra ID; use default, sub, email or username",
+                provider.id()
+            )));
         }
         if !p.providers.contains(&p.default_provider) {
             return Err(fail(format!(

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::agent::{Hop, UserAgent};
 use crate::launch::{Launched, Setting};
-use crate::profile::Profile;
+use crate::profile::{Profile, UserIdClaim};
 use crate::provider::{Flavour, Provider};
 use crate::spec::GatewaySpec;
 use crate::upstream::RecordingUpstream;
@@ -312,14 +312,20 @@ impl GateWorld {
             b = b.login_page();
         }
         let idp = b.start().await;
+        let claim = profile.user_id.get(&spec.provider).copied().unwrap_or_default();
         for (name, user) in &self.users {
-            let id = if spec.provider == Provider::Microsoft {
+            let oid = || {
                 user.attr("microsoft", "oid")
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_owned()
-            } else {
-                idp.provider_user_id(name).unwrap_or_default()
+            };
+            let id = match claim {
+                UserIdClaim::Default if spec.provider == Provider::Microsoft => oid(),
+                UserIdClaim::Oid => oid(),
+                UserIdClaim::Default | UserIdClaim::Sub => idp.provider_user_id(name).unwrap_or_default(),
+                UserIdClaim::Email => user.email.clone().unwrap_or_default(),
+                UserIdClaim::Username => user.username.clone().unwrap_or_else(|| name.clone()),
             };
             self.user_ids.insert(name.clone(), id);
         }

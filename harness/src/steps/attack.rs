@@ -313,19 +313,50 @@ async fn login_params_fixed(w: &mut GateWorld) {
     }
 }
 
-#[then(regex = r"^the login request carried a nonce$")]
-async fn login_nonce(w: &mut GateWorld) {
+/// A parameter of the first authorization request.
+fn first_authorize_param(w: &GateWorld, name: &str) -> Option<String> {
     let auth = w.started().idp.requests_to(Endpoint::Authorize);
     let first = auth.first().expect("an authorization request");
-    let nonce = first
+    first
         .params
         .iter()
-        .find(|(k, _)| k == "nonce")
-        .map(|(_, v)| v.clone());
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+}
+
+#[then(regex = r"^the login request used the code flow or carried a nonce$")]
+async fn login_nonce(w: &mut GateWorld) {
+    // OIDC Core §3.1.2.1: nonce is REQUIRED in the implicit and hybrid flows, OPTIONAL in the
+    // code flow (the OpenID Foundation's rp-nonce-unless-code-flow).
+    let code_flow = first_authorize_param(w, "response_type").is_some_and(|t| t == "code");
+    let nonce = first_authorize_param(w, "nonce");
     assert!(
-        nonce.as_ref().is_some_and(|n| n.len() >= 22),
-        "the authorization request carried no (or a short) nonce: {:?}",
-        first.params
+        code_flow || nonce.as_ref().is_some_and(|n| n.len() >= 22),
+        "a login outside the code flow must carry a nonce of at least 128 bits: response_type {:?}, nonce {nonce:?}",
+        first_authorize_param(w, "response_type")
+    );
+}
+
+#[then(regex = r"^if the login request carried a nonce, (\w+) is refused before any userinfo request$")]
+async fn refused_if_nonce(w: &mut GateWorld, name: String) {
+    // A nonce that was sent must come back (OIDC Core §3.1.3.7 (11)); one that was not sent
+    // has nothing to be compared with.
+    if first_authorize_param(w, "nonce").is_none() {
+        return;
+    }
+    let hops = w.person(&name).hops.clone();
+    let last = hops.last().expect("hops");
+    assert!(
+        last.header("x-upstream").is_none(),
+        "{name} reached the application although the ID token's nonce was not the one sent:\n{}",
+        describe(&hops)
+    );
+    let seen = w.started().upstream.count();
+    assert_eq!(seen, 0, "the application received {seen} requests");
+    let userinfo = w.started().idp.requests_to(Endpoint::Userinfo).len();
+    assert_eq!(
+        userinfo, 0,
+        "the gateway called userinfo with the tokens of a refused ID token"
     );
 }
 
