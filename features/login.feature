@@ -116,7 +116,7 @@ Feature: Logging in
     Then the application sees kim's email
 
   @security @sec-1
-  Scenario: Every login attempt gets its own unguessable state
+  Scenario: Every login attempt is bound to its own unguessable state (or PKCE challenge)
     When alice opens "/same-page"
     And bob opens "/same-page"
-    Then the two logins carry different states of at least 128 bits
+    Then the two logins are bound to different unguessable secrets

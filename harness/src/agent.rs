@@ -31,6 +31,10 @@ impl Resolve for LocalhostResolver {
     }
 }
 
+/// The `Accept` header of a browser navigation (Chromium's).
+pub const NAVIGATION_ACCEPT: &str =
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+
 /// One stored cookie.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredCookie {
@@ -195,6 +199,10 @@ impl UserAgent {
         }
         for (k, v) in extra {
             req = req.header(*k, *v);
+        }
+        // What a browser sends when it navigates, unless the step says otherwise (an API call).
+        if !extra.iter().any(|(k, _)| k.eq_ignore_ascii_case("accept")) {
+            req = req.header("accept", NAVIGATION_ACCEPT);
         }
         if let Some(b) = body {
             req = req.body(b);

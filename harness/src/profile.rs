@@ -155,12 +155,17 @@ pub struct Profile {
     pub default_provider: Provider,
     /// Name of its session cookie.
     pub session_cookie: String,
-    /// Path of its OAuth callback.
+    /// Path of its OAuth callback: a template with `idp.provider` (Auth.js puts the provider
+    /// in it: `/auth/callback/{{ idp.provider }}`). Default `/oauth2/callback`.
     #[serde(default = "default_callback_path")]
     pub callback_path: String,
-    /// Path (and query) a browser opens to log out (default `/auth/logout`, ngrok's).
+    /// Path (and query) a browser opens to log out (default `/auth/logout`, ngrok's), with
+    /// a GET unless `logout_form` says how to post it.
     #[serde(default = "default_logout_path")]
     pub logout_path: String,
+    /// Logout is a form POST to `logout_path` (Auth.js, Rails apps…), carrying a CSRF token
+    /// read from a JSON document first.
+    pub logout_form: Option<LogoutForm>,
     /// Identity header names.
     pub headers: Headers,
     /// Which of the provider's user ids the gateway puts in its user-id header, per provider
@@ -199,6 +204,17 @@ pub struct Profile {
     /// the suite can fail).
     #[serde(default)]
     pub faults: Vec<String>,
+}
+
+/// How a browser posts the logout form: `GET from` (JSON), then `POST logout_path` with the
+/// form field `field` set to that document's `field`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogoutForm {
+    /// Where the CSRF token is read from (a path answering JSON, e.g. `/auth/csrf`).
+    pub csrf_from: String,
+    /// Its field, and the form field it is posted as (e.g. `csrfToken`).
+    pub csrf_field: String,
 }
 
 /// Which of a provider's user ids a gateway reports as the user's id.
@@ -245,6 +261,20 @@ pub struct ProfileError {
 }
 
 impl Profile {
+    /// The callback path for a provider (`callback_path` rendered with `idp.provider`).
+    pub fn callback_path_for(&self, provider: Provider) -> Result<String, String> {
+        let ctx = serde_json::json!({ "idp": { "provider": provider.id() } });
+        let path = crate::templates::render(&crate::templates::template_env(), &self.callback_path, &ctx)
+            .map_err(|e| format!("callback_path: {e}"))?;
+        if !path.starts_with('/') {
+            return Err(format!(
+                "callback_path: {path:?} (for {}) is not a path starting with /",
+                provider.id()
+            ));
+        }
+        Ok(path)
+    }
+
     /// The built-in reference profile.
     pub fn reference() -> Profile {
         Profile::parse("reference", REFERENCE).expect("the embedded reference profile is valid")
@@ -319,6 +349,9 @@ impl Profile {
                 "user_id.{}: \"oid\" exists only at Microsoft Entra ID; use default, sub, email or username",
                 provider.id()
             )));
+        }
+        for provider in &p.providers {
+            p.callback_path_for(*provider).map_err(&fail)?;
         }
         if !p.providers.contains(&p.default_provider) {
             return Err(fail(format!(

@@ -151,6 +151,9 @@ pub struct Probes {
     pub planted_cookie: Option<String>,
     /// The open-redirect corpus passes so far: what left the origin, how many were sent.
     pub corpus: CorpusTally,
+    /// Every login request the gateway redirected a browser to (the IdP's authorize URL with
+    /// its parameters), in order — whether or not the browser went on to the IdP.
+    pub login_redirects: Vec<url::Url>,
 }
 
 /// The open-redirect corpus passes of a scenario.
@@ -455,6 +458,28 @@ impl GateWorld {
             },
             hops: Vec::new(),
         })
+    }
+
+    /// Notes the login requests among `hops` (redirects to the IdP's authorization endpoint).
+    pub fn note_login_redirects(&mut self, hops: &[Hop]) {
+        let Some(env) = &self.env else { return };
+        let Some(authorize) = env.idp.endpoint_url(mock_idp::Endpoint::Authorize) else {
+            return;
+        };
+        for h in hops {
+            if let Some(l) = &h.location
+                && l.as_str().split('?').next() == Some(authorize.as_str())
+            {
+                self.probes.login_redirects.push(l.clone());
+            }
+        }
+    }
+
+    /// The gateway's callback path for the scenario's provider.
+    pub fn callback_path(&self) -> String {
+        self.profile
+            .callback_path_for(self.spec.provider)
+            .unwrap_or_else(|e| panic!("profile {}: {e}", self.profile.name))
     }
 
     /// `http://app.localhost:PORT` + path.

@@ -56,10 +56,13 @@ pub fn origin(port: u16) -> String {
 
 /// The callback URL the IdP must allow.
 pub fn callback_url(profile: &Profile, spec: &GatewaySpec, port: u16) -> String {
+    let path = profile
+        .callback_path_for(spec.provider)
+        .unwrap_or_else(|e| panic!("profile {}: {e}", profile.name));
     if spec.central_callback {
-        format!("http://login.localhost:{port}{}", profile.callback_path)
+        format!("http://login.localhost:{port}{path}")
     } else {
-        format!("{}{}", origin(port), profile.callback_path)
+        format!("{}{path}", origin(port))
     }
 }
 

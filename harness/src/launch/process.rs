@@ -81,6 +81,7 @@ impl ProcessGateway {
                 "token_url": url(mock_idp::Endpoint::Token),
                 "userinfo_url": url(mock_idp::Endpoint::Userinfo),
                 "end_session_url": url(mock_idp::Endpoint::EndSession),
+                "jwks_url": url(mock_idp::Endpoint::Jwks),
                 "ca_file": idp.ca_pem().map(|_| s.work_dir.join("idp-ca.pem").display().to_string()),
             },
             "client": { "id": client(idp).0, "secret": client(idp).1 },

@@ -211,7 +211,7 @@ fn never_as_victim(w: &mut GateWorld, attacker: String, victim: String) {
 #[when(regex = r"^(\w+) sends (\d+) callbacks with random codes and (no|made-up) states?$")]
 async fn callback_flood(w: &mut GateWorld, name: String, n: usize, state: String) {
     w.env().await;
-    let callback = w.url(&w.profile.callback_path.clone());
+    let callback = w.url(&w.callback_path());
     let mut hops = Vec::with_capacity(n);
     for i in 0..n {
         let code = format!("forged{i:04}{:x}", std::process::id() as u64 * 7919 + i as u64);
@@ -313,15 +313,26 @@ async fn login_params_fixed(w: &mut GateWorld) {
     }
 }
 
-/// A parameter of the first authorization request.
+/// A parameter of the first login request: the first authorization request the IdP
+/// received, else the first the gateway redirected a browser to.
 fn first_authorize_param(w: &GateWorld, name: &str) -> Option<String> {
     let auth = w.started().idp.requests_to(Endpoint::Authorize);
-    let first = auth.first().expect("an authorization request");
-    first
-        .params
-        .iter()
+    if let Some(first) = auth.first() {
+        return first
+            .params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone());
+    }
+    let login = w
+        .probes
+        .login_redirects
+        .first()
+        .expect("a login request (no browser was sent to the identity provider)");
+    login
+        .query_pairs()
         .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
+        .map(|(_, v)| v.into_owned())
 }
 
 #[then(regex = r"^the login request used the code flow or carried a nonce$")]
@@ -334,6 +345,37 @@ async fn login_nonce(w: &mut GateWorld) {
         code_flow || nonce.as_ref().is_some_and(|n| n.len() >= 22),
         "a login outside the code flow must carry a nonce of at least 128 bits: response_type {:?}, nonce {nonce:?}",
         first_authorize_param(w, "response_type")
+    );
+}
+
+#[then(regex = r"^if the login request carried a state, (\w+) is not let in$")]
+async fn not_let_in_if_state(w: &mut GateWorld, name: String) {
+    // A gateway that sends no state binds the login by PKCE alone (RFC 9700 §2.1): a state
+    // changed or removed on the way back then concerns nothing it checks.
+    if first_authorize_param(w, "state").is_none() {
+        return;
+    }
+    let hops = w.person(&name).hops.clone();
+    let last = hops.last().expect("hops");
+    assert!(
+        last.header("x-upstream").is_none(),
+        "{name} reached the application with a state that was not the one sent:\n{}",
+        describe(&hops)
+    );
+}
+
+#[then(regex = r"^if the login request carried a state, the identity provider received no token requests$")]
+async fn no_token_request_if_state(w: &mut GateWorld) {
+    // RFC 9700 §2.1 / checklist 11: a callback whose state is not the browser's is refused
+    // before any back-channel call. Without a state, the code is tried with the browser's own
+    // PKCE verifier and the identity provider refuses it.
+    if first_authorize_param(w, "state").is_none() {
+        return;
+    }
+    let n = w.started().idp.requests_to(Endpoint::Token).len();
+    assert_eq!(
+        n, 0,
+        "{n} token requests for a callback whose state was not this browser's"
     );
 }
 
@@ -416,7 +458,7 @@ async fn huge_callback(w: &mut GateWorld, name: String, kb: usize, which: String
     } else {
         format!("code={big}&state=abc")
     };
-    let target = format!("{}?{query}", w.profile.callback_path);
+    let target = format!("{}?{query}", w.callback_path());
     raw(w, &name, "GET", &target, None, &[]).await;
 }
 

@@ -19,6 +19,7 @@ pub async fn open(w: &mut GateWorld, name: &str, path: &str, headers: &[(&str, &
         w.url(path)
     };
     let hop = w.person(name).ua.send(Method::GET, &url, headers, None).await;
+    w.note_login_redirects(std::slice::from_ref(&hop));
     w.person(name).hops = vec![hop.clone()];
     hop
 }
@@ -32,7 +33,8 @@ pub async fn follow(w: &mut GateWorld, name: &str) {
         .and_then(|h| h.location.clone())
         .unwrap_or_else(|| panic!("{name}'s last response was not a redirect"));
     let more = p.ua.follow(from.as_str()).await;
-    p.hops.extend(more);
+    p.hops.extend(more.clone());
+    w.note_login_redirects(&more);
 }
 
 /// The IdP approves the next login as `name` (headless), then the browser follows.
@@ -183,7 +185,43 @@ async fn websocket(w: &mut GateWorld, name: String, path: String) {
 #[when(regex = r"^(\w+) logs out$")]
 async fn logs_out(w: &mut GateWorld, name: String) {
     let path = w.profile.logout_path.clone();
-    open(w, &name, &path, &[("accept", "text/html")]).await;
+    match w.profile.logout_form.clone() {
+        None => {
+            open(w, &name, &path, &[("accept", "text/html")]).await;
+        }
+        Some(form) => {
+            // The logout form a browser would post: its CSRF token first.
+            let token_url = w.url(&form.csrf_from);
+            let doc = w.person(&name).ua.get(&token_url).await;
+            let token = serde_json::from_str::<serde_json::Value>(&doc.body)
+                .ok()
+                .and_then(|v| v[&form.csrf_field].as_str().map(str::to_owned))
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{} answered no JSON field {:?} to read the logout form's token from: {} {}",
+                        form.csrf_from, form.csrf_field, doc.status, doc.body
+                    )
+                });
+            let body: String = form_urlencoded::Serializer::new(String::new())
+                .append_pair(&form.csrf_field, &token)
+                .finish();
+            let url = w.url(&path);
+            let hop = w
+                .person(&name)
+                .ua
+                .send(
+                    Method::POST,
+                    &url,
+                    &[
+                        ("content-type", "application/x-www-form-urlencoded"),
+                        ("accept", "text/html"),
+                    ],
+                    Some(body),
+                )
+                .await;
+            w.person(&name).hops = vec![hop];
+        }
+    }
     // Through a single-logout round trip, but not into a new login.
     let authorize = w
         .started()
@@ -293,7 +331,7 @@ async fn replay_callback(w: &mut GateWorld, name: String) {
 
 #[when(regex = r#"^(\w+) opens the callback with the parameters "([^"]*)"$"#)]
 async fn callback_with(w: &mut GateWorld, name: String, query: String) {
-    let path = format!("{}?{query}", w.profile.callback_path);
+    let path = format!("{}?{query}", w.callback_path());
     open(w, &name, &path, &[("accept", "text/html")]).await;
 }
 
@@ -320,7 +358,7 @@ async fn unprovision(w: &mut GateWorld, id: String) {
 
 #[when(regex = r"^(\w+) opens (\w+)'s callback$")]
 async fn opens_others_callback(w: &mut GateWorld, name: String, owner: String) {
-    let callback_path = w.profile.callback_path.clone();
+    let callback_path = w.callback_path();
     let callback = w
         .person(&owner)
         .hops

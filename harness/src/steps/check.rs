@@ -525,17 +525,19 @@ fn upgraded(w: &mut GateWorld) {
 #[then(regex = r"^the page shows the identity provider's error$")]
 fn shows_idp_error(w: &mut GateWorld) {
     let hops: Vec<Hop> = w.people.values().flat_map(|p| p.hops.clone()).collect();
-    let callback = hops
+    // The identity provider's redirect back carries its error; later hops (a gateway's own
+    // error page, with an `error` of its own in the URL) do not count.
+    let idp = url::Url::parse(w.started().idp.base_url()).expect("the IdP's base URL");
+    let back = hops
         .iter()
-        .rev()
-        .find(|h| h.url.query_pairs().any(|(k, _)| k == "error"))
-        .expect("a callback carrying the identity provider's error");
-    let error = callback
-        .url
+        .filter(|h| h.url.origin() == idp.origin())
+        .find_map(|h| h.location.clone().filter(|l| l.origin() != idp.origin()))
+        .expect("the identity provider's redirect back to the gateway");
+    let error = back
         .query_pairs()
         .find(|(k, _)| k == "error")
         .map(|(_, v)| v.into_owned())
-        .unwrap_or_default();
+        .unwrap_or_else(|| panic!("the identity provider's redirect back carries no error: {back}"));
     let page = hops.last().expect("a page");
     assert!(
         page.body.contains(&error),
@@ -669,22 +671,26 @@ fn not_let_in_if_userinfo(w: &mut GateWorld, name: String) {
     }
 }
 
-#[then(regex = r"^the two logins carry different states of at least 128 bits$")]
+#[then(regex = r"^the two logins are bound to different unguessable secrets$")]
 fn different_states(w: &mut GateWorld) {
-    let states: Vec<String> = w
+    // The state each login carries; a gateway that sends none binds its logins by PKCE (RFC
+    // 9700 §2.1), and then the S256 challenges must differ instead.
+    let redirects: Vec<url::Url> = w
         .people
         .values()
         .filter_map(|p| p.hops.last().and_then(|h| h.location.clone()))
-        .filter_map(|l| {
-            l.query_pairs()
-                .find(|(k, _)| k == "state")
-                .map(|(_, v)| v.into_owned())
-        })
         .collect();
-    assert_eq!(states.len(), 2, "two login redirects with a state: {states:?}");
-    assert_ne!(states[0], states[1], "the same state for two logins");
-    for s in &states {
-        assert!(s.len() >= 22, "state {s:?} is shorter than 128 bits of base64url");
+    assert_eq!(redirects.len(), 2, "two login redirects: {redirects:?}");
+    let param = |u: &url::Url, k: &str| u.query_pairs().find(|(n, _)| n == k).map(|(_, v)| v.into_owned());
+    let secret = |u: &url::Url| param(u, "state").or_else(|| param(u, "code_challenge"));
+    let (a, b) = (secret(&redirects[0]), secret(&redirects[1]));
+    assert!(
+        a.is_some() && b.is_some(),
+        "a login redirect with neither a state nor a PKCE challenge: {redirects:?}"
+    );
+    assert_ne!(a, b, "two logins carry the same secret");
+    for s in [a, b].into_iter().flatten() {
+        assert!(s.len() >= 22, "{s:?} is shorter than 128 bits of base64url");
     }
 }
 

@@ -36,7 +36,7 @@ async fn no_cors(w: &mut GateWorld) {
 
 #[then(regex = r"^the callback answer is not cached, not framed and sends no referrer$")]
 async fn callback_headers(w: &mut GateWorld) {
-    let callback_path = w.profile.callback_path.clone();
+    let callback_path = w.callback_path();
     let hop = w
         .people
         .values()
