@@ -131,9 +131,15 @@ Feature: Security — starting a login and handling the callback
     Examples:
       | what        | query                               |
       | the code    | code=a&code=b&state=s               |
-      | the state   | state=s&state=t&code=a              |
       | the issuer  | code=a&state=s&iss=A&iss=B          |
       | the error   | error=x&error=y&state=s             |
+
+  @sec-13
+  Scenario: 13 — A callback repeating the state is refused, before any token request when a state was sent
+    When alice opens "/"
+    And alice opens the callback with the parameters "state=s&state=t&code=a"
+    Then alice is not let in
+    And if the login request carried a state, the identity provider received no token requests
 
   @sec-14
   Scenario: 14 — An identity provider error with markup ends the login on an escaped error page

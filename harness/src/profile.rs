@@ -166,6 +166,10 @@ pub struct Profile {
     /// Logout is a form POST to `logout_path` (Auth.js, Rails apps…), carrying a CSRF token
     /// read from a JSON document first.
     pub logout_form: Option<LogoutForm>,
+    /// The mock IdP serves https (with its own CA, `idp.ca_file`) in every scenario, for a
+    /// gateway that will not talk to an identity provider over plain http.
+    #[serde(default)]
+    pub idp_https: bool,
     /// Identity header names.
     pub headers: Headers,
     /// Which of the provider's user ids the gateway puts in its user-id header, per provider

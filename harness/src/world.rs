@@ -197,6 +197,7 @@ impl GateWorld {
     fn new() -> GateWorld {
         let ctx = current_context();
         let default_provider = ctx.profile.default_provider;
+        let idp_https = ctx.profile.idp_https;
         let mut w = GateWorld {
             profile: ctx.profile.clone(),
             ctx,
@@ -212,7 +213,7 @@ impl GateWorld {
             env: None,
             people: BTreeMap::new(),
             events: Vec::new(),
-            idp_tls: false,
+            idp_tls: idp_https,
             work_dir: tempfile::Builder::new()
                 .prefix("gatecheck-")
                 .tempdir()

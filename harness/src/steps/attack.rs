@@ -230,12 +230,19 @@ async fn all_refused(w: &mut GateWorld) {
     let cookie = w.profile.session_cookie.clone();
     for (name, p) in &w.people {
         for h in &p.hops {
+            // Refused: an error answer or a redirect to the gateway's own page, never the
+            // application, never a server error.
             assert!(
-                (400..500).contains(&h.status),
-                "{name}: {} {} answered {}",
+                h.status < 500 && h.header("x-upstream").is_none(),
+                "{name}: {} {} answered {}{}",
                 h.method,
                 h.url,
-                h.status
+                h.status,
+                if h.header("x-upstream").is_some() {
+                    " from the application"
+                } else {
+                    ""
+                }
             );
             assert!(
                 !h.set_cookies.iter().any(|c| c.starts_with(&format!("{cookie}="))),
