@@ -36,7 +36,7 @@ use serde::Deserialize;
 use crate::clients::{Client, Lifetimes};
 use crate::keys::SigningAlg;
 use crate::personality::ProviderId;
-use crate::state::Interaction;
+use crate::settings::Interaction;
 use crate::users::User;
 
 /// The config file.

@@ -113,6 +113,8 @@
 //! shapes), [`state`] (grants, codes, tokens, sessions), [`keys`], [`clock`],
 //! [`tls`], [`config`] (the CLI's TOML file), `http` (one file per endpoint).
 
+mod authorization;
+mod builders;
 pub mod clients;
 pub mod clock;
 pub mod config;
@@ -127,12 +129,15 @@ pub mod outcome;
 pub mod personality;
 pub mod script;
 pub mod server;
-pub mod state;
+mod settings;
+mod shared;
+mod store;
 pub mod tls;
 pub(crate) mod tokens;
 pub mod types;
 pub mod users;
 
+pub use builders::{ExpectationBuilder, ScopedScript, ScriptBuilder, ScriptHandle};
 pub use clients::{Client, Lifetimes, PkcePolicy, RefreshRotation, TokenAuthMethod};
 pub use clock::Clock;
 pub use expect::VerificationReport;
@@ -144,6 +149,6 @@ pub use personality::ProviderId;
 pub use server::{
     ClientCredentials, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, MockIdp, MockIdpBuilder, StartError,
 };
-pub use state::Interaction;
+pub use settings::Interaction;
 pub use types::{ClientId, Endpoint, Scope, ScopeSet, Secret, UserId};
 pub use users::{User, UserPatch};

@@ -1,7 +1,10 @@
-//! Operations on a running IdP, shared by the Rust API ([`crate::MockIdp`]) and the HTTP
-//! admin API ([`crate::http::admin`]), so the two can never drift apart.
+//! Operations on a running IdP, shared by the Rust API (`MockIdp`, the builders) and the HTTP
+//! admin API and inspector, so the two can never drift apart.
 
+use std::collections::HashMap;
 use std::time::Duration;
+
+use serde_json::Value;
 
 use crate::clients::{Client, ClientError};
 use crate::expect::{Expectation, VerificationReport, verify};
@@ -9,8 +12,9 @@ use crate::keys::SigningAlg;
 use crate::lint::Finding;
 use crate::log::RecordedRequest;
 use crate::outcome::Outcome;
+use crate::personality::DiscoveryContext;
 use crate::script::{ScriptEntry, ScriptError, Times, check_applies};
-use crate::state::Shared;
+use crate::shared::Shared;
 use crate::types::{ClientId, Endpoint, UserId};
 use crate::users::{User, UserPatch};
 
@@ -140,5 +144,17 @@ impl Shared {
         self.log.lock().unwrap().clear();
         self.store.lock().unwrap().reset_sessions();
         self.clock.reset();
+    }
+
+    /// The discovery document of this instance for the path parameters of a request
+    /// (Microsoft's `{tenant}`), as the personality writes it; `None` when it publishes none.
+    pub fn discovery_document(&self, path_params: &HashMap<String, String>) -> Option<Value> {
+        let ctx = DiscoveryContext {
+            issuer: &self.issuer,
+            base: &self.base,
+            signing_algs: vec![SigningAlg::RS256.as_str(), SigningAlg::ES256.as_str()],
+            path_params,
+        };
+        self.personality.discovery(&ctx)
     }
 }

@@ -6,7 +6,7 @@
 //! failed, unless the test is already panicking) — the wiremock contract.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -17,15 +17,17 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::builders::{ExpectationBuilder, ScriptBuilder};
 use crate::clients::{Client, ClientError, Lifetimes};
 use crate::clock::Clock;
-use crate::expect::{ExpectationBuilder, VerificationReport};
+use crate::expect::VerificationReport;
 use crate::keys::{KeySet, SigningAlg, SigningKey};
 use crate::lint::Finding;
-use crate::log::{RecordedRequest, RequestLog};
+use crate::log::RecordedRequest;
 use crate::personality::{Personality, ProviderId, personality_for};
-use crate::script::{Script, ScriptBuilder};
-use crate::state::{Interaction, Settings, Shared, Store};
+use crate::settings::{Interaction, Settings};
+use crate::shared::{Parts, Shared};
+use crate::store::Store;
 use crate::tls::{self, CaSource};
 use crate::types::{ClientId, Endpoint, Secret, UserId, random_token};
 use crate::users::{User, UserPatch};
@@ -336,20 +338,15 @@ impl MockIdpBuilder {
             None => personality.issuer(&base),
         };
         let keys = keygen.await.expect("key generation task panicked");
-        let shared = Arc::new(Shared {
+        let shared = Shared::new(Parts {
             instance: random_token(6).replace(['-', '_'], "x"),
             issuer,
             base,
             tls: tls_material.is_some(),
             personality,
-            settings: RwLock::new(settings),
-            clock: Clock::new(),
-            keys: RwLock::new(keys),
-            store: Mutex::new(store),
-            script: Mutex::new(Script::default()),
-            expectations: Mutex::new(Vec::new()),
-            log: Arc::new(Mutex::new(RequestLog::default())),
-            shutdown: CancellationToken::new(),
+            settings,
+            keys,
+            store,
             default_client,
         });
         let router = crate::http::router(shared.clone());
@@ -518,7 +515,7 @@ impl MockIdp {
     }
     /// The discovery document, as served.
     pub fn discovery(&self) -> Option<Value> {
-        crate::http::discovery::document(&self.shared, &Default::default())
+        self.shared.discovery_document(&Default::default())
     }
     /// The CA certificate (PEM) clients must trust, when serving https.
     pub fn ca_pem(&self) -> Option<&str> {

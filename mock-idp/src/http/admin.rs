@@ -23,7 +23,8 @@ use crate::expect::Expectation;
 use crate::keys::SigningAlg;
 use crate::outcome::Outcome;
 use crate::script::Times;
-use crate::state::{Settings, Shared};
+use crate::settings::Settings;
+use crate::shared::Shared;
 use crate::types::{ClientId, Endpoint, UserId};
 use crate::users::{User, UserPatch};
 
@@ -99,7 +100,7 @@ async fn config(State(s): S) -> Json<Value> {
         "issuer": s.issuer,
         "base_url": s.base,
         "tls": s.tls,
-        "discovery": crate::http::discovery::document(&s, &Default::default()),
+        "discovery": s.discovery_document(&Default::default()),
         "paths": profile.paths,
         "default_client": s.default_client,
         "session_cookie": s.session_cookie_name(),

@@ -11,7 +11,6 @@
 //! session is fresh and consent was given before).
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -21,52 +20,19 @@ use cookie::{Cookie, SameSite};
 
 use super::pages::{self, LoginPage};
 use super::{Params, infrastructure_response, recorder, take_infrastructure_fault, take_outcome};
+use crate::authorization::{AuthorizationRequest, PendingAuthorization, Pkce, ResponseMode};
 use crate::lint::Finding;
 use crate::log::Recorder;
 use crate::outcome::{AuthorizeResponseChange, Outcome};
 use crate::personality::{AuthorizeContext, AuthorizeFailure, PkceSupport};
-use crate::state::{Grant, IdpSession, Interaction, Pkce, Shared, Store};
+use crate::settings::Interaction;
+use crate::shared::Shared;
+use crate::store::{Grant, IdpSession, Store};
 use crate::types::{ClientId, Endpoint, ScopeSet, UserId, random_token};
 use crate::users::User;
 
 /// Where the login page posts the user's decision.
 pub(crate) const DECISION_PATH: &str = "/__mock/decision";
-
-/// How the authorization response is delivered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ResponseMode {
-    Query,
-    Fragment,
-    FormPost,
-}
-
-/// A validated authorization request.
-#[derive(Clone, Debug)]
-pub(crate) struct AuthzRequest {
-    pub client_id: ClientId,
-    pub redirect_uri: String,
-    pub redirect_uri_sent: bool,
-    pub response_mode: ResponseMode,
-    pub scopes: ScopeSet,
-    pub state: Option<String>,
-    pub nonce: Option<String>,
-    pub pkce: Option<Pkce>,
-    pub prompt: Vec<String>,
-    pub max_age: Option<u64>,
-    pub login_hint: Option<String>,
-    /// Every parameter as sent, for provider hooks.
-    pub params: Vec<(String, String)>,
-}
-
-/// A login page waiting for the user.
-#[derive(Clone, Debug)]
-pub struct PendingAuthorization {
-    pub(crate) request: AuthzRequest,
-    pub(crate) created: SystemTime,
-    pub(crate) narrow: Option<ScopeSet>,
-    pub(crate) change: Option<AuthorizeResponseChange>,
-    pub(crate) consent_only_for: Option<UserId>,
-}
 
 /// `GET /authorize`.
 pub(crate) async fn get(
@@ -411,10 +377,10 @@ pub(crate) async fn decision(
 
 enum Rejection {
     Page(Box<Response>),
-    Redirect(Box<AuthzRequest>, AuthorizeFailure),
+    Redirect(Box<AuthorizationRequest>, AuthorizeFailure),
 }
 
-fn validate(shared: &Shared, params: &Params, rec: &Recorder) -> Result<AuthzRequest, Rejection> {
+fn validate(shared: &Shared, params: &Params, rec: &Recorder) -> Result<AuthorizationRequest, Rejection> {
     let page = |code: &str, msg: String, fix: &str| {
         Rejection::Page(Box::new(pages::error_page(
             StatusCode::BAD_REQUEST,
@@ -502,7 +468,7 @@ fn validate(shared: &Shared, params: &Params, rec: &Recorder) -> Result<AuthzReq
             ));
         }
     };
-    let mut req = AuthzRequest {
+    let mut req = AuthorizationRequest {
         client_id,
         redirect_uri,
         redirect_uri_sent: sent,
@@ -517,7 +483,7 @@ fn validate(shared: &Shared, params: &Params, rec: &Recorder) -> Result<AuthzReq
         params: params.pairs().to_vec(),
     };
     let redirect =
-        |req: &AuthzRequest, f: AuthorizeFailure| Err(Rejection::Redirect(Box::new(req.clone()), f));
+        |req: &AuthorizationRequest, f: AuthorizeFailure| Err(Rejection::Redirect(Box::new(req.clone()), f));
     if let Some(name) = repeated.first() {
         return redirect(
             &req,
@@ -668,7 +634,7 @@ fn validate(shared: &Shared, params: &Params, rec: &Recorder) -> Result<AuthzReq
 #[allow(clippy::too_many_arguments)]
 fn approve(
     shared: &Shared,
-    req: &AuthzRequest,
+    req: &AuthorizationRequest,
     user: &UserId,
     reauthenticate: bool,
     session: Option<&IdpSession>,
@@ -745,7 +711,7 @@ fn approve(
 /// Redirects back with an error (RFC 6749 §4.1.2.1), in the personality's shape.
 fn error_redirect(
     shared: &Shared,
-    req: &AuthzRequest,
+    req: &AuthorizationRequest,
     failure: &AuthorizeFailure,
     rec: &Recorder,
 ) -> Response {
@@ -758,7 +724,7 @@ fn error_redirect(
 
 fn redirect_to_client(
     shared: &Shared,
-    req: &AuthzRequest,
+    req: &AuthorizationRequest,
     mut params: Vec<(String, String)>,
     change: Option<AuthorizeResponseChange>,
 ) -> Response {

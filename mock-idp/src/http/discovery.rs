@@ -10,23 +10,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::{infrastructure_response, recorder, take_infrastructure_fault, take_outcome};
-use crate::keys::SigningAlg;
 use crate::outcome::Outcome;
-use crate::personality::DiscoveryContext;
-use crate::state::Shared;
+use crate::shared::Shared;
 use crate::types::Endpoint;
-
-/// The discovery document of this instance (also used by the library API), for the path
-/// parameters of the request (Microsoft's `{tenant}`).
-pub(crate) fn document(shared: &Shared, path_params: &HashMap<String, String>) -> Option<Value> {
-    let ctx = DiscoveryContext {
-        issuer: &shared.issuer,
-        base: &shared.base,
-        signing_algs: vec![SigningAlg::RS256.as_str(), SigningAlg::ES256.as_str()],
-        path_params,
-    };
-    shared.personality.discovery(&ctx)
-}
 
 /// `GET /.well-known/openid-configuration`.
 pub(crate) async fn discovery(
@@ -40,7 +26,7 @@ pub(crate) async fn discovery(
         return infrastructure_response(&shared, Endpoint::Discovery, fault, &rec).await;
     }
     let params = path.map(|Path(p)| p).unwrap_or_default();
-    let Some(mut doc) = document(&shared, &params) else {
+    let Some(mut doc) = shared.discovery_document(&params) else {
         return (
             StatusCode::NOT_FOUND,
             "this provider publishes no discovery document",

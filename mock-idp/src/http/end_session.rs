@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::Value;
 
 use super::{Params, infrastructure_response, pages, recorder, take_infrastructure_fault, take_outcome};
-use crate::state::Shared;
+use crate::shared::Shared;
 use crate::types::{ClientId, Endpoint};
 
 /// `GET|POST /logout`.

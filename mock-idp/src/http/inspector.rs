@@ -22,7 +22,7 @@ use serde::Deserialize;
 use super::pages::esc;
 use crate::outcome::Outcome;
 use crate::script::Times;
-use crate::state::Shared;
+use crate::shared::Shared;
 use crate::types::{Endpoint, ScopeSet, UserId};
 use crate::users::UserPatch;
 

@@ -30,7 +30,7 @@ use crate::log::{Recorder, RequestLog};
 use crate::outcome::Outcome;
 use crate::personality::{ClientProblem, TokenFailure};
 use crate::script::Taken;
-use crate::state::Shared;
+use crate::shared::Shared;
 use crate::types::{ClientId, Endpoint};
 
 /// Builds the router for one IdP instance from its personality's paths.

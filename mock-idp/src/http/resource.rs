@@ -21,8 +21,9 @@ use super::{Params, infrastructure_response, recorder, take_infrastructure_fault
 use crate::lint::Finding;
 use crate::log::Recorder;
 use crate::outcome::Outcome;
-use crate::personality::{BearerFailure, ResourceContext, TokenProblem, TokenSource};
-use crate::state::{AccessProblem, Shared};
+use crate::personality::{BearerFailure, ResourceContext, TokenSource};
+use crate::shared::Shared;
+use crate::store::TokenProblem;
 use crate::types::Endpoint;
 
 /// The route for resource `name`.
@@ -110,14 +111,7 @@ async fn handle(
     let checked = shared.store.lock().unwrap().check_access_token(&token, now);
     let info = match checked {
         Ok(info) => info,
-        Err(problem) => {
-            let problem = match problem {
-                AccessProblem::Unknown => TokenProblem::Unknown,
-                AccessProblem::Expired => TokenProblem::Expired,
-                AccessProblem::Revoked => TokenProblem::Revoked,
-            };
-            return bearer_error(&shared, &rec, name, BearerFailure::InvalidToken(problem));
-        }
+        Err(problem) => return bearer_error(&shared, &rec, name, BearerFailure::InvalidToken(problem)),
     };
     rec.client(&info.grant.client);
     if let Some(scope) = shared.personality.resource_missing_scope(name, &info.scopes) {

@@ -17,7 +17,7 @@ use super::{
 };
 use crate::outcome::Outcome;
 use crate::personality::TokenFailure;
-use crate::state::Shared;
+use crate::shared::Shared;
 use crate::types::{ClientId, Endpoint};
 
 /// `POST /revoke`.

@@ -23,8 +23,9 @@ use crate::clients::{Client, RefreshRotation};
 use crate::lint::Finding;
 use crate::log::Recorder;
 use crate::outcome::Outcome;
-use crate::personality::{GrantProblem, PkceSupport, TokenContext, TokenFailure};
-use crate::state::Shared;
+use crate::personality::{PkceSupport, TokenContext, TokenFailure};
+use crate::shared::Shared;
+use crate::store::GrantProblem;
 use crate::tokens::{MintRequest, mint};
 use crate::types::{ClientId, Endpoint, ScopeSet};
 

@@ -19,11 +19,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::{
-    AuthorizeFailure, BearerFailure, ClientProblem, GrantProblem, Paths, Personality, Profile, ProviderId,
-    Resource, ResourceContext, TokenContext, TokenFailure, TokenProblem, TokenSource, TokenSuccess,
-    json_no_store, stable_digits,
+    AuthorizeFailure, BearerFailure, ClientProblem, Paths, Personality, Profile, ProviderId, Resource,
+    ResourceContext, TokenContext, TokenFailure, TokenSource, TokenSuccess, json_no_store, stable_digits,
 };
 use crate::clients::{Client, Lifetimes, RefreshRotation};
+use crate::store::{GrantProblem, TokenProblem};
 use crate::types::{Endpoint, ScopeSet};
 use crate::users::User;
 

@@ -20,12 +20,12 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::{
-    AuthorizeFailure, BearerFailure, ClientProblem, GrantProblem, Paths, Personality, PkceSupport, Profile,
-    ProviderId, Resource, ResourceContext, TokenContext, TokenFailure, TokenProblem, TokenSource,
-    TokenSuccess, json_no_store, random_alnum, stable_digits,
+    AuthorizeFailure, BearerFailure, ClientProblem, Paths, Personality, PkceSupport, Profile, ProviderId,
+    Resource, ResourceContext, TokenContext, TokenFailure, TokenSource, TokenSuccess, json_no_store,
+    random_alnum, stable_digits,
 };
 use crate::clients::{Client, Lifetimes};
-use crate::state::Grant;
+use crate::store::{Grant, GrantProblem, TokenProblem};
 use crate::types::Endpoint;
 use crate::users::User;
 

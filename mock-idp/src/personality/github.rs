@@ -23,12 +23,12 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::{
-    AuthorizeFailure, BearerFailure, GrantProblem, Paths, Personality, PkceSupport, Profile, ProviderId,
-    Resource, ResourceContext, TokenContext, TokenFailure, TokenSource, TokenSuccess, form_no_store,
-    json_no_store, stable_digits,
+    AuthorizeFailure, BearerFailure, Paths, Personality, PkceSupport, Profile, ProviderId, Resource,
+    ResourceContext, TokenContext, TokenFailure, TokenSource, TokenSuccess, form_no_store, json_no_store,
+    stable_digits,
 };
 use crate::clients::{Client, Lifetimes, RefreshRotation};
-use crate::state::Grant;
+use crate::store::{Grant, GrantProblem};
 use crate::types::Endpoint;
 use crate::users::User;
 

@@ -20,12 +20,12 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::{
-    AuthorizeContext, BearerFailure, ClaimsContext, ClientProblem, DiscoveryContext, GrantProblem, Paths,
-    Personality, Profile, ProviderId, Resource, ResourceContext, TokenContext, TokenFailure, TokenSuccess,
-    json_no_store, request_param, stable_digits, standard_token_error,
+    AuthorizeContext, BearerFailure, ClaimsContext, ClientProblem, DiscoveryContext, Paths, Personality,
+    Profile, ProviderId, Resource, ResourceContext, TokenContext, TokenFailure, TokenSuccess, json_no_store,
+    request_param, stable_digits, standard_token_error,
 };
 use crate::clients::{Client, Lifetimes, RefreshRotation};
-use crate::state::Grant;
+use crate::store::{Grant, GrantProblem};
 use crate::types::{Endpoint, ScopeSet};
 use crate::users::User;
 

@@ -22,7 +22,7 @@ use super::{
     ProviderId, ResourceContext, TokenContext, TokenFailure, TokenSuccess, json_no_store, stable_digits,
 };
 use crate::clients::{Client, Lifetimes, RefreshRotation, TokenAuthMethod};
-use crate::state::Grant;
+use crate::store::Grant;
 use crate::types::{Endpoint, ScopeSet};
 use crate::users::User;
 

@@ -26,12 +26,12 @@ use base64::Engine;
 use serde_json::{Map, Value, json};
 
 use super::{
-    AuthorizeFailure, BearerFailure, ClaimsContext, ClientProblem, DiscoveryContext, GrantProblem, Paths,
-    Personality, Profile, ProviderId, Resource, ResourceContext, TokenContext, TokenFailure, TokenProblem,
-    TokenSuccess, json_no_store, random_guid, stable_guid,
+    AuthorizeFailure, BearerFailure, ClaimsContext, ClientProblem, DiscoveryContext, Paths, Personality,
+    Profile, ProviderId, Resource, ResourceContext, TokenContext, TokenFailure, TokenSuccess, json_no_store,
+    random_guid, stable_guid,
 };
 use crate::clients::{Client, Lifetimes, RefreshRotation};
-use crate::state::Grant;
+use crate::store::{Grant, GrantProblem, TokenProblem};
 use crate::types::{Endpoint, ScopeSet};
 use crate::users::User;
 

@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::clients::{Client, Lifetimes, RefreshRotation, TokenAuthMethod};
-use crate::state::Grant;
+use crate::store::Grant;
 use crate::types::{Endpoint, ScopeSet};
 use crate::users::User;
 
@@ -49,8 +49,8 @@ pub use microsoft::{CONSUMERS_TENANT, Microsoft};
 pub use oidc::Oidc;
 pub use twitch::Twitch;
 pub use wire::{
-    AuthorizeFailure, BearerFailure, ClientProblem, GrantProblem, TokenFailure, TokenProblem, TokenSuccess,
-    form_no_store, json_no_store, random_alnum, random_guid, stable_digits, stable_guid,
+    AuthorizeFailure, BearerFailure, ClientProblem, TokenFailure, TokenSuccess, form_no_store, json_no_store,
+    random_alnum, random_guid, stable_digits, stable_guid,
 };
 
 /// The provider a personality plays.

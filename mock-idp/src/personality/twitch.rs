@@ -17,12 +17,12 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::{
-    AuthorizeFailure, BearerFailure, ClaimsContext, ClientProblem, DiscoveryContext, GrantProblem, Paths,
-    Personality, Profile, ProviderId, Resource, ResourceContext, TokenContext, TokenFailure, TokenSource,
-    TokenSuccess, json_no_store, request_param, stable_digits,
+    AuthorizeFailure, BearerFailure, ClaimsContext, ClientProblem, DiscoveryContext, Paths, Personality,
+    Profile, ProviderId, Resource, ResourceContext, TokenContext, TokenFailure, TokenSource, TokenSuccess,
+    json_no_store, request_param, stable_digits,
 };
 use crate::clients::{Client, Lifetimes, RefreshRotation, TokenAuthMethod};
-use crate::state::Grant;
+use crate::store::{Grant, GrantProblem};
 use crate::types::Endpoint;
 use crate::users::User;
 

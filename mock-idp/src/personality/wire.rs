@@ -5,6 +5,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use crate::store::{GrantProblem, TokenProblem};
 use crate::types::ScopeSet;
 
 /// Why an authorization request failed after the redirect URI was validated (the answer
@@ -30,94 +31,6 @@ pub enum AuthorizeFailure {
         /// `error_description`.
         description: Option<String>,
     },
-}
-
-/// What is wrong with an authorization code or refresh token (`invalid_grant`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GrantProblem {
-    /// Never issued, or already purged.
-    CodeUnknown,
-    /// Past its lifetime.
-    CodeExpired,
-    /// Redeemed before (the grant has now been revoked).
-    CodeReused,
-    /// Issued to another client.
-    CodeClientMismatch,
-    /// `redirect_uri` differs from (or lacks) the one sent at authorize.
-    RedirectUriMismatch,
-    /// `code_verifier` does not match the challenge.
-    PkceMismatch,
-    /// A challenge was sent at authorize but no verifier now.
-    PkceVerifierMissing,
-    /// A verifier without a challenge at authorize (PKCE downgrade).
-    PkceVerifierUnexpected,
-    /// Refresh token never issued.
-    RefreshUnknown,
-    /// Refresh token expired.
-    RefreshExpired,
-    /// Refresh token (or its grant) revoked.
-    RefreshRevoked,
-    /// Refresh token already rotated out (reuse: the grant is revoked).
-    RefreshReused,
-    /// Refresh token issued to another client.
-    RefreshClientMismatch,
-    /// The user is disabled or deleted.
-    UserGone,
-    /// Scripted `invalid_grant` on the code exchange.
-    ScriptedCode,
-    /// Scripted `invalid_grant` on refresh.
-    ScriptedRefresh,
-}
-
-impl GrantProblem {
-    /// Whether this is about a refresh token (else an authorization code).
-    pub fn is_refresh(self) -> bool {
-        matches!(
-            self,
-            GrantProblem::RefreshUnknown
-                | GrantProblem::RefreshExpired
-                | GrantProblem::RefreshRevoked
-                | GrantProblem::RefreshReused
-                | GrantProblem::RefreshClientMismatch
-                | GrantProblem::ScriptedRefresh
-        )
-    }
-
-    /// A precise description for the standard personality.
-    pub fn describe(self) -> &'static str {
-        match self {
-            GrantProblem::CodeUnknown => {
-                "the authorization code is not valid: it was never issued by this IdP"
-            }
-            GrantProblem::CodeExpired => "the authorization code has expired",
-            GrantProblem::CodeReused => {
-                "the authorization code was already redeemed; the tokens issued for it have been revoked (RFC 6749 §4.1.2)"
-            }
-            GrantProblem::CodeClientMismatch => "the authorization code was issued to another client",
-            GrantProblem::RedirectUriMismatch => {
-                "redirect_uri does not match the one sent in the authorization request (RFC 6749 §4.1.3)"
-            }
-            GrantProblem::PkceMismatch => {
-                "PKCE verification failed: code_verifier does not match code_challenge"
-            }
-            GrantProblem::PkceVerifierMissing => {
-                "code_verifier is required: the authorization request carried a code_challenge"
-            }
-            GrantProblem::PkceVerifierUnexpected => {
-                "code_verifier sent but the authorization request carried no code_challenge"
-            }
-            GrantProblem::RefreshUnknown => "the refresh token is not valid: it was never issued by this IdP",
-            GrantProblem::RefreshExpired => "the refresh token has expired",
-            GrantProblem::RefreshRevoked => "the refresh token has been revoked",
-            GrantProblem::RefreshReused => {
-                "the refresh token was already used and rotated out; the grant has been revoked"
-            }
-            GrantProblem::RefreshClientMismatch => "the refresh token was issued to another client",
-            GrantProblem::UserGone => "the user of this grant is disabled or no longer exists",
-            GrantProblem::ScriptedCode => "the authorization code is invalid or expired",
-            GrantProblem::ScriptedRefresh => "the refresh token is invalid, expired or revoked",
-        }
-    }
 }
 
 /// How client authentication failed.
@@ -191,31 +104,6 @@ impl TokenFailure {
             TokenFailure::InvalidClient { description, .. } => Some(description.clone()),
             TokenFailure::InvalidGrant(p) => Some(p.describe().to_owned()),
             TokenFailure::Scripted { description, .. } => description.clone(),
-        }
-    }
-}
-
-/// What is wrong with a presented access token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TokenProblem {
-    /// Not issued here.
-    Unknown,
-    /// Past its lifetime.
-    Expired,
-    /// Revoked (directly, or with its grant).
-    Revoked,
-    /// Its user is disabled or deleted.
-    UserGone,
-}
-
-impl TokenProblem {
-    /// The standard description.
-    pub fn describe(self) -> &'static str {
-        match self {
-            TokenProblem::Unknown => "the access token is not valid",
-            TokenProblem::Expired => "the access token has expired",
-            TokenProblem::Revoked => "the access token has been revoked",
-            TokenProblem::UserGone => "the user of this token is disabled or no longer exists",
         }
     }
 }
