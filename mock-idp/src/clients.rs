@@ -229,6 +229,15 @@ impl Client {
     }
 }
 
+/// Registered URIs for a message: comma-separated, or `none`.
+pub(crate) fn list_or_none(uris: &[String]) -> String {
+    if uris.is_empty() {
+        "none".to_owned()
+    } else {
+        uris.join(", ")
+    }
+}
+
 /// Lifetimes and switches of the IdP as a whole (per instance).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

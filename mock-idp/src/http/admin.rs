@@ -30,7 +30,7 @@ use crate::users::{User, UserPatch};
 
 type S = State<Arc<Shared>>;
 
-pub(crate) fn router() -> Router<Arc<Shared>> {
+pub(super) fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route("/", get(index))
         .route("/config", get(config))
@@ -77,7 +77,7 @@ fn parse<T: DeserializeOwned>(body: &Bytes, what: &str) -> Result<T, AdminError>
     serde_json::from_slice(body).map_err(|e| bad(format!("invalid {what} JSON: {e}")))
 }
 
-pub(crate) async fn index() -> Json<Value> {
+pub(super) async fn index() -> Json<Value> {
     Json(json!({
         "service": "gatecheck mock-idp admin API",
         "routes": [
