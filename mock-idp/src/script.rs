@@ -72,8 +72,6 @@ impl ScriptEntry {
 /// What a request took from the script.
 #[derive(Clone, Debug)]
 pub struct Taken {
-    /// Entry id.
-    pub id: u64,
     /// The outcome.
     pub outcome: Outcome,
     /// Delay before answering.
@@ -106,7 +104,6 @@ impl Script {
         let entry = self.entries.iter_mut().find(|e| e.matches(endpoint, client))?;
         entry.used += 1;
         Some(Taken {
-            id: entry.id,
             outcome: entry.outcome.clone(),
             delay: entry.delay,
         })

@@ -24,7 +24,7 @@ use crate::expect::VerificationReport;
 use crate::keys::{KeySet, SigningAlg, SigningKey};
 use crate::lint::Finding;
 use crate::log::RecordedRequest;
-use crate::personality::{Personality, ProviderId, personality_for};
+use crate::personality::{Hooks, Personality, Profile, ProviderId, personality_for};
 use crate::settings::{Interaction, Settings};
 use crate::shared::{Parts, Shared};
 use crate::store::Store;
@@ -63,7 +63,7 @@ pub enum StartError {
 #[derive(Debug)]
 #[must_use = "call .start().await to run the IdP"]
 pub struct MockIdpBuilder {
-    personality: Option<Box<dyn Personality>>,
+    personality: Option<Box<dyn Hooks>>,
     provider: ProviderId,
     lifetimes: Option<Lifetimes>,
     lifetime_patch: LifetimePatch,
@@ -526,7 +526,7 @@ impl MockIdp {
         self.shared.personality.profile().id
     }
     /// The data part of the personality (paths, scopes, token formats…).
-    pub fn profile(&self) -> &crate::personality::Profile {
+    pub fn profile(&self) -> &Profile {
         self.shared.personality.profile()
     }
     /// The default client's credentials (the first client registered at build time).

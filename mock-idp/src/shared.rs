@@ -14,7 +14,7 @@ use crate::clock::Clock;
 use crate::expect::Expectation;
 use crate::keys::{KeySet, SigningAlg};
 use crate::log::RequestLog;
-use crate::personality::Personality;
+use crate::personality::Hooks;
 use crate::script::Script;
 use crate::settings::Settings;
 use crate::store::Store;
@@ -31,7 +31,7 @@ pub struct Shared {
     /// Whether the IdP serves https.
     pub tls: bool,
     /// The provider it plays.
-    pub personality: Box<dyn Personality>,
+    pub personality: Box<dyn Hooks>,
     /// Changeable settings.
     pub settings: RwLock<Settings>,
     /// The IdP's clock.
@@ -72,7 +72,7 @@ pub struct Parts {
     /// Whether the IdP serves https.
     pub tls: bool,
     /// The provider it plays.
-    pub personality: Box<dyn Personality>,
+    pub personality: Box<dyn Hooks>,
     /// Initial settings.
     pub settings: Settings,
     /// Signing keys.

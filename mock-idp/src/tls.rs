@@ -14,7 +14,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 /// Where the CA comes from.
 #[derive(Clone, Debug)]
-pub enum CaSource {
+pub(crate) enum CaSource {
     /// A fresh CA for this instance.
     Generate,
     /// A fixed CA (certificate and private key, PEM).
@@ -27,7 +27,7 @@ pub enum CaSource {
 }
 
 /// A ready TLS configuration and the CA clients must trust.
-pub struct TlsMaterial {
+pub(crate) struct TlsMaterial {
     /// The CA certificate, PEM.
     pub ca_pem: String,
     /// The server configuration for the listener.
@@ -65,7 +65,7 @@ pub fn generate_ca() -> Result<(String, String), TlsError> {
 }
 
 /// Creates the CA (or loads it) and a leaf for `hosts` (DNS names or IP addresses).
-pub fn build(source: &CaSource, hosts: &[String]) -> Result<TlsMaterial, TlsError> {
+pub(crate) fn build(source: &CaSource, hosts: &[String]) -> Result<TlsMaterial, TlsError> {
     install_crypto_provider();
     let (ca_pem, ca_key, ca_params) = match source {
         CaSource::Generate => {

@@ -18,9 +18,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{
-    AuthorizeFailure, BearerFailure, ClientProblem, Paths, Personality, Profile, ProviderId, Resource,
-    ResourceContext, TokenContext, TokenFailure, TokenSource, TokenSuccess, json_no_store, stable_digits,
+use super::context::{ResourceContext, TokenContext, TokenSource};
+use super::hooks::Hooks;
+use super::profile::{Paths, Profile, ProviderId, Resource};
+use super::standard;
+use super::wire::{
+    AuthorizeFailure, BearerFailure, ClientProblem, TokenFailure, TokenSuccess, json_no_store, stable_digits,
 };
 use crate::clients::{Client, Lifetimes, RefreshRotation};
 use crate::store::{GrantProblem, TokenProblem};
@@ -108,7 +111,7 @@ fn lwa_error(status: StatusCode, error: &str, description: &str) -> Response {
     json_no_store(status, &json!({"error": error, "error_description": description}))
 }
 
-impl Personality for Amazon {
+impl Hooks for Amazon {
     fn profile(&self) -> &Profile {
         &self.profile
     }
@@ -131,7 +134,7 @@ impl Personality for Amazon {
                 ("error".into(), "access_denied".into()),
                 ("error_description".into(), "The user denied the request".into()),
             ],
-            other => super::standard_authorize_error(other),
+            other => standard::authorize_error(other),
         }
     }
 
@@ -144,7 +147,7 @@ impl Personality for Amazon {
     }
 
     fn token_success(&self, success: &TokenSuccess, _ctx: &TokenContext<'_>) -> Response {
-        let mut body = super::standard_token_body(success);
+        let mut body = standard::token_body(success);
         body.remove("scope");
         json_no_store(StatusCode::OK, &Value::Object(body))
     }
@@ -179,7 +182,7 @@ impl Personality for Amazon {
                 "invalid_client",
                 "Client authentication failed",
             ),
-            other => super::standard_token_error(other),
+            other => standard::token_error(other),
         }
     }
 
@@ -254,7 +257,7 @@ impl Personality for Amazon {
 
     fn server_error(&self, endpoint: Endpoint) -> Response {
         match endpoint {
-            Endpoint::Authorize | Endpoint::EndSession => super::html_server_error(),
+            Endpoint::Authorize | Endpoint::EndSession => standard::html_server_error(),
             _ => lwa_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",

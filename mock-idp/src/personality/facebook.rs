@@ -19,10 +19,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{
-    AuthorizeFailure, BearerFailure, ClientProblem, Paths, Personality, PkceSupport, Profile, ProviderId,
-    Resource, ResourceContext, TokenContext, TokenFailure, TokenSource, TokenSuccess, json_no_store,
-    random_alnum, stable_digits,
+use super::context::{ResourceContext, TokenContext, TokenSource};
+use super::hooks::Hooks;
+use super::profile::{Paths, PkceSupport, Profile, ProviderId, Resource};
+use super::standard;
+use super::wire::{
+    AuthorizeFailure, BearerFailure, ClientProblem, TokenFailure, TokenSuccess, json_no_store, random_alnum,
+    stable_digits,
 };
 use crate::clients::{Client, Lifetimes};
 use crate::store::{Grant, GrantProblem, TokenProblem};
@@ -109,7 +112,7 @@ fn graph_error(status: StatusCode, message: &str, code: u32, subcode: Option<u32
     json_no_store(status, &json!({"error": e}))
 }
 
-impl Personality for Facebook {
+impl Hooks for Facebook {
     fn profile(&self) -> &Profile {
         &self.profile
     }
@@ -138,7 +141,7 @@ impl Personality for Facebook {
                 ("error_description".into(), "Permissions error".into()),
                 ("error_reason".into(), "user_denied".into()),
             ],
-            other => super::standard_authorize_error(other),
+            other => standard::authorize_error(other),
         }
     }
 
@@ -147,7 +150,7 @@ impl Personality for Facebook {
     }
 
     fn token_success(&self, success: &TokenSuccess, _ctx: &TokenContext<'_>) -> Response {
-        let mut body = super::standard_token_body(success);
+        let mut body = standard::token_body(success);
         for k in ["scope", "refresh_token", "id_token"] {
             body.remove(k);
         }
@@ -299,7 +302,7 @@ impl Personality for Facebook {
 
     fn server_error(&self, endpoint: Endpoint) -> Response {
         match endpoint {
-            Endpoint::Authorize | Endpoint::EndSession => super::html_server_error(),
+            Endpoint::Authorize | Endpoint::EndSession => standard::html_server_error(),
             _ => json_no_store(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 &json!({"error": {"message": "An unknown error has occurred.", "type": "OAuthException", "code": 1,

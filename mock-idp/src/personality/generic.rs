@@ -16,9 +16,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::{
-    Paths, Personality, Profile, ProviderId, ResourceContext, TokenContext, TokenSuccess, form_no_store,
-};
+use super::context::{ResourceContext, TokenContext};
+use super::hooks::Hooks;
+use super::profile::{Paths, Profile, ProviderId};
+use super::standard;
+use super::wire::{TokenFailure, TokenSuccess, form_no_store, json_no_store, stable_digits};
 use crate::types::ScopeSet;
 
 /// Where the profile JSON puts the user object.
@@ -138,7 +140,7 @@ impl Generic {
         let mut o = Map::new();
         let id = if self.numeric_id {
             let n = user.id.as_str().parse::<u64>().unwrap_or_else(|_| {
-                super::stable_digits(&format!("generic:{}", user.id), 9)
+                stable_digits(&format!("generic:{}", user.id), 9)
                     .parse()
                     .unwrap_or(1)
             });
@@ -172,13 +174,13 @@ impl Default for Generic {
     }
 }
 
-impl Personality for Generic {
+impl Hooks for Generic {
     fn profile(&self) -> &Profile {
         &self.profile
     }
 
     fn token_success(&self, success: &TokenSuccess, _ctx: &TokenContext<'_>) -> Response {
-        let body = super::standard_token_body(success);
+        let body = standard::token_body(success);
         if self.form_tokens {
             let pairs: Vec<(String, String)> = body
                 .into_iter()
@@ -186,11 +188,11 @@ impl Personality for Generic {
                 .collect();
             return form_no_store(StatusCode::OK, &pairs);
         }
-        super::json_no_store(StatusCode::OK, &Value::Object(body))
+        json_no_store(StatusCode::OK, &Value::Object(body))
     }
 
-    fn token_error(&self, failure: &super::TokenFailure, _headers: &HeaderMap) -> Response {
-        super::standard_token_error(failure)
+    fn token_error(&self, failure: &TokenFailure, _headers: &HeaderMap) -> Response {
+        standard::token_error(failure)
     }
 
     fn resource(&self, _name: &str, ctx: &ResourceContext<'_>) -> Response {

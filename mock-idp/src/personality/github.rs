@@ -22,10 +22,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{
-    AuthorizeFailure, BearerFailure, Paths, Personality, PkceSupport, Profile, ProviderId, Resource,
-    ResourceContext, TokenContext, TokenFailure, TokenSource, TokenSuccess, form_no_store, json_no_store,
-    stable_digits,
+use super::context::{ResourceContext, TokenContext, TokenSource};
+use super::hooks::Hooks;
+use super::profile::{Paths, PkceSupport, Profile, ProviderId, Resource};
+use super::standard;
+use super::wire::{
+    AuthorizeFailure, BearerFailure, TokenFailure, TokenSuccess, form_no_store, json_no_store, stable_digits,
 };
 use crate::clients::{Client, Lifetimes, RefreshRotation};
 use crate::store::{Grant, GrantProblem};
@@ -167,7 +169,7 @@ fn api_json(status: StatusCode, body: Value, scopes: Option<&str>) -> Response {
     resp
 }
 
-impl Personality for GitHub {
+impl Hooks for GitHub {
     fn profile(&self) -> &Profile {
         &self.profile
     }
@@ -205,7 +207,7 @@ impl Personality for GitHub {
                 }
                 return p;
             }
-            other => return super::standard_authorize_error(other),
+            other => return standard::authorize_error(other),
         };
         vec![
             ("error".into(), error.into()),

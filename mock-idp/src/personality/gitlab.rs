@@ -15,10 +15,12 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::{
-    AuthorizeFailure, BearerFailure, ClaimsContext, DiscoveryContext, Paths, Personality, Profile,
-    ProviderId, Resource, ResourceContext, TokenContext, TokenFailure, TokenSuccess, json_no_store,
-    stable_digits,
+use super::context::{ClaimsContext, DiscoveryContext, ResourceContext, TokenContext};
+use super::hooks::Hooks;
+use super::profile::{Paths, Profile, ProviderId, Resource};
+use super::standard;
+use super::wire::{
+    AuthorizeFailure, BearerFailure, TokenFailure, TokenSuccess, json_no_store, stable_digits,
 };
 use crate::clients::{Client, Lifetimes, RefreshRotation};
 use crate::types::{Endpoint, ScopeSet};
@@ -142,7 +144,7 @@ fn doorkeeper(status: StatusCode, error: &str, description: &str) -> Response {
     json_no_store(status, &json!({"error": error, "error_description": description}))
 }
 
-impl Personality for GitLab {
+impl Hooks for GitLab {
     fn profile(&self) -> &Profile {
         &self.profile
     }
@@ -159,7 +161,7 @@ impl Personality for GitLab {
     }
 
     fn discovery(&self, ctx: &DiscoveryContext<'_>) -> Option<Value> {
-        let mut doc = super::standard_discovery(&self.profile, ctx)?;
+        let mut doc = standard::discovery(&self.profile, ctx)?;
         doc["claims_supported"] = json!([
             "iss",
             "sub",
@@ -210,7 +212,7 @@ impl Personality for GitLab {
                 ("error".into(), "access_denied".into()),
                 ("error_description".into(), DENIED.into()),
             ],
-            other => super::standard_authorize_error(other),
+            other => standard::authorize_error(other),
         }
     }
 
@@ -230,7 +232,7 @@ impl Personality for GitLab {
     }
 
     fn token_success(&self, success: &TokenSuccess, _ctx: &TokenContext<'_>) -> Response {
-        let mut body = super::standard_token_body(success);
+        let mut body = standard::token_body(success);
         body.insert(
             "created_at".into(),
             json!(
@@ -265,7 +267,7 @@ impl Personality for GitLab {
                 "invalid_request",
                 "The request is missing a required parameter, includes an unsupported parameter value, or is otherwise malformed.",
             ),
-            other => super::standard_token_error(other),
+            other => standard::token_error(other),
         }
     }
 
@@ -329,7 +331,7 @@ impl Personality for GitLab {
             };
             return (status, axum::Json(body)).into_response();
         }
-        let mut resp = super::standard_bearer_error(failure);
+        let mut resp = standard::bearer_error(failure);
         if let Some(v) = resp.headers().get(header::WWW_AUTHENTICATE).cloned()
             && let Ok(s) = v.to_str()
             && let Ok(fixed) = s.replace("realm=\"mock-idp\"", "realm=\"Doorkeeper\"").parse()

@@ -19,10 +19,14 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::{
-    AuthorizeContext, BearerFailure, ClaimsContext, ClientProblem, DiscoveryContext, Paths, Personality,
-    Profile, ProviderId, Resource, ResourceContext, TokenContext, TokenFailure, TokenSuccess, json_no_store,
-    request_param, stable_digits, standard_token_error,
+use super::context::{
+    AuthorizeContext, ClaimsContext, DiscoveryContext, ResourceContext, TokenContext, request_param,
+};
+use super::hooks::Hooks;
+use super::profile::{Paths, Profile, ProviderId, Resource};
+use super::standard;
+use super::wire::{
+    AuthorizeFailure, BearerFailure, ClientProblem, TokenFailure, TokenSuccess, json_no_store, stable_digits,
 };
 use crate::clients::{Client, Lifetimes, RefreshRotation};
 use crate::store::{Grant, GrantProblem};
@@ -163,7 +167,7 @@ fn google_claims(user: &User, scopes: &ScopeSet) -> Map<String, Value> {
     c
 }
 
-impl Personality for Google {
+impl Hooks for Google {
     fn profile(&self) -> &Profile {
         &self.profile
     }
@@ -225,11 +229,11 @@ impl Personality for Google {
         p
     }
 
-    fn authorize_error_params(&self, failure: &super::AuthorizeFailure) -> Vec<(String, String)> {
+    fn authorize_error_params(&self, failure: &AuthorizeFailure) -> Vec<(String, String)> {
         match failure {
             // Google sends no description on denial.
-            super::AuthorizeFailure::Denied => vec![("error".into(), "access_denied".into())],
-            other => super::standard_authorize_error(other),
+            AuthorizeFailure::Denied => vec![("error".into(), "access_denied".into())],
+            other => standard::authorize_error(other),
         }
     }
 
@@ -272,7 +276,7 @@ impl Personality for Google {
     }
 
     fn token_success(&self, success: &TokenSuccess, _ctx: &TokenContext<'_>) -> Response {
-        let mut body = super::standard_token_body(success);
+        let mut body = standard::token_body(success);
         if let Some(scope) = &success.scope {
             body.insert("scope".into(), json!(token_scope(scope)));
         }
@@ -299,7 +303,7 @@ impl Personality for Google {
             }
             TokenFailure::InvalidGrant(G::UserGone) => (400, "invalid_grant", "Account has been deleted"),
             TokenFailure::InvalidGrant(_) => (400, "invalid_grant", "Bad Request"),
-            other => return standard_token_error(other),
+            other => return standard::token_error(other),
         };
         json_no_store(
             StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
@@ -337,7 +341,7 @@ impl Personality for Google {
 
     fn server_error(&self, endpoint: Endpoint) -> Response {
         match endpoint {
-            Endpoint::Authorize | Endpoint::EndSession => super::html_server_error(),
+            Endpoint::Authorize | Endpoint::EndSession => standard::html_server_error(),
             _ => json_no_store(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 &json!({"error": "internal_failure", "error_description": "Backend Error"}),

@@ -17,9 +17,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::{
-    AuthorizeFailure, BearerFailure, ClaimsContext, DiscoveryContext, Paths, Personality, Profile,
-    ProviderId, ResourceContext, TokenContext, TokenFailure, TokenSuccess, json_no_store, stable_digits,
+use super::context::{ClaimsContext, DiscoveryContext, ResourceContext, TokenContext, request_param};
+use super::hooks::Hooks;
+use super::profile::{Paths, Profile, ProviderId};
+use super::standard;
+use super::wire::{
+    AuthorizeFailure, BearerFailure, TokenFailure, TokenSuccess, json_no_store, stable_digits,
 };
 use crate::clients::{Client, Lifetimes, RefreshRotation, TokenAuthMethod};
 use crate::store::Grant;
@@ -136,7 +139,7 @@ impl Default for LinkedIn {
     }
 }
 
-impl Personality for LinkedIn {
+impl Hooks for LinkedIn {
     fn profile(&self) -> &Profile {
         &self.profile
     }
@@ -183,7 +186,7 @@ impl Personality for LinkedIn {
                     "The user cancelled the authorization".into(),
                 ),
             ],
-            other => super::standard_authorize_error(other),
+            other => standard::authorize_error(other),
         }
     }
 
@@ -194,7 +197,7 @@ impl Personality for LinkedIn {
         _grant: &Grant,
         _user: &User,
     ) -> Result<(), TokenFailure> {
-        if super::request_param(form, "code_verifier").is_some() {
+        if request_param(form, "code_verifier").is_some() {
             return Err(TokenFailure::Scripted {
                 status: 400,
                 error: "invalid_request".into(),
@@ -224,7 +227,7 @@ impl Personality for LinkedIn {
     }
 
     fn token_success(&self, success: &TokenSuccess, _ctx: &TokenContext<'_>) -> Response {
-        let mut body = super::standard_token_body(success);
+        let mut body = standard::token_body(success);
         if let Some(s) = &success.scope {
             let mut sorted: Vec<&str> = s.iter().map(|x| x.as_str()).collect();
             sorted.sort_unstable();
@@ -251,7 +254,7 @@ impl Personality for LinkedIn {
                 "invalid_client",
                 "Client authentication failed".to_owned(),
             ),
-            other => return super::standard_token_error(other),
+            other => return standard::token_error(other),
         };
         json_no_store(status, &json!({"error": error, "error_description": description}))
     }
@@ -283,7 +286,7 @@ impl Personality for LinkedIn {
 
     fn server_error(&self, endpoint: Endpoint) -> Response {
         match endpoint {
-            Endpoint::Authorize | Endpoint::EndSession => super::html_server_error(),
+            Endpoint::Authorize | Endpoint::EndSession => standard::html_server_error(),
             _ => json_no_store(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 &json!({"status": 500, "message": "Internal Server Error"}),

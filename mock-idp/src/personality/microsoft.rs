@@ -25,10 +25,13 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
-use super::{
-    AuthorizeFailure, BearerFailure, ClaimsContext, ClientProblem, DiscoveryContext, Paths, Personality,
-    Profile, ProviderId, Resource, ResourceContext, TokenContext, TokenFailure, TokenSuccess, json_no_store,
-    random_guid, stable_guid,
+use super::context::{ClaimsContext, DiscoveryContext, ResourceContext, TokenContext};
+use super::hooks::Hooks;
+use super::profile::{Paths, Profile, ProviderId, Resource};
+use super::standard;
+use super::wire::{
+    AuthorizeFailure, BearerFailure, ClientProblem, TokenFailure, TokenSuccess, json_no_store, random_guid,
+    stable_guid,
 };
 use crate::clients::{Client, Lifetimes, RefreshRotation};
 use crate::store::{Grant, GrantProblem, TokenProblem};
@@ -184,7 +187,7 @@ fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
     resp
 }
 
-impl Personality for Microsoft {
+impl Hooks for Microsoft {
     fn profile(&self) -> &Profile {
         &self.profile
     }
@@ -263,7 +266,7 @@ impl Personality for Microsoft {
                     format!("AADSTS70011: The provided request must include a 'scope' input parameter. {d}"),
                 ),
             ],
-            other => super::standard_authorize_error(other),
+            other => standard::authorize_error(other),
         }
     }
 
@@ -432,7 +435,7 @@ impl Personality for Microsoft {
                 &format!("The provided value for the input parameter 'scope' is not valid. {d}"),
             ),
             TokenFailure::InvalidRequest(d) => aadsts(400, "invalid_request", 900144, d),
-            other => super::standard_token_error(other),
+            other => standard::token_error(other),
         }
     }
 
@@ -526,7 +529,7 @@ impl Personality for Microsoft {
 
     fn server_error(&self, endpoint: Endpoint) -> Response {
         match endpoint {
-            Endpoint::Authorize | Endpoint::EndSession => super::html_server_error(),
+            Endpoint::Authorize | Endpoint::EndSession => standard::html_server_error(),
             Endpoint::Userinfo => graph_error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "serviceNotAvailable",

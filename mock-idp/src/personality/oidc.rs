@@ -4,7 +4,8 @@
 //! RFC 6750, RFC 7009, RFC 7636 and RFC 9207 to the letter and tolerates nothing more: it is
 //! what a relying party should be tested against first. Every hook is the trait default.
 
-use super::{Paths, Personality, Profile, ProviderId};
+use super::hooks::Hooks;
+use super::profile::{Paths, Profile, ProviderId};
 
 /// The standard OpenID Provider.
 #[derive(Debug)]
@@ -49,7 +50,7 @@ impl Default for Oidc {
     }
 }
 
-impl Personality for Oidc {
+impl Hooks for Oidc {
     fn profile(&self) -> &Profile {
         &self.profile
     }

@@ -16,10 +16,14 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::{
-    AuthorizeFailure, BearerFailure, ClaimsContext, ClientProblem, DiscoveryContext, Paths, Personality,
-    Profile, ProviderId, Resource, ResourceContext, TokenContext, TokenFailure, TokenSource, TokenSuccess,
-    json_no_store, request_param, stable_digits,
+use super::context::{
+    ClaimsContext, DiscoveryContext, ResourceContext, TokenContext, TokenSource, request_param,
+};
+use super::hooks::Hooks;
+use super::profile::{Paths, Profile, ProviderId, Resource};
+use super::standard;
+use super::wire::{
+    AuthorizeFailure, BearerFailure, ClientProblem, TokenFailure, TokenSuccess, json_no_store, stable_digits,
 };
 use crate::clients::{Client, Lifetimes, RefreshRotation, TokenAuthMethod};
 use crate::store::{Grant, GrantProblem};
@@ -139,7 +143,7 @@ fn helix_error(status: StatusCode, message: &str) -> Response {
     resp
 }
 
-impl Personality for Twitch {
+impl Hooks for Twitch {
     fn profile(&self) -> &Profile {
         &self.profile
     }
@@ -184,7 +188,7 @@ impl Personality for Twitch {
                 ("error".into(), "access_denied".into()),
                 ("error_description".into(), "The user denied you access".into()),
             ],
-            other => super::standard_authorize_error(other),
+            other => standard::authorize_error(other),
         }
     }
 
@@ -215,7 +219,7 @@ impl Personality for Twitch {
     }
 
     fn token_success(&self, success: &TokenSuccess, _ctx: &TokenContext<'_>) -> Response {
-        let mut body = super::standard_token_body(success);
+        let mut body = standard::token_body(success);
         if let Some(s) = &success.scope {
             body.insert(
                 "scope".into(),
@@ -345,7 +349,7 @@ impl Personality for Twitch {
 
     fn server_error(&self, endpoint: Endpoint) -> Response {
         match endpoint {
-            Endpoint::Authorize | Endpoint::EndSession => super::html_server_error(),
+            Endpoint::Authorize | Endpoint::EndSession => standard::html_server_error(),
             _ => twitch_error(500, "Internal Server Error"),
         }
     }

@@ -243,11 +243,6 @@ pub fn timestamp(at: std::time::SystemTime) -> String {
         .replace('T', " ")
 }
 
-/// The value of a JSON claim as a string, if it is one.
-pub fn str_claim<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(Value::as_str)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
