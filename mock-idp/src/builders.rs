@@ -15,7 +15,33 @@ use crate::script::{ScriptEntry, ScriptError, Times};
 use crate::shared::Shared;
 use crate::types::{ClientId, Endpoint};
 
-/// Builds a script entry: `idp.on_token().for_client("app").times(2).respond(...)`.
+/// Builds a script entry: which requests it answers, how often, after how long, then
+/// [`respond`](Self::respond) mounts it (or [`try_respond`](Self::try_respond),
+/// [`respond_scoped`](Self::respond_scoped)). Made by [`MockIdp::on`](crate::MockIdp::on)
+/// and the `on_*` shortcuts.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use mock_idp::{MockIdp, Outcome};
+///
+/// # async fn demo(idp: MockIdp) {
+/// // The next two code exchanges of client `app` fail, each after a second.
+/// let flaky = idp
+///     .on_token()
+///     .for_client("app")
+///     .times(2)
+///     .after(Duration::from_secs(1))
+///     .named("flaky token endpoint")
+///     .respond(Outcome::invalid_grant());
+/// // … drive two logins …
+/// assert_eq!(flaky.hits(), 2);
+///
+/// // Slow userinfo for one test step only.
+/// let slow = idp.on_userinfo().always().after(Duration::from_secs(5)).respond_scoped(Outcome::Success);
+/// // … the step …
+/// drop(slow);
+/// # }
+/// ```
 #[must_use = "a script does nothing until `respond` mounts it"]
 pub struct ScriptBuilder {
     shared: Arc<Shared>,
@@ -163,7 +189,23 @@ impl Drop for ScopedScript {
     }
 }
 
-/// Declares an expectation; a terminal method (`times`, `at_least`, …) registers it.
+/// Declares how many requests an endpoint should get; a terminal method (`times`,
+/// `at_least`, …) registers it. Made by [`MockIdp::expect`](crate::MockIdp::expect);
+/// checked when the IdP drops, or by [`MockIdp::verify`](crate::MockIdp::verify).
+///
+/// ```no_run
+/// use mock_idp::{Endpoint, MockIdp};
+///
+/// # async fn demo(idp: MockIdp) {
+/// idp.expect(Endpoint::Token).times(1);
+/// idp.expect(Endpoint::Refresh).for_client("app").at_least(1);
+/// idp.expect(Endpoint::Userinfo).never();
+/// // … the test …
+/// if let Err(report) = idp.verify() {
+///     panic!("{report}"); // what was expected, what arrived
+/// }
+/// # }
+/// ```
 #[must_use = "an expectation is registered by times/at_least/at_most/between/never"]
 pub struct ExpectationBuilder {
     shared: Arc<Shared>,

@@ -61,6 +61,18 @@ pub enum RefreshRotation {
 }
 
 /// A registered client.
+///
+/// ```
+/// use mock_idp::{Client, RefreshRotation};
+///
+/// let app = Client::confidential("app", "s3cret")
+///     .redirect_uri("https://app.example/oauth2/callback")
+///     .refresh_rotation(RefreshRotation::Rotate);
+/// assert!(app.validate().is_ok());
+///
+/// let spa = Client::public("spa").redirect_uri("http://127.0.0.1:5173/callback"); // PKCE required
+/// assert!(spa.is_public() && spa.validate().is_ok());
+/// ```
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Client {

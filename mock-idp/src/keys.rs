@@ -438,6 +438,17 @@ impl KeySet {
 /// when present, else generated and written there. Keeping it across restarts spares the RSA
 /// key generation at every start and keeps tokens issued before a restart verifiable, as a
 /// real provider's are.
+///
+/// ```no_run
+/// use mock_idp::{MockIdp, SigningAlg};
+///
+/// # async fn demo() -> Result<(), String> {
+/// let key = mock_idp::keys::load_or_create("target/idp-keys".as_ref(), SigningAlg::RS256)?;
+/// let idp = MockIdp::builder().signing_key(key).start().await;
+/// # drop(idp);
+/// # Ok(())
+/// # }
+/// ```
 pub fn load_or_create(dir: &std::path::Path, alg: SigningAlg) -> Result<Arc<SigningKey>, String> {
     let path = dir.join(format!("{}.pk8", alg.as_str().to_ascii_lowercase()));
     match std::fs::read(&path) {

@@ -59,7 +59,30 @@ pub enum StartError {
     Issuer(String),
 }
 
-/// Configures and starts a [`MockIdp`].
+/// Configures and starts a [`MockIdp`]: personality, users, clients, lifetimes, keys, TLS
+/// and address. Every setting has a default ([`MockIdp::start`] takes them all).
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use mock_idp::personality::GitHub;
+/// use mock_idp::{Client, MockIdp, RefreshRotation, User};
+///
+/// # async fn demo() {
+/// let idp = MockIdp::builder()
+///     .personality(GitHub::app()) // a GitHub App: expiring, rotating tokens
+///     .client(
+///         Client::confidential("app", "s3cret")
+///             .redirect_uri("http://127.0.0.1:8080/oauth2/callback")
+///             .refresh_rotation(RefreshRotation::Rotate),
+///     )
+///     .user(User::new("octocat").email("octo@example.com"))
+///     .access_token_lifetime(Duration::from_secs(60))
+///     .login_page() // a browser test: show the login and consent page
+///     .start()
+///     .await;
+/// # drop(idp);
+/// # }
+/// ```
 #[derive(Debug)]
 #[must_use = "call .start().await to run the IdP"]
 pub struct MockIdpBuilder {
@@ -411,7 +434,30 @@ async fn serve(
     }
 }
 
-/// A running mock IdP. See the crate docs for a tour.
+/// A running mock IdP on its own loopback port, with its own keys, users, clients, clock,
+/// script and request log; see the [crate docs](crate) for a tour.
+///
+/// Dropping it stops the server, releases stalled requests and verifies the expectations,
+/// panicking with a readable report if one failed (unless the test already panics);
+/// [`MockIdp::shutdown`] stops it and waits.
+///
+/// ```
+/// use mock_idp::{Endpoint, MockIdp, Outcome};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let idp = MockIdp::builder()
+///     .redirect_uri("http://127.0.0.1:8080/oauth2/callback")
+///     .start()
+///     .await;
+/// // What the app under test is configured with:
+/// assert!(idp.discovery_url().ends_with("/.well-known/openid-configuration"));
+/// assert_eq!(idp.client().id.as_str(), mock_idp::DEFAULT_CLIENT_ID);
+///
+/// idp.on_authorize().respond(Outcome::deny()); // the next login: the user presses Deny
+/// idp.expect(Endpoint::Token).never(); // checked when `idp` drops
+/// # }
+/// ```
 pub struct MockIdp {
     shared: Arc<Shared>,
     addr: SocketAddr,
@@ -631,7 +677,8 @@ impl MockIdp {
     pub fn rotate_keys(&self, alg: SigningAlg, keep_old: bool) -> String {
         self.shared.rotate_keys(alg, keep_old)
     }
-    /// Publishes the JWKS without `kid`s (see `KeySet::set_without_kid`).
+    /// Publishes the JWKS without `kid`s (the OIDF `kid-absent-*` modules); pair it with
+    /// [`IdTokenFault::NoKid`](crate::IdTokenFault::NoKid).
     pub fn publish_keys_without_kid(&self, without: bool) {
         self.shared.keys.write().unwrap().set_without_kid(without);
     }

@@ -1,18 +1,7 @@
-//! `amazon`: Login with Amazon (OAuth 2.0, not OpenID Connect).
+//! The [`Amazon`] personality: Login with Amazon (OAuth 2.0, not OpenID Connect).
 //!
-//! Emulated: `/ap/oa`, `/auth/o2/token` accepting credentials in the body, Basic, or — as
-//! Auth.js sends them — every parameter in the URL query with an empty body; PKCE with
-//! `S256` or `plain` (plain is Amazon's default); `Atza|` access tokens of 350+ characters and
-//! `Atzr|` refresh tokens, whose `|` must be URL-encoded (quirk 20); lowercase `bearer`; no
-//! `scope` in the token response; `/user/profile` with `user_id` = `amzn1.account.…` (quirk
-//! 17), accepting the token as Bearer, `access_token` query or `x-amz-access-token` header,
-//! and **no email-verification flag at all**; `/auth/o2/tokeninfo` whose `aud` a client must
-//! check. Refresh tokens are not rotated unless [`Amazon::rotating_refresh`] (sources
-//! disagree, so it is a knob).
-//!
-//! Simplifications: www.amazon.com and api.amazon.com are one origin; regional hosts are not
-//! emulated. Error descriptions marked † in providers.md are unverified. User attributes
-//! read (`User::provider["amazon"]`): `user_id`, `postal_code`.
+//! One file, one provider: the type, its options, and the hooks where the provider differs
+//! from the standard. What it emulates and simplifies is documented on the type.
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -30,7 +19,21 @@ use crate::store::{GrantProblem, TokenProblem};
 use crate::types::{Endpoint, ScopeSet};
 use crate::users::User;
 
-/// Amazon.
+/// Login with Amazon (OAuth 2.0, not OpenID Connect).
+///
+/// Emulated: `/ap/oa`, `/auth/o2/token` accepting credentials in the body, Basic, or — as
+/// Auth.js sends them — every parameter in the URL query with an empty body; PKCE with
+/// `S256` or `plain` (plain is Amazon's default); `Atza|` access tokens of 350+ characters and
+/// `Atzr|` refresh tokens, whose `|` must be URL-encoded (quirk 20); lowercase `bearer`; no
+/// `scope` in the token response; `/user/profile` with `user_id` = `amzn1.account.…` (quirk
+/// 17), accepting the token as Bearer, `access_token` query or `x-amz-access-token` header,
+/// and **no email-verification flag at all**; `/auth/o2/tokeninfo` whose `aud` a client must
+/// check. Refresh tokens are not rotated unless [`Amazon::rotating_refresh`] (sources
+/// disagree, so it is a knob).
+///
+/// Simplifications: www.amazon.com and api.amazon.com are one origin; regional hosts are not
+/// emulated. Error descriptions marked † in providers.md are unverified. User attributes
+/// read (`User::provider["amazon"]`): `user_id`, `postal_code`.
 #[derive(Debug)]
 pub struct Amazon {
     profile: Profile,

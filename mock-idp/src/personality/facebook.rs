@@ -1,19 +1,7 @@
-//! `facebook`: Facebook Login for the web (manual flow) and the Graph API.
+//! The [`Facebook`] personality: Facebook Login for the web (manual flow) and the Graph API.
 //!
-//! Emulated: versioned paths (`/{version}/dialog/oauth`, `/{version}/oauth/access_token` by GET
-//! or POST, `/{version}/me`, `/{version}/me/permissions`, and the unversioned `/me`); `#_=_`
-//! appended to every redirect back to the app, successes included (quirk 9); comma-separated
-//! scopes; token responses with no refresh token, no `scope`, no ID token; `/me` that returns
-//! only `id` and `name` unless `fields=` asks for more, leaves `email` out when it was declined
-//! or the account has none, nests `picture.data.url` (quirk 10); app-scoped string ids; the
-//! denial redirect with `error_code=200&error_reason=user_denied`; Graph errors as
-//! `{"error":{"message","type":"OAuthException","code","error_subcode","fbtrace_id"}}`, with
-//! code 100 for a reused code ("This authorization code has been used.", quirk 18) and 190 for
-//! dead tokens.
-//!
-//! Simplifications: www.facebook.com and graph.facebook.com are one origin; any version
-//! segment is accepted; `appsecret_proof` is not enforced; long-lived token exchange is not
-//! emulated. Wording marked † in providers.md is unverified.
+//! One file, one provider: the type, its options, and the hooks where the provider differs
+//! from the standard. What it emulates and simplifies is documented on the type.
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -32,7 +20,22 @@ use crate::store::{Grant, GrantProblem, TokenProblem};
 use crate::types::Endpoint;
 use crate::users::User;
 
-/// Facebook.
+/// Facebook Login for the web (manual flow) and the Graph API.
+///
+/// Emulated: versioned paths (`/{version}/dialog/oauth`, `/{version}/oauth/access_token` by GET
+/// or POST, `/{version}/me`, `/{version}/me/permissions`, and the unversioned `/me`); `#_=_`
+/// appended to every redirect back to the app, successes included (quirk 9); comma-separated
+/// scopes; token responses with no refresh token, no `scope`, no ID token; `/me` that returns
+/// only `id` and `name` unless `fields=` asks for more, leaves `email` out when it was declined
+/// or the account has none, nests `picture.data.url` (quirk 10); app-scoped string ids; the
+/// denial redirect with `error_code=200&error_reason=user_denied`; Graph errors as
+/// `{"error":{"message","type":"OAuthException","code","error_subcode","fbtrace_id"}}`, with
+/// code 100 for a reused code ("This authorization code has been used.", quirk 18) and 190 for
+/// dead tokens.
+///
+/// Simplifications: www.facebook.com and graph.facebook.com are one origin; any version
+/// segment is accepted; `appsecret_proof` is not enforced; long-lived token exchange is not
+/// emulated. Wording marked † in providers.md is unverified.
 #[derive(Debug)]
 pub struct Facebook {
     profile: Profile,

@@ -1,16 +1,7 @@
-//! `generic`: a plain OAuth 2.0 IdP with authorize, token and profile URLs — the kind
-//! Authmonger's generic provider (and oauth2-proxy's `LoginURL`/`RedeemURL`/`ProfileURL`)
-//! configures. No discovery, no JWKS, no ID token, no nonce.
+//! The [`Generic`] personality: a plain OAuth 2.0 IdP with authorize, token and profile URLs.
 //!
-//! Everything that differs between such IdPs is a knob: scope separator, JSON or
-//! form-encoded token responses, `token_type` casing, where the profile puts the user id
-//! (`id`, `sub`, `user_id`, `data[0].id`), whether that id is a number, and the names of the
-//! email, verification and login fields. It also has an end-session URL
-//! (`/oauth/logout?post_logout_redirect_uri=…`) for single logout.
-//!
-//! Defaults: `/oauth/authorize`, `/oauth/token`, `/api/me` answering
-//! `{"id", "username", "name", "email", "email_verified"}` with a string id, RFC 6749 JSON
-//! token responses with `Bearer`, space-separated scopes, refresh tokens (rotation per client).
+//! One file, one provider: the type, its options, and the hooks where the provider differs
+//! from the standard. What it emulates and simplifies is documented on the type.
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -34,7 +25,33 @@ pub enum ProfileShape {
     Array(String),
 }
 
-/// A generic OAuth 2.0 IdP.
+/// A plain OAuth 2.0 IdP with authorize, token and profile URLs — the kind
+/// Authmonger's generic provider (and oauth2-proxy's `LoginURL`/`RedeemURL`/`ProfileURL`)
+/// configures. No discovery, no JWKS, no ID token, no nonce.
+///
+/// Everything that differs between such IdPs is a knob: scope separator, JSON or
+/// form-encoded token responses, `token_type` casing, where the profile puts the user id
+/// (`id`, `sub`, `user_id`, `data[0].id`), whether that id is a number, and the names of the
+/// email, verification and login fields. It also has an end-session URL
+/// (`/oauth/logout?post_logout_redirect_uri=…`) for single logout.
+///
+/// Defaults: `/oauth/authorize`, `/oauth/token`, `/api/me` answering
+/// `{"id", "username", "name", "email", "email_verified"}` with a string id, RFC 6749 JSON
+/// token responses with `Bearer`, space-separated scopes, refresh tokens (rotation per client).
+///
+/// ```
+/// use mock_idp::MockIdp;
+/// use mock_idp::personality::{Generic, ProfileShape};
+///
+/// // A Twitch-like profile API: `{"data": [{"id": 1234567, …}]}`, no verification flag.
+/// let idp = MockIdp::builder().personality(
+///     Generic::new()
+///         .numeric_id()
+///         .profile_shape(ProfileShape::Array("data".into()))
+///         .verified_field(None),
+/// );
+/// # drop(idp);
+/// ```
 #[derive(Debug)]
 pub struct Generic {
     profile: Profile,
@@ -48,7 +65,7 @@ pub struct Generic {
 }
 
 impl Generic {
-    /// The defaults described in the module docs.
+    /// The defaults described on [`Generic`].
     pub fn new() -> Generic {
         let profile = Profile {
             scopes_supported: ["openid", "email", "profile", "read"].map(String::from).to_vec(),

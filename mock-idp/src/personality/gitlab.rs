@@ -1,15 +1,7 @@
-//! `gitlab`: GitLab (gitlab.com) as an OpenID Provider, built on Doorkeeper.
+//! The [`GitLab`] personality: GitLab (gitlab.com) as an OpenID Provider, built on Doorkeeper.
 //!
-//! Emulated: `/oauth/authorize`, `/oauth/token`, `/oauth/userinfo`, `/oauth/discovery/keys`,
-//! `/oauth/revoke`; the REST `/api/v4/user` (integer `id`, needs `read_user` or `api`);
-//! token responses with `created_at` and `expires_in: 7200` — access tokens die after two
-//! hours (quirk 16); refresh tokens rotated on every use (Doorkeeper revokes the old one);
-//! userinfo and ID tokens with `sub` as the string form of the numeric id, `nickname`,
-//! `groups`; Doorkeeper's error texts.
-//!
-//! Simplifications: self-managed instances differ only in host. Doorkeeper wording marked †
-//! in providers.md is unverified. User attributes read (`User::provider["gitlab"]`): `id`
-//! (number), `groups` (array of group paths).
+//! One file, one provider: the type, its options, and the hooks where the provider differs
+//! from the standard. What it emulates and simplifies is documented on the type.
 
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -30,7 +22,18 @@ const DENIED: &str = "The resource owner or authorization server denied the requ
 const INVALID_GRANT: &str = "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.";
 const INVALID_CLIENT: &str = "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.";
 
-/// GitLab.
+/// GitLab (gitlab.com) as an OpenID Provider, built on Doorkeeper.
+///
+/// Emulated: `/oauth/authorize`, `/oauth/token`, `/oauth/userinfo`, `/oauth/discovery/keys`,
+/// `/oauth/revoke`; the REST `/api/v4/user` (integer `id`, needs `read_user` or `api`);
+/// token responses with `created_at` and `expires_in: 7200` — access tokens die after two
+/// hours (quirk 16); refresh tokens rotated on every use (Doorkeeper revokes the old one);
+/// userinfo and ID tokens with `sub` as the string form of the numeric id, `nickname`,
+/// `groups`; Doorkeeper's error texts.
+///
+/// Simplifications: self-managed instances differ only in host. Doorkeeper wording marked †
+/// in providers.md is unverified. User attributes read (`User::provider["gitlab"]`): `id`
+/// (number), `groups` (array of group paths).
 #[derive(Debug)]
 pub struct GitLab {
     profile: Profile,

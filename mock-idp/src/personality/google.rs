@@ -1,19 +1,8 @@
-//! `google`: Google's OpenID Connect provider (Sign in with Google, web server flow).
+//! The [`Google`] personality: Google's OpenID Connect provider (Sign in with Google, web
+//! server flow).
 //!
-//! Emulated: discovery as Google publishes it (PKCE `plain` and `S256` advertised, no RFC 9207
-//! flag although `iss` is sent on the callback); the callback's extra parameters (`scope`
-//! expanded to URL form, `authuser`, `prompt`, `hd`); `ya29.` access tokens with
-//! `expires_in: 3599`; refresh tokens (`1//`) only for `access_type=offline` on a login that
-//! showed the consent screen, never rotated; ID tokens with `azp`, `hd`, no `auth_time`
-//! unless `max_age` was sent; numeric-string `sub`; errors as Google words them.
-//!
-//! Simplifications: one origin serves what Google splits over accounts.google.com,
-//! oauth2.googleapis.com, openidconnect.googleapis.com and www.googleapis.com, so paths keep
-//! Google's but the host is the mock's. Descriptions marked † in providers.md are unverified.
-//!
-//! User attributes read (`User::provider["google"]`): `sub` (string) overrides the numeric id.
-//! Option: [`Google::issuer_without_scheme`] puts `iss` without `https://` in ID tokens, as
-//! Google still does for some tokens.
+//! One file, one provider: the type, its options, and the hooks where the provider differs
+//! from the standard. What it emulates and simplifies is documented on the type.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -36,7 +25,22 @@ use crate::users::User;
 const EMAIL_URL: &str = "https://www.googleapis.com/auth/userinfo.email";
 const PROFILE_URL: &str = "https://www.googleapis.com/auth/userinfo.profile";
 
-/// Google.
+/// Google's OpenID Connect provider (Sign in with Google, web server flow).
+///
+/// Emulated: discovery as Google publishes it (PKCE `plain` and `S256` advertised, no RFC 9207
+/// flag although `iss` is sent on the callback); the callback's extra parameters (`scope`
+/// expanded to URL form, `authuser`, `prompt`, `hd`); `ya29.` access tokens with
+/// `expires_in: 3599`; refresh tokens (`1//`) only for `access_type=offline` on a login that
+/// showed the consent screen, never rotated; ID tokens with `azp`, `hd`, no `auth_time`
+/// unless `max_age` was sent; numeric-string `sub`; errors as Google words them.
+///
+/// Simplifications: one origin serves what Google splits over accounts.google.com,
+/// oauth2.googleapis.com, openidconnect.googleapis.com and www.googleapis.com, so paths keep
+/// Google's but the host is the mock's. Descriptions marked † in providers.md are unverified.
+///
+/// User attributes read (`User::provider["google"]`): `sub` (string) overrides the numeric id.
+/// Option: [`Google::issuer_without_scheme`] puts `iss` without `https://` in ID tokens, as
+/// Google still does for some tokens.
 #[derive(Debug)]
 pub struct Google {
     profile: Profile,

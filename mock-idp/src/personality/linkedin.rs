@@ -1,17 +1,7 @@
-//! `linkedin`: Sign In with LinkedIn using OpenID Connect.
+//! The [`LinkedIn`] personality: Sign In with LinkedIn using OpenID Connect.
 //!
-//! Emulated: the issuer `…/oauth` (changed from the bare origin in April 2024, breaking
-//! clients that hard-code it — quirk 6), discovery under `/oauth/.well-known/…` without PKCE
-//! or refresh advertised; `/oauth/v2/authorization`, `/oauth/v2/accessToken` accepting
-//! **only `client_secret_post`** (quirk 13); PKCE sent by a confidential web client refused at
-//! the token endpoint with LinkedIn's catch-all message (reported breakage, quirk 13); 60-day
-//! access tokens, comma-separated `scope`, no refresh token unless the app is an approved
-//! partner ([`LinkedIn::partner`]); userinfo at `/v2/userinfo` with `locale` as an object
-//! (`{"country","language"}`, or a string with [`LinkedIn::locale_as_string`]); denial as
-//! `user_cancelled_authorize`; API errors as `{"serviceErrorCode", "message", "status"}`.
-//!
-//! Simplifications: www.linkedin.com and api.linkedin.com are one origin. Wording marked †
-//! in providers.md is unverified.
+//! One file, one provider: the type, its options, and the hooks where the provider differs
+//! from the standard. What it emulates and simplifies is documented on the type.
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -31,7 +21,20 @@ use crate::users::User;
 
 const CATCH_ALL: &str = "Unable to retrieve access token: appid/redirect uri/code verifier does not match authorization code. Or authorization code expired. Or external member binding exists";
 
-/// LinkedIn.
+/// Sign In with LinkedIn using OpenID Connect.
+///
+/// Emulated: the issuer `…/oauth` (changed from the bare origin in April 2024, breaking
+/// clients that hard-code it — quirk 6), discovery under `/oauth/.well-known/…` without PKCE
+/// or refresh advertised; `/oauth/v2/authorization`, `/oauth/v2/accessToken` accepting
+/// **only `client_secret_post`** (quirk 13); PKCE sent by a confidential web client refused at
+/// the token endpoint with LinkedIn's catch-all message (reported breakage, quirk 13); 60-day
+/// access tokens, comma-separated `scope`, no refresh token unless the app is an approved
+/// partner ([`LinkedIn::partner`]); userinfo at `/v2/userinfo` with `locale` as an object
+/// (`{"country","language"}`, or a string with [`LinkedIn::locale_as_string`]); denial as
+/// `user_cancelled_authorize`; API errors as `{"serviceErrorCode", "message", "status"}`.
+///
+/// Simplifications: www.linkedin.com and api.linkedin.com are one origin. Wording marked †
+/// in providers.md is unverified.
 #[derive(Debug)]
 pub struct LinkedIn {
     profile: Profile,

@@ -1,16 +1,8 @@
-//! `twitch`: Twitch's OpenID Connect provider (id.twitch.tv) and the Helix API.
+//! The [`Twitch`] personality: Twitch's OpenID Connect provider (id.twitch.tv) and the Helix
+//! API.
 //!
-//! Emulated: issuer `…/oauth2`; `/oauth2/authorize`, `/oauth2/token` (credentials in the body
-//! or the query, no Basic), `/oauth2/userinfo`, `/oauth2/keys`, `/oauth2/revoke` (by
-//! `client_id` and token), `/oauth2/validate` (`Authorization: OAuth <token>`), and Helix
-//! `/helix/users`, which needs a `Client-Id` header matching the token's client and wraps the
-//! user, whose `id` is a **string**, in `data[]` (quirk 8); token responses whose `scope` is a
-//! **JSON array** and `token_type` lowercase `bearer`, and errors as `{"status", "message"}`
-//! with no `error` member (quirk 7); email, picture and username claims only when asked for
-//! with the `claims` request parameter; a fresh refresh token on each refresh.
-//!
-//! Simplifications: id.twitch.tv and api.twitch.tv are one origin; rate-limit headers are
-//! static. Wording marked † in providers.md is unverified.
+//! One file, one provider: the type, its options, and the hooks where the provider differs
+//! from the standard. What it emulates and simplifies is documented on the type.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -30,7 +22,19 @@ use crate::store::{Grant, GrantProblem};
 use crate::types::Endpoint;
 use crate::users::User;
 
-/// Twitch.
+/// Twitch's OpenID Connect provider (id.twitch.tv) and the Helix API.
+///
+/// Emulated: issuer `…/oauth2`; `/oauth2/authorize`, `/oauth2/token` (credentials in the body
+/// or the query, no Basic), `/oauth2/userinfo`, `/oauth2/keys`, `/oauth2/revoke` (by
+/// `client_id` and token), `/oauth2/validate` (`Authorization: OAuth <token>`), and Helix
+/// `/helix/users`, which needs a `Client-Id` header matching the token's client and wraps the
+/// user, whose `id` is a **string**, in `data[]` (quirk 8); token responses whose `scope` is a
+/// **JSON array** and `token_type` lowercase `bearer`, and errors as `{"status", "message"}`
+/// with no `error` member (quirk 7); email, picture and username claims only when asked for
+/// with the `claims` request parameter; a fresh refresh token on each refresh.
+///
+/// Simplifications: id.twitch.tv and api.twitch.tv are one origin; rate-limit headers are
+/// static. Wording marked † in providers.md is unverified.
 #[derive(Debug)]
 pub struct Twitch {
     profile: Profile,
