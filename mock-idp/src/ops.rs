@@ -101,6 +101,11 @@ impl Shared {
         Ok(self.script.lock().unwrap().push(entry))
     }
 
+    /// Removes every scripted outcome.
+    pub fn clear_script(&self) {
+        self.script.lock().unwrap().clear();
+    }
+
     /// The script entries.
     pub fn script_entries(&self) -> Vec<ScriptEntry> {
         self.script.lock().unwrap().entries().to_vec()
@@ -124,6 +129,11 @@ impl Shared {
             .collect()
     }
 
+    /// Forgets the request log (sequence numbers keep counting).
+    pub fn clear_requests(&self) {
+        self.log.lock().unwrap().clear();
+    }
+
     /// Registers an expectation.
     pub fn add_expectation(&self, expectation: Expectation) {
         self.expectations.lock().unwrap().push(expectation);
@@ -139,9 +149,9 @@ impl Shared {
     /// Back to a clean slate between tests: no script, expectations, log, sessions or
     /// grants; the clock at real time. Users, clients and keys stay.
     pub fn reset(&self) {
-        self.script.lock().unwrap().clear();
+        self.clear_script();
         self.expectations.lock().unwrap().clear();
-        self.log.lock().unwrap().clear();
+        self.clear_requests();
         self.store.lock().unwrap().reset_sessions();
         self.clock.reset();
     }

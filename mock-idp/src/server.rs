@@ -647,7 +647,7 @@ impl MockIdp {
     }
     /// Removes every scripted outcome.
     pub fn clear_script(&self) {
-        self.shared.script.lock().unwrap().clear();
+        self.shared.clear_script();
     }
 
     /// Declares how many requests an endpoint should get; verified on drop.

@@ -233,7 +233,7 @@ async fn add_outcome(State(s): S, body: Bytes) -> Result<(StatusCode, Json<Value
 }
 
 async fn clear_outcomes(State(s): S) -> StatusCode {
-    s.script.lock().unwrap().clear();
+    s.clear_script();
     StatusCode::NO_CONTENT
 }
 
@@ -345,7 +345,7 @@ async fn requests(State(s): S, Query(f): Query<RequestFilter>) -> Result<Json<Va
 }
 
 async fn clear_requests(State(s): S) -> StatusCode {
-    s.log.lock().unwrap().clear();
+    s.clear_requests();
     StatusCode::NO_CONTENT
 }
 

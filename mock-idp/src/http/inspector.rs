@@ -382,6 +382,6 @@ pub(super) async fn unverify(State(shared): State<Arc<Shared>>, Form(a): Form<Ac
 
 /// Forgets the request log.
 pub(super) async fn clear(State(shared): State<Arc<Shared>>) -> Response {
-    shared.log.lock().unwrap().clear();
+    shared.clear_requests();
     back()
 }

@@ -201,14 +201,7 @@ pub fn stable_guid(seed: &str) -> String {
         .map(|(a, b)| char::from_digit(u32::from((a - b'0') * 10 + (b - b'0')) % 16, 16).unwrap())
         .take(32)
         .collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    hyphenated(&hex)
 }
 
 /// A random GUID (trace and correlation ids in Microsoft errors).
@@ -216,6 +209,11 @@ pub fn random_guid() -> String {
     let mut b = [0u8; 16];
     aws_lc_rs::rand::fill(&mut b).expect("system random number generator failed");
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    hyphenated(&hex)
+}
+
+/// 32 hex digits as a GUID: 8-4-4-4-12.
+fn hyphenated(hex: &str) -> String {
     format!(
         "{}-{}-{}-{}-{}",
         &hex[0..8],
