@@ -61,6 +61,18 @@ pub enum RefreshRotation {
 }
 
 /// A registered client.
+///
+/// ```
+/// use mock_idp::{Client, RefreshRotation};
+///
+/// let app = Client::confidential("app", "s3cret")
+///     .redirect_uri("https://app.example/oauth2/callback")
+///     .refresh_rotation(RefreshRotation::Rotate);
+/// assert!(app.validate().is_ok());
+///
+/// let spa = Client::public("spa").redirect_uri("http://127.0.0.1:5173/callback"); // PKCE required
+/// assert!(spa.is_public() && spa.validate().is_ok());
+/// ```
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Client {
@@ -226,6 +238,15 @@ impl Client {
             return Err(ClientError::AuthMethods(self.id.to_string()));
         }
         Ok(())
+    }
+}
+
+/// Registered URIs for a message: comma-separated, or `none`.
+pub(crate) fn list_or_none(uris: &[String]) -> String {
+    if uris.is_empty() {
+        "none".to_owned()
+    } else {
+        uris.join(", ")
     }
 }
 

@@ -13,7 +13,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// A clock that is real time plus an adjustable forward offset.
+/// A clock that is real time plus an adjustable forward offset; clones share the offset.
+///
+/// ```
+/// use std::time::Duration;
+/// use mock_idp::Clock;
+///
+/// let clock = Clock::new();
+/// let before = clock.unix();
+/// clock.clone().advance(Duration::from_secs(3600));
+/// assert!(clock.unix() >= before + 3600);
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct Clock {
     offset_ms: Arc<AtomicU64>,

@@ -1,5 +1,8 @@
 //! The `mock-idp serve --config` file: a team commits its users and clients once.
 //!
+//! Part of the `mock-idp` binary (declared in `main.rs`), not of the library: it builds on
+//! the library's public types only.
+//!
 //! TOML, parsed strictly: an unknown key is an error naming the key and its line, so a typo
 //! never silently does nothing. Command-line flags override the file. Everything is checked
 //! before the server starts (clients validated, CA files read), never on first use.
@@ -33,11 +36,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::clients::{Client, Lifetimes};
-use crate::keys::SigningAlg;
-use crate::personality::ProviderId;
-use crate::state::Interaction;
-use crate::users::User;
+use mock_idp::{Client, Interaction, Lifetimes, ProviderId, SigningAlg, User};
 
 /// The config file.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -167,13 +166,10 @@ mod tests {
     use super::*;
 
     fn load(text: &str) -> Result<ConfigFile, ConfigError> {
-        let dir = std::env::temp_dir().join(format!("mockidp-cfg-{}", crate::types::random_token(6)));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("idp.toml");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("idp.toml");
         std::fs::write(&path, text).unwrap();
-        let r = ConfigFile::load(&path);
-        let _ = std::fs::remove_dir_all(&dir);
-        r
+        ConfigFile::load(&path)
     }
 
     #[test]

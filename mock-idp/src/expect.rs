@@ -4,12 +4,10 @@
 //! `idp.expect(Endpoint::Refresh).times(1)` — like wiremock's `expect`, declared up front.
 
 use std::fmt;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::log::Hit;
-use crate::state::Shared;
 use crate::types::{ClientId, Endpoint};
 
 /// How many requests are expected (inclusive bounds).
@@ -44,58 +42,6 @@ impl Expectation {
                     .is_none_or(|c| h.client_id.as_ref() == Some(c))
             })
             .collect()
-    }
-}
-
-/// Declares an expectation; a terminal method (`times`, `at_least`, …) registers it.
-#[must_use = "an expectation is registered by times/at_least/at_most/between/never"]
-pub struct ExpectationBuilder {
-    shared: Arc<Shared>,
-    endpoint: Endpoint,
-    client_id: Option<ClientId>,
-}
-
-impl ExpectationBuilder {
-    pub(crate) fn new(shared: Arc<Shared>, endpoint: Endpoint) -> Self {
-        ExpectationBuilder {
-            shared,
-            endpoint,
-            client_id: None,
-        }
-    }
-    /// Count only this client's requests.
-    pub fn for_client(mut self, client_id: impl Into<String>) -> Self {
-        self.client_id = Some(ClientId::new(client_id));
-        self
-    }
-    fn register(self, min: u64, max: Option<u64>) {
-        let e = Expectation {
-            endpoint: self.endpoint,
-            client_id: self.client_id,
-            min,
-            max,
-        };
-        self.shared.expectations.lock().unwrap().push(e);
-    }
-    /// Exactly `n` requests.
-    pub fn times(self, n: u64) {
-        self.register(n, Some(n));
-    }
-    /// At least `n`.
-    pub fn at_least(self, n: u64) {
-        self.register(n, None);
-    }
-    /// At most `n`.
-    pub fn at_most(self, n: u64) {
-        self.register(0, Some(n));
-    }
-    /// Between `min` and `max`, inclusive.
-    pub fn between(self, min: u64, max: u64) {
-        self.register(min, Some(max));
-    }
-    /// None at all.
-    pub fn never(self) {
-        self.register(0, Some(0));
     }
 }
 

@@ -3,19 +3,17 @@
 //! Not an API: hidden from the docs and free to change with the crate's internals.
 #![doc(hidden)]
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 
 use axum::Router;
-use tokio_util::sync::CancellationToken;
 
 use crate::clients::Client;
-use crate::clock::Clock;
 use crate::keys::{KeySet, SigningAlg};
-use crate::log::RequestLog;
 use crate::personality::{ProviderId, personality_for};
-use crate::script::Script;
 use crate::server::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET};
-use crate::state::{Settings, Shared, Store};
+use crate::settings::Settings;
+use crate::shared::{Parts, Shared};
+use crate::store::Store;
 use crate::types::ClientId;
 use crate::users::User;
 
@@ -51,20 +49,15 @@ impl FuzzIdp {
             ..Settings::default()
         };
         let issuer = personality.issuer(BASE);
-        let shared = Arc::new(Shared {
+        let shared = Shared::new(Parts {
             instance: "fuzz".into(),
             issuer,
             base: BASE.into(),
             tls: false,
             personality,
-            settings: RwLock::new(settings),
-            clock: Clock::new(),
-            keys: RwLock::new(KeySet::shared(SigningAlg::ES256)),
-            store: Mutex::new(store),
-            script: Mutex::new(Script::default()),
-            expectations: Mutex::new(Vec::new()),
-            log: Arc::new(Mutex::new(RequestLog::default())),
-            shutdown: CancellationToken::new(),
+            settings,
+            keys: KeySet::shared(SigningAlg::ES256),
+            store,
             default_client: ClientId::new(DEFAULT_CLIENT_ID),
         });
         FuzzIdp { shared }

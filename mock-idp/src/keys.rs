@@ -1,9 +1,12 @@
 //! Signing keys, the published JWKS, and JWS signing/verification.
 //!
-//! Each IdP instance owns a [`KeySet`]: one active signing key (RS256 by default, or ES256)
+//! Each IdP instance owns a key set: one active [`SigningKey`] (RS256 by default, or ES256)
 //! plus older keys that stay published after a rotation until dropped. Keys are generated
 //! per instance with aws-lc-rs (the same crypto backend rustls uses) and kept parsed, so
 //! signing an ID token costs one signature, not a key parse.
+//!
+//! Public here: the key type (to hand a [`MockIdpBuilder`](crate::MockIdpBuilder) a key kept
+//! with [`load_or_create`], or to sign a token of your own) and [`ATTACKER_JWKS_PATH`].
 //!
 //! Tokens are assembled here rather than with `jsonwebtoken` because the mock must also
 //! produce the broken tokens of the OpenID Foundation RP tests: `alg: none`, a corrupted
@@ -272,9 +275,9 @@ pub(crate) fn half_hash(value: &str) -> String {
     b64(&digest.as_ref()[..16])
 }
 
-/// Why a presented JWT was not accepted by [`KeySet::verify`].
+/// Why a presented JWT was not accepted by `KeySet::verify`.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum JwtError {
+pub(crate) enum JwtError {
     /// Not three base64url parts with JSON header and claims.
     #[error("not a compact JWS (three base64url parts with a JSON header and claims)")]
     Malformed,
@@ -288,7 +291,7 @@ pub enum JwtError {
 
 /// The keys of one IdP instance.
 #[derive(Debug)]
-pub struct KeySet {
+pub(crate) struct KeySet {
     keys: Vec<Arc<SigningKey>>,
     stray: OnceLock<Arc<SigningKey>>,
     without_kid: bool,
@@ -435,6 +438,17 @@ impl KeySet {
 /// when present, else generated and written there. Keeping it across restarts spares the RSA
 /// key generation at every start and keeps tokens issued before a restart verifiable, as a
 /// real provider's are.
+///
+/// ```no_run
+/// use mock_idp::{MockIdp, SigningAlg};
+///
+/// # async fn demo() -> Result<(), String> {
+/// let key = mock_idp::keys::load_or_create("target/idp-keys".as_ref(), SigningAlg::RS256)?;
+/// let idp = MockIdp::builder().signing_key(key).start().await;
+/// # drop(idp);
+/// # Ok(())
+/// # }
+/// ```
 pub fn load_or_create(dir: &std::path::Path, alg: SigningAlg) -> Result<Arc<SigningKey>, String> {
     let path = dir.join(format!("{}.pk8", alg.as_str().to_ascii_lowercase()));
     match std::fs::read(&path) {

@@ -33,6 +33,21 @@
 //! [`Outcome`]. Scripts are FIFO per endpoint, optionally per client, with `once()` (the
 //! default), `times(n)` and `always()`; when nothing is queued the endpoint succeeds.
 //!
+//! ## The vocabulary
+//!
+//! - Running an IdP: [`MockIdp`], [`MockIdpBuilder`] (errors: [`StartError`]),
+//!   [`ClientCredentials`], [`Interaction`], [`Lifetimes`], a personality from
+//!   [`personality`] (or a [`ProviderId`]), keys from [`keys`], TLS helpers in [`tls`].
+//! - Accounts: [`User`] and [`UserPatch`]; [`Client`] with [`TokenAuthMethod`],
+//!   [`PkcePolicy`], [`RefreshRotation`] (errors: [`ClientError`]).
+//! - Scripting: [`Outcome`] with [`IdTokenFault`], [`TokenResponseChange`],
+//!   [`AuthorizeResponseChange`], per [`Endpoint`], mounted with a [`ScriptBuilder`] into a
+//!   [`ScriptHandle`] or [`ScopedScript`] (errors: [`ScriptError`]).
+//! - Checking: [`ExpectationBuilder`] → [`VerificationReport`] ([`FailedExpectation`],
+//!   [`Expectation`]); the request log's [`RecordedRequest`] with [`DecodedJwt`]s and lint
+//!   [`Finding`]s ([`LintCode`], [`Severity`]); the [`Clock`].
+//! - Values: [`ClientId`], [`UserId`], [`Secret`], [`Scope`], [`ScopeSet`], [`SigningAlg`].
+//!
 //! ## Endpoints (personality `oidc`)
 //!
 //! | Endpoint | Path |
@@ -106,44 +121,59 @@
 //! POST   /__admin/reset                       clear script, expectations, log, sessions; clock to real time
 //! ```
 //!
-//! ## Modules
+//! ## How the crate is layered
 //!
-//! [`server`] (the handle and builder), [`outcome`] and [`script`] (scripting), [`expect`],
-//! [`log`] and [`lint`] (what arrived, what was wrong with it), [`personality`] (wire
-//! shapes), [`state`] (grants, codes, tokens, sessions), [`keys`], [`clock`],
-//! [`tls`], [`config`] (the CLI's TOML file), `http` (one file per endpoint).
+//! Dependencies point one way; a module uses only modules to its left. `types` `clock`
+//! `keys` `lint` `tls` → `users` `clients` `log` → `outcome` `settings` `expect` →
+//! `authorization` `script` → `store` (grants, codes, sessions) → `personality` (wire shapes)
+//! → `shared` (one instance) → `ops` `tokens` → `http` `builders` → `server` ([`MockIdp`]) →
+//! `fuzzing`. The store knows no HTTP and no personality; the personalities know no instance.
 
-pub mod clients;
-pub mod clock;
-pub mod config;
-pub mod expect;
+#![deny(missing_docs)]
+
+mod authorization;
+mod builders;
+mod clients;
+mod clock;
+mod expect;
+#[doc(hidden)]
 pub mod fuzzing;
-pub(crate) mod http;
+mod http;
 pub mod keys;
-pub mod lint;
-pub mod log;
-pub mod ops;
-pub mod outcome;
+mod lint;
+mod log;
+mod ops;
+mod outcome;
 pub mod personality;
-pub mod script;
-pub mod server;
-pub mod state;
+mod script;
+mod server;
+mod settings;
+mod shared;
+mod store;
 pub mod tls;
-pub(crate) mod tokens;
-pub mod types;
-pub mod users;
+mod tokens;
+mod types;
+mod users;
 
-pub use clients::{Client, Lifetimes, PkcePolicy, RefreshRotation, TokenAuthMethod};
+pub use builders::{ExpectationBuilder, ScopedScript, ScriptBuilder, ScriptHandle};
+pub use clients::{Client, ClientError, Lifetimes, PkcePolicy, RefreshRotation, TokenAuthMethod};
 pub use clock::Clock;
-pub use expect::VerificationReport;
+pub use expect::{Expectation, FailedExpectation, VerificationReport};
 pub use keys::SigningAlg;
 pub use lint::{Finding, LintCode, Severity};
-pub use log::RecordedRequest;
+pub use log::{DecodedJwt, RecordedRequest};
 pub use outcome::{AuthorizeResponseChange, IdTokenFault, Outcome, TokenResponseChange};
 pub use personality::ProviderId;
+pub use script::ScriptError;
 pub use server::{
     ClientCredentials, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, MockIdp, MockIdpBuilder, StartError,
 };
-pub use state::Interaction;
+pub use settings::Interaction;
 pub use types::{ClientId, Endpoint, Scope, ScopeSet, Secret, UserId};
 pub use users::{User, UserPatch};
+
+/// The README's "mock-idp in a Rust test" example, extracted by `build.rs` and compiled
+/// here as a doctest, so the README cannot drift from the API unnoticed.
+#[cfg(doctest)]
+#[doc = include_str!(concat!(env!("OUT_DIR"), "/readme_example.md"))]
+pub struct ReadmeExample;

@@ -81,7 +81,7 @@ impl Finding {
     }
 
     /// No `state`.
-    pub fn missing_state() -> Finding {
+    pub(crate) fn missing_state() -> Finding {
         Finding::new(
             LintCode::MissingState,
             Severity::Error,
@@ -90,7 +90,7 @@ impl Finding {
         )
     }
     /// Short `state`.
-    pub fn weak_state(len: usize) -> Finding {
+    pub(crate) fn weak_state(len: usize) -> Finding {
         Finding::new(
             LintCode::WeakState,
             Severity::Warning,
@@ -99,7 +99,7 @@ impl Finding {
         )
     }
     /// No `nonce`.
-    pub fn missing_nonce() -> Finding {
+    pub(crate) fn missing_nonce() -> Finding {
         Finding::new(
             LintCode::MissingNonce,
             Severity::Warning,
@@ -108,7 +108,7 @@ impl Finding {
         )
     }
     /// No PKCE.
-    pub fn missing_pkce() -> Finding {
+    pub(crate) fn missing_pkce() -> Finding {
         Finding::new(
             LintCode::MissingPkce,
             Severity::Warning,
@@ -117,7 +117,7 @@ impl Finding {
         )
     }
     /// PKCE plain.
-    pub fn pkce_plain() -> Finding {
+    pub(crate) fn pkce_plain() -> Finding {
         Finding::new(
             LintCode::PkcePlain,
             Severity::Warning,
@@ -126,7 +126,7 @@ impl Finding {
         )
     }
     /// Secret in the query.
-    pub fn secret_in_query() -> Finding {
+    pub(crate) fn secret_in_query() -> Finding {
         Finding::new(
             LintCode::SecretInQuery,
             Severity::Error,
@@ -135,7 +135,7 @@ impl Finding {
         )
     }
     /// http redirect.
-    pub fn insecure_redirect_uri(uri: &str, loopback: bool) -> Finding {
+    pub(crate) fn insecure_redirect_uri(uri: &str, loopback: bool) -> Finding {
         let (severity, tail) = if loopback {
             (
                 Severity::Info,
@@ -152,7 +152,7 @@ impl Finding {
         )
     }
     /// Unknown scope.
-    pub fn unknown_scope(scope: &str) -> Finding {
+    pub(crate) fn unknown_scope(scope: &str) -> Finding {
         Finding::new(
             LintCode::UnknownScope,
             Severity::Warning,
@@ -163,7 +163,7 @@ impl Finding {
         )
     }
     /// Token in query.
-    pub fn token_in_query() -> Finding {
+    pub(crate) fn token_in_query() -> Finding {
         Finding::new(
             LintCode::TokenInQuery,
             Severity::Warning,
@@ -172,7 +172,7 @@ impl Finding {
         )
     }
     /// Code reuse.
-    pub fn code_reused() -> Finding {
+    pub(crate) fn code_reused() -> Finding {
         Finding::new(
             LintCode::CodeReused,
             Severity::Error,
@@ -181,7 +181,7 @@ impl Finding {
         )
     }
     /// redirect_uri not repeated.
-    pub fn redirect_uri_not_repeated() -> Finding {
+    pub(crate) fn redirect_uri_not_repeated() -> Finding {
         Finding::new(
             LintCode::RedirectUriNotRepeated,
             Severity::Error,
@@ -190,7 +190,7 @@ impl Finding {
         )
     }
     /// Two auth methods.
-    pub fn multiple_client_auth() -> Finding {
+    pub(crate) fn multiple_client_auth() -> Finding {
         Finding::new(
             LintCode::MultipleClientAuth,
             Severity::Error,
@@ -199,7 +199,7 @@ impl Finding {
         )
     }
     /// No `response_type` where the provider assumes `code`.
-    pub fn missing_response_type(provider: &str) -> Finding {
+    pub(crate) fn missing_response_type(provider: &str) -> Finding {
         Finding::new(
             LintCode::MissingResponseType,
             Severity::Info,
@@ -210,7 +210,7 @@ impl Finding {
         )
     }
     /// Rotated refresh token reused.
-    pub fn refresh_token_reused() -> Finding {
+    pub(crate) fn refresh_token_reused() -> Finding {
         Finding::new(
             LintCode::RefreshTokenReused,
             Severity::Error,

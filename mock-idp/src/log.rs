@@ -43,7 +43,20 @@ pub fn masked(name: &str, value: &str) -> String {
     }
 }
 
-/// One request as the IdP saw it.
+/// One request as the IdP saw it, secrets masked; from
+/// [`MockIdp::requests`](crate::MockIdp::requests) or `GET /__admin/requests`.
+///
+/// ```no_run
+/// use mock_idp::{Endpoint, MockIdp, Severity};
+///
+/// # fn demo(idp: &MockIdp) {
+/// for r in idp.requests_to(Endpoint::Authorize) {
+///     for f in r.findings.iter().filter(|f| f.severity >= Severity::Warning) {
+///         println!("#{} {}: {} (fix: {})", r.seq, r.path, f.message, f.fix);
+///     }
+/// }
+/// # }
+/// ```
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RecordedRequest {
     /// Sequence number, from 1.

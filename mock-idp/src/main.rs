@@ -9,8 +9,10 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod config;
+
 use clap::{Parser, Subcommand};
-use mock_idp::config::ConfigFile;
+use config::ConfigFile;
 use mock_idp::{Client, Endpoint, Interaction, MockIdp, MockIdpBuilder, ProviderId, SigningAlg};
 
 #[derive(Parser)]

@@ -1,7 +1,10 @@
-//! Operations on a running IdP, shared by the Rust API ([`crate::MockIdp`]) and the HTTP
-//! admin API ([`crate::http::admin`]), so the two can never drift apart.
+//! Operations on a running IdP, shared by the Rust API (`MockIdp`, the builders) and the HTTP
+//! admin API and inspector, so the two can never drift apart.
 
+use std::collections::HashMap;
 use std::time::Duration;
+
+use serde_json::Value;
 
 use crate::clients::{Client, ClientError};
 use crate::expect::{Expectation, VerificationReport, verify};
@@ -9,8 +12,9 @@ use crate::keys::SigningAlg;
 use crate::lint::Finding;
 use crate::log::RecordedRequest;
 use crate::outcome::Outcome;
+use crate::personality::DiscoveryContext;
 use crate::script::{ScriptEntry, ScriptError, Times, check_applies};
-use crate::state::Shared;
+use crate::shared::Shared;
 use crate::types::{ClientId, Endpoint, UserId};
 use crate::users::{User, UserPatch};
 
@@ -97,6 +101,11 @@ impl Shared {
         Ok(self.script.lock().unwrap().push(entry))
     }
 
+    /// Removes every scripted outcome.
+    pub fn clear_script(&self) {
+        self.script.lock().unwrap().clear();
+    }
+
     /// The script entries.
     pub fn script_entries(&self) -> Vec<ScriptEntry> {
         self.script.lock().unwrap().entries().to_vec()
@@ -120,6 +129,11 @@ impl Shared {
             .collect()
     }
 
+    /// Forgets the request log (sequence numbers keep counting).
+    pub fn clear_requests(&self) {
+        self.log.lock().unwrap().clear();
+    }
+
     /// Registers an expectation.
     pub fn add_expectation(&self, expectation: Expectation) {
         self.expectations.lock().unwrap().push(expectation);
@@ -135,10 +149,22 @@ impl Shared {
     /// Back to a clean slate between tests: no script, expectations, log, sessions or
     /// grants; the clock at real time. Users, clients and keys stay.
     pub fn reset(&self) {
-        self.script.lock().unwrap().clear();
+        self.clear_script();
         self.expectations.lock().unwrap().clear();
-        self.log.lock().unwrap().clear();
+        self.clear_requests();
         self.store.lock().unwrap().reset_sessions();
         self.clock.reset();
+    }
+
+    /// The discovery document of this instance for the path parameters of a request
+    /// (Microsoft's `{tenant}`), as the personality writes it; `None` when it publishes none.
+    pub fn discovery_document(&self, path_params: &HashMap<String, String>) -> Option<Value> {
+        let ctx = DiscoveryContext {
+            issuer: &self.issuer,
+            base: &self.base,
+            signing_algs: vec![SigningAlg::RS256.as_str(), SigningAlg::ES256.as_str()],
+            path_params,
+        };
+        self.personality.discovery(&ctx)
     }
 }

@@ -204,7 +204,33 @@ pub enum AuthorizeResponseChange {
     MissingCode,
 }
 
-/// What an endpoint does for one request. See the module docs for when each applies.
+/// What an endpoint does for one request, instead of (or on top of) its normal answer.
+///
+/// Queued for an [`Endpoint`] with [`MockIdp::on`](crate::MockIdp::on) and friends, or
+/// `POST /__admin/outcomes`. Two families behave differently, and the difference is
+/// deliberate:
+///
+/// * **Infrastructure faults** — [`Outcome::ServerError`], [`Outcome::Status`],
+///   [`Outcome::Malformed`], [`Outcome::Stall`] — happen before the request is even looked
+///   at, as when the IdP itself is broken.
+/// * **Everything else** applies to a request that passed every strictness check and would
+///   otherwise have succeeded: a client that sends a bad request still gets the error it
+///   deserves, and the queued outcome waits for the next valid request.
+///
+/// Outcomes that name provider-specific failures (deny, invalid grant, revoked refresh
+/// token…) are rendered in the wire shape of the IdP's personality.
+///
+/// ```
+/// use mock_idp::{Endpoint, IdTokenFault, Outcome};
+///
+/// let deny = Outcome::deny();
+/// assert!(deny.applies_to(Endpoint::Authorize) && !deny.applies_to(Endpoint::Token));
+/// let bad_iss = Outcome::id_token(IdTokenFault::InvalidIss);
+/// assert_eq!(bad_iss.describe(), "id_token fault invalid_iss");
+/// // The same outcome as the admin API writes it:
+/// let json = r#"{"kind":"id_token","fault":"invalid_iss"}"#;
+/// assert_eq!(serde_json::from_str::<Outcome>(json).unwrap(), bad_iss);
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Outcome {
@@ -354,7 +380,8 @@ impl Outcome {
         }
     }
 
-    /// Infrastructure faults preempt all request checks (see the module docs).
+    /// Whether this is an infrastructure fault, which preempts every request check (see
+    /// [`Outcome`]).
     pub fn is_infrastructure_fault(&self) -> bool {
         matches!(
             self,

@@ -9,13 +9,11 @@
 //!
 //! `respond` without a count means **once**: "the next login, the user presses Deny".
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::outcome::Outcome;
-use crate::state::Shared;
 use crate::types::{ClientId, Endpoint};
 
 /// How many requests a script entry answers.
@@ -74,8 +72,6 @@ impl ScriptEntry {
 /// What a request took from the script.
 #[derive(Clone, Debug)]
 pub struct Taken {
-    /// Entry id.
-    pub id: u64,
     /// The outcome.
     pub outcome: Outcome,
     /// Delay before answering.
@@ -108,7 +104,6 @@ impl Script {
         let entry = self.entries.iter_mut().find(|e| e.matches(endpoint, client))?;
         entry.used += 1;
         Some(Taken {
-            id: entry.id,
             outcome: entry.outcome.clone(),
             delay: entry.delay,
         })
@@ -164,154 +159,6 @@ pub fn check_applies(outcome: &Outcome, endpoint: Endpoint) -> Result<(), Script
         endpoint,
         allowed: allowed.join(", "),
     })
-}
-
-/// Builds a script entry: `idp.on_token().for_client("app").times(2).respond(...)`.
-#[must_use = "a script does nothing until `respond` mounts it"]
-pub struct ScriptBuilder {
-    shared: Arc<Shared>,
-    endpoint: Endpoint,
-    client_id: Option<ClientId>,
-    times: Times,
-    delay: Duration,
-    name: Option<String>,
-}
-
-impl ScriptBuilder {
-    pub(crate) fn new(shared: Arc<Shared>, endpoint: Endpoint) -> ScriptBuilder {
-        ScriptBuilder {
-            shared,
-            endpoint,
-            client_id: None,
-            times: Times::N(1),
-            delay: Duration::ZERO,
-            name: None,
-        }
-    }
-    /// Only requests from this client match.
-    pub fn for_client(mut self, client_id: impl Into<String>) -> Self {
-        self.client_id = Some(ClientId::new(client_id));
-        self
-    }
-    /// Answer one request (the default).
-    pub fn once(mut self) -> Self {
-        self.times = Times::N(1);
-        self
-    }
-    /// Answer `n` requests.
-    pub fn times(mut self, n: u32) -> Self {
-        self.times = Times::N(n);
-        self
-    }
-    /// Answer every matching request while mounted.
-    pub fn always(mut self) -> Self {
-        self.times = Times::Always;
-        self
-    }
-    /// Wait this long before answering (a real sleep: a slow IdP).
-    pub fn after(mut self, delay: Duration) -> Self {
-        self.delay = delay;
-        self
-    }
-    /// A name for reports and the request log.
-    pub fn named(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Mounts the outcome. Panics if the outcome cannot apply to this endpoint — a test bug;
-    /// use [`ScriptBuilder::try_respond`] to get the error instead.
-    pub fn respond(self, outcome: Outcome) -> ScriptHandle {
-        match self.try_respond(outcome) {
-            Ok(handle) => handle,
-            Err(e) => panic!("{e}"),
-        }
-    }
-
-    /// Mounts the outcome, or says why it cannot apply.
-    pub fn try_respond(self, outcome: Outcome) -> Result<ScriptHandle, ScriptError> {
-        let id = self.shared.mount(
-            self.endpoint,
-            self.client_id,
-            self.times,
-            self.delay,
-            self.name,
-            outcome,
-        )?;
-        Ok(ScriptHandle {
-            shared: self.shared,
-            id,
-        })
-    }
-
-    /// Mounts the outcome until the returned guard drops (a behaviour owned by one test
-    /// step). Panics like [`ScriptBuilder::respond`].
-    pub fn respond_scoped(self, outcome: Outcome) -> ScopedScript {
-        ScopedScript {
-            handle: self.respond(outcome),
-        }
-    }
-}
-
-/// A mounted script entry.
-#[derive(Clone)]
-pub struct ScriptHandle {
-    shared: Arc<Shared>,
-    id: u64,
-}
-
-impl std::fmt::Debug for ScriptHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ScriptHandle").field("id", &self.id).finish()
-    }
-}
-
-impl ScriptHandle {
-    /// The entry id (as in `GET /__admin/outcomes`).
-    pub fn id(&self) -> u64 {
-        self.id
-    }
-    /// How many requests this entry has answered.
-    pub fn hits(&self) -> u32 {
-        self.shared
-            .script
-            .lock()
-            .unwrap()
-            .get(self.id)
-            .map_or(0, |e| e.used)
-    }
-    /// Whether it still has uses left.
-    pub fn is_live(&self) -> bool {
-        self.shared
-            .script
-            .lock()
-            .unwrap()
-            .get(self.id)
-            .is_some_and(ScriptEntry::is_live)
-    }
-    /// Unmounts it.
-    pub fn remove(&self) {
-        self.shared.script.lock().unwrap().remove(self.id);
-    }
-}
-
-/// Guard returned by [`ScriptBuilder::respond_scoped`]: unmounts the entry when dropped.
-#[derive(Debug)]
-pub struct ScopedScript {
-    handle: ScriptHandle,
-}
-
-impl ScopedScript {
-    /// The mounted entry.
-    pub fn handle(&self) -> &ScriptHandle {
-        &self.handle
-    }
-}
-
-impl Drop for ScopedScript {
-    fn drop(&mut self) {
-        self.handle.remove();
-    }
 }
 
 #[cfg(test)]

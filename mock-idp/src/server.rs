@@ -6,7 +6,7 @@
 //! failed, unless the test is already panicking) — the wiremock contract.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -17,15 +17,17 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::builders::{ExpectationBuilder, ScriptBuilder};
 use crate::clients::{Client, ClientError, Lifetimes};
 use crate::clock::Clock;
-use crate::expect::{ExpectationBuilder, VerificationReport};
+use crate::expect::VerificationReport;
 use crate::keys::{KeySet, SigningAlg, SigningKey};
 use crate::lint::Finding;
-use crate::log::{RecordedRequest, RequestLog};
-use crate::personality::{Personality, ProviderId, personality_for};
-use crate::script::{Script, ScriptBuilder};
-use crate::state::{Interaction, Settings, Shared, Store};
+use crate::log::RecordedRequest;
+use crate::personality::{Hooks, Personality, Profile, ProviderId, personality_for};
+use crate::settings::{Interaction, Settings};
+use crate::shared::{Parts, Shared};
+use crate::store::Store;
 use crate::tls::{self, CaSource};
 use crate::types::{ClientId, Endpoint, Secret, UserId, random_token};
 use crate::users::{User, UserPatch};
@@ -57,11 +59,34 @@ pub enum StartError {
     Issuer(String),
 }
 
-/// Configures and starts a [`MockIdp`].
+/// Configures and starts a [`MockIdp`]: personality, users, clients, lifetimes, keys, TLS
+/// and address. Every setting has a default ([`MockIdp::start`] takes them all).
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use mock_idp::personality::GitHub;
+/// use mock_idp::{Client, MockIdp, RefreshRotation, User};
+///
+/// # async fn demo() {
+/// let idp = MockIdp::builder()
+///     .personality(GitHub::app()) // a GitHub App: expiring, rotating tokens
+///     .client(
+///         Client::confidential("app", "s3cret")
+///             .redirect_uri("http://127.0.0.1:8080/oauth2/callback")
+///             .refresh_rotation(RefreshRotation::Rotate),
+///     )
+///     .user(User::new("octocat").email("octo@example.com"))
+///     .access_token_lifetime(Duration::from_secs(60))
+///     .login_page() // a browser test: show the login and consent page
+///     .start()
+///     .await;
+/// # drop(idp);
+/// # }
+/// ```
 #[derive(Debug)]
 #[must_use = "call .start().await to run the IdP"]
 pub struct MockIdpBuilder {
-    personality: Option<Box<dyn Personality>>,
+    personality: Option<Box<dyn Hooks>>,
     provider: ProviderId,
     lifetimes: Option<Lifetimes>,
     lifetime_patch: LifetimePatch,
@@ -336,20 +361,15 @@ impl MockIdpBuilder {
             None => personality.issuer(&base),
         };
         let keys = keygen.await.expect("key generation task panicked");
-        let shared = Arc::new(Shared {
+        let shared = Shared::new(Parts {
             instance: random_token(6).replace(['-', '_'], "x"),
             issuer,
             base,
             tls: tls_material.is_some(),
             personality,
-            settings: RwLock::new(settings),
-            clock: Clock::new(),
-            keys: RwLock::new(keys),
-            store: Mutex::new(store),
-            script: Mutex::new(Script::default()),
-            expectations: Mutex::new(Vec::new()),
-            log: Arc::new(Mutex::new(RequestLog::default())),
-            shutdown: CancellationToken::new(),
+            settings,
+            keys,
+            store,
             default_client,
         });
         let router = crate::http::router(shared.clone());
@@ -414,7 +434,30 @@ async fn serve(
     }
 }
 
-/// A running mock IdP. See the crate docs for a tour.
+/// A running mock IdP on its own loopback port, with its own keys, users, clients, clock,
+/// script and request log; see the [crate docs](crate) for a tour.
+///
+/// Dropping it stops the server, releases stalled requests and verifies the expectations,
+/// panicking with a readable report if one failed (unless the test already panics);
+/// [`MockIdp::shutdown`] stops it and waits.
+///
+/// ```
+/// use mock_idp::{Endpoint, MockIdp, Outcome};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let idp = MockIdp::builder()
+///     .redirect_uri("http://127.0.0.1:8080/oauth2/callback")
+///     .start()
+///     .await;
+/// // What the app under test is configured with:
+/// assert!(idp.discovery_url().ends_with("/.well-known/openid-configuration"));
+/// assert_eq!(idp.client().id.as_str(), mock_idp::DEFAULT_CLIENT_ID);
+///
+/// idp.on_authorize().respond(Outcome::deny()); // the next login: the user presses Deny
+/// idp.expect(Endpoint::Token).never(); // checked when `idp` drops
+/// # }
+/// ```
 pub struct MockIdp {
     shared: Arc<Shared>,
     addr: SocketAddr,
@@ -518,7 +561,7 @@ impl MockIdp {
     }
     /// The discovery document, as served.
     pub fn discovery(&self) -> Option<Value> {
-        crate::http::discovery::document(&self.shared, &Default::default())
+        self.shared.discovery_document(&Default::default())
     }
     /// The CA certificate (PEM) clients must trust, when serving https.
     pub fn ca_pem(&self) -> Option<&str> {
@@ -529,7 +572,7 @@ impl MockIdp {
         self.shared.personality.profile().id
     }
     /// The data part of the personality (paths, scopes, token formats…).
-    pub fn profile(&self) -> &crate::personality::Profile {
+    pub fn profile(&self) -> &Profile {
         self.shared.personality.profile()
     }
     /// The default client's credentials (the first client registered at build time).
@@ -604,7 +647,7 @@ impl MockIdp {
     }
     /// Removes every scripted outcome.
     pub fn clear_script(&self) {
-        self.shared.script.lock().unwrap().clear();
+        self.shared.clear_script();
     }
 
     /// Declares how many requests an endpoint should get; verified on drop.
@@ -634,7 +677,8 @@ impl MockIdp {
     pub fn rotate_keys(&self, alg: SigningAlg, keep_old: bool) -> String {
         self.shared.rotate_keys(alg, keep_old)
     }
-    /// Publishes the JWKS without `kid`s (see `KeySet::set_without_kid`).
+    /// Publishes the JWKS without `kid`s (the OIDF `kid-absent-*` modules); pair it with
+    /// [`IdTokenFault::NoKid`](crate::IdTokenFault::NoKid).
     pub fn publish_keys_without_kid(&self, without: bool) {
         self.shared.keys.write().unwrap().set_without_kid(without);
     }

@@ -14,7 +14,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 /// Where the CA comes from.
 #[derive(Clone, Debug)]
-pub enum CaSource {
+pub(crate) enum CaSource {
     /// A fresh CA for this instance.
     Generate,
     /// A fixed CA (certificate and private key, PEM).
@@ -27,7 +27,7 @@ pub enum CaSource {
 }
 
 /// A ready TLS configuration and the CA clients must trust.
-pub struct TlsMaterial {
+pub(crate) struct TlsMaterial {
     /// The CA certificate, PEM.
     pub ca_pem: String,
     /// The server configuration for the listener.
@@ -53,6 +53,12 @@ pub fn install_crypto_provider() {
 /// A fresh CA, as PEM certificate and PEM private key (to share one CA between several
 /// instances, e.g. `mock-idp serve --provider all --tls`).
 pub fn generate_ca() -> Result<(String, String), TlsError> {
+    let (key, _, pem) = fresh_ca()?;
+    Ok((pem, key.serialize_pem()))
+}
+
+/// A fresh CA: its key, its parameters (to sign leaves with) and its certificate as PEM.
+fn fresh_ca() -> Result<(KeyPair, CertificateParams, String), TlsError> {
     let key = KeyPair::generate()?;
     let mut params = CertificateParams::new(Vec::<String>::new())?;
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -61,23 +67,16 @@ pub fn generate_ca() -> Result<(String, String), TlsError> {
         .push(DnType::CommonName, "gatecheck mock-idp CA");
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     let cert = params.self_signed(&key)?;
-    Ok((cert.pem(), key.serialize_pem()))
+    Ok((key, params, cert.pem()))
 }
 
 /// Creates the CA (or loads it) and a leaf for `hosts` (DNS names or IP addresses).
-pub fn build(source: &CaSource, hosts: &[String]) -> Result<TlsMaterial, TlsError> {
+pub(crate) fn build(source: &CaSource, hosts: &[String]) -> Result<TlsMaterial, TlsError> {
     install_crypto_provider();
     let (ca_pem, ca_key, ca_params) = match source {
         CaSource::Generate => {
-            let key = KeyPair::generate()?;
-            let mut params = CertificateParams::new(Vec::<String>::new())?;
-            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-            params
-                .distinguished_name
-                .push(DnType::CommonName, "gatecheck mock-idp CA");
-            params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-            let cert = params.self_signed(&key)?;
-            (cert.pem(), key, Some(params))
+            let (key, params, pem) = fresh_ca()?;
+            (pem, key, Some(params))
         }
         CaSource::Pem { cert, key } => (cert.clone(), KeyPair::from_pem(key)?, None),
     };

@@ -13,7 +13,8 @@ use serde_json::{Map, Value, json};
 use crate::keys::{half_hash, hs256, signing_input};
 use crate::outcome::{IdTokenFault, TokenResponseChange};
 use crate::personality::{ClaimsContext, TokenSuccess};
-use crate::state::{Grant, Shared, Store};
+use crate::shared::Shared;
+use crate::store::{Grant, Store};
 use crate::types::random_token;
 
 /// What to mint.

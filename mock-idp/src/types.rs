@@ -64,6 +64,14 @@ string_id!(
 
 /// A secret value (client secret, token). `Debug`, `Display` and `Serialize` never show it;
 /// call [`Secret::expose`] where the value really has to go on the wire.
+///
+/// ```
+/// use mock_idp::Secret;
+///
+/// let s = Secret::new("hunter2");
+/// assert_eq!(format!("{s:?} {s}"), "Secret(***) ***");
+/// assert!(s.matches("hunter2") && s.expose() == "hunter2");
+/// ```
 #[derive(Clone, PartialEq, Eq, Hash, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);
@@ -138,6 +146,14 @@ impl From<&str> for Scope {
 
 /// An ordered set of scopes: keeps the order in which they were requested (providers echo
 /// them back in that order) and drops duplicates.
+///
+/// ```
+/// use mock_idp::ScopeSet;
+///
+/// let s = ScopeSet::parse("openid email openid", &[]);
+/// assert_eq!(s.join(" "), "openid email");
+/// assert_eq!(ScopeSet::parse("email,public_profile", &[',']).len(), 2); // Facebook's commas
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ScopeSet(Vec<Scope>);

@@ -12,6 +12,19 @@ use serde_json::{Map, Value};
 use crate::types::UserId;
 
 /// A user account at the IdP.
+///
+/// ```
+/// use mock_idp::{ScopeSet, User};
+///
+/// let mona = User::new("octocat")
+///     .email("octo@example.com")
+///     .name("Mona")
+///     .claim("groups", vec!["admins"]);
+/// let claims = mona.claims_for(&ScopeSet::parse("openid email", &[]));
+/// assert_eq!(claims["sub"], "octocat");
+/// assert_eq!(claims["email"], "octo@example.com");
+/// assert_eq!(claims["groups"][0], "admins");
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct User {

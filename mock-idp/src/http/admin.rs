@@ -23,13 +23,14 @@ use crate::expect::Expectation;
 use crate::keys::SigningAlg;
 use crate::outcome::Outcome;
 use crate::script::Times;
-use crate::state::{Settings, Shared};
+use crate::settings::Settings;
+use crate::shared::Shared;
 use crate::types::{ClientId, Endpoint, UserId};
 use crate::users::{User, UserPatch};
 
 type S = State<Arc<Shared>>;
 
-pub(crate) fn router() -> Router<Arc<Shared>> {
+pub(super) fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route("/", get(index))
         .route("/config", get(config))
@@ -76,7 +77,7 @@ fn parse<T: DeserializeOwned>(body: &Bytes, what: &str) -> Result<T, AdminError>
     serde_json::from_slice(body).map_err(|e| bad(format!("invalid {what} JSON: {e}")))
 }
 
-pub(crate) async fn index() -> Json<Value> {
+pub(super) async fn index() -> Json<Value> {
     Json(json!({
         "service": "gatecheck mock-idp admin API",
         "routes": [
@@ -99,7 +100,7 @@ async fn config(State(s): S) -> Json<Value> {
         "issuer": s.issuer,
         "base_url": s.base,
         "tls": s.tls,
-        "discovery": crate::http::discovery::document(&s, &Default::default()),
+        "discovery": s.discovery_document(&Default::default()),
         "paths": profile.paths,
         "default_client": s.default_client,
         "session_cookie": s.session_cookie_name(),
@@ -232,7 +233,7 @@ async fn add_outcome(State(s): S, body: Bytes) -> Result<(StatusCode, Json<Value
 }
 
 async fn clear_outcomes(State(s): S) -> StatusCode {
-    s.script.lock().unwrap().clear();
+    s.clear_script();
     StatusCode::NO_CONTENT
 }
 
@@ -344,7 +345,7 @@ async fn requests(State(s): S, Query(f): Query<RequestFilter>) -> Result<Json<Va
 }
 
 async fn clear_requests(State(s): S) -> StatusCode {
-    s.log.lock().unwrap().clear();
+    s.clear_requests();
     StatusCode::NO_CONTENT
 }
 

@@ -4,43 +4,30 @@ use std::sync::Arc;
 
 use std::collections::HashMap;
 
+use axum::Extension;
 use axum::extract::{Path, State};
-use axum::http::{Extensions, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{infrastructure_response, recorder, take_infrastructure_fault, take_outcome};
-use crate::keys::SigningAlg;
+use super::scripted::{infrastructure_response, outcome, take_infrastructure_fault};
+use crate::log::Recorder;
 use crate::outcome::Outcome;
-use crate::personality::DiscoveryContext;
-use crate::state::Shared;
+use crate::shared::Shared;
 use crate::types::Endpoint;
 
-/// The discovery document of this instance (also used by the library API), for the path
-/// parameters of the request (Microsoft's `{tenant}`).
-pub(crate) fn document(shared: &Shared, path_params: &HashMap<String, String>) -> Option<Value> {
-    let ctx = DiscoveryContext {
-        issuer: &shared.issuer,
-        base: &shared.base,
-        signing_algs: vec![SigningAlg::RS256.as_str(), SigningAlg::ES256.as_str()],
-        path_params,
-    };
-    shared.personality.discovery(&ctx)
-}
-
 /// `GET /.well-known/openid-configuration`.
-pub(crate) async fn discovery(
+pub(super) async fn discovery(
     State(shared): State<Arc<Shared>>,
-    ext: Extensions,
+    Extension(rec): Extension<Recorder>,
     path: Option<Path<HashMap<String, String>>>,
 ) -> Response {
-    let rec = recorder(&ext);
     rec.endpoint(Endpoint::Discovery);
     if let Some(fault) = take_infrastructure_fault(&shared, Endpoint::Discovery, None) {
         return infrastructure_response(&shared, Endpoint::Discovery, fault, &rec).await;
     }
     let params = path.map(|Path(p)| p).unwrap_or_default();
-    let Some(mut doc) = document(&shared, &params) else {
+    let Some(mut doc) = shared.discovery_document(&params) else {
         return (
             StatusCode::NOT_FOUND,
             "this provider publishes no discovery document",
@@ -69,28 +56,21 @@ pub(crate) async fn discovery(
             o.remove("authorization_response_iss_parameter_supported");
         }
     }
-    if let Some(taken) = take_outcome(&shared, Endpoint::Discovery, None) {
-        rec.outcome(taken.outcome.describe());
-        super::delay(&shared, &taken).await;
-        if taken.outcome == Outcome::DiscoveryIssuerMismatch {
-            let real = doc["issuer"].as_str().unwrap_or(&shared.issuer).to_owned();
-            doc["issuer"] = json!(format!("{real}INVALID"));
-        }
+    if outcome(&shared, &rec, Endpoint::Discovery, None).await == Some(Outcome::DiscoveryIssuerMismatch) {
+        let real = doc["issuer"].as_str().unwrap_or(&shared.issuer).to_owned();
+        doc["issuer"] = json!(format!("{real}INVALID"));
     }
     cacheable_json(doc)
 }
 
 /// `GET /jwks`.
-pub(crate) async fn jwks(State(shared): State<Arc<Shared>>, ext: Extensions) -> Response {
-    let rec = recorder(&ext);
+pub(super) async fn jwks(State(shared): State<Arc<Shared>>, Extension(rec): Extension<Recorder>) -> Response {
     rec.endpoint(Endpoint::Jwks);
     if let Some(fault) = take_infrastructure_fault(&shared, Endpoint::Jwks, None) {
         return infrastructure_response(&shared, Endpoint::Jwks, fault, &rec).await;
     }
-    if let Some(taken) = take_outcome(&shared, Endpoint::Jwks, None) {
-        rec.outcome(taken.outcome.describe());
-        super::delay(&shared, &taken).await;
-    }
+    // Any outcome that is not a fault only delays the key set.
+    let _ = outcome(&shared, &rec, Endpoint::Jwks, None).await;
     let doc = shared.keys.read().unwrap().jwks();
     cacheable_json(doc)
 }
@@ -109,7 +89,7 @@ fn cacheable_json(doc: Value) -> Response {
 
 /// The attacker's key set named by the `foreign_jku` fault: served so that a gateway which
 /// wrongly follows `jku` really is fooled, and recorded so the test can see that it did.
-pub(crate) async fn attacker_jwks(State(shared): State<Arc<Shared>>) -> Response {
+pub(super) async fn attacker_jwks(State(shared): State<Arc<Shared>>) -> Response {
     let stray = shared.keys.read().unwrap().stray();
     cacheable_json(serde_json::json!({ "keys": [stray.jwk()] }))
 }

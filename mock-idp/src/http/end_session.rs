@@ -9,26 +9,30 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::Value;
 
-use super::{Params, infrastructure_response, pages, recorder, take_infrastructure_fault, take_outcome};
-use crate::state::Shared;
+use super::params::Params;
+use super::scripted::{infrastructure_response, outcome, take_infrastructure_fault};
+use super::{idp_session, pages};
+use crate::clients::list_or_none;
+use crate::log::Recorder;
+use crate::shared::Shared;
 use crate::types::{ClientId, Endpoint};
 
 /// `GET|POST /logout`.
-pub(crate) async fn handle(
+pub(super) async fn handle(
     State(shared): State<Arc<Shared>>,
-    ext: Extensions,
+    Extension(rec): Extension<Recorder>,
     method: Method,
     headers: HeaderMap,
     uri: Uri,
     body: Bytes,
 ) -> Response {
-    let rec = recorder(&ext);
     rec.endpoint(Endpoint::EndSession);
     let params = if method == Method::POST {
         Params::parse(&body)
@@ -112,11 +116,7 @@ pub(crate) async fn handle(
                     "invalid_request",
                     format!(
                         "post_logout_redirect_uri {uri} is not registered for client {c} (registered: {})",
-                        if client.post_logout_redirect_uris.is_empty() {
-                            "none".to_owned()
-                        } else {
-                            client.post_logout_redirect_uris.join(", ")
-                        }
+                        list_or_none(&client.post_logout_redirect_uris)
                     ),
                     "register the exact URI as a post-logout redirect URI of the client",
                 );
@@ -124,14 +124,9 @@ pub(crate) async fn handle(
             Some(uri.to_owned())
         }
     };
-    if let Some(taken) = take_outcome(&shared, Endpoint::EndSession, client_id.as_ref()) {
-        rec.outcome(taken.outcome.describe());
-        super::delay(&shared, &taken).await;
-    }
-    let clear = {
-        let mut store = shared.store.lock().unwrap();
-        super::authorize::end_idp_session(&shared, &headers, &mut store)
-    };
+    // Any outcome that is not a fault only delays the logout.
+    let _ = outcome(&shared, &rec, Endpoint::EndSession, client_id.as_ref()).await;
+    let clear = idp_session::end(&shared, &headers);
     let mut resp = match target {
         Some(uri) => {
             let mut url = uri;

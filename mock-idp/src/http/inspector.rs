@@ -22,7 +22,7 @@ use serde::Deserialize;
 use super::pages::esc;
 use crate::outcome::Outcome;
 use crate::script::Times;
-use crate::state::Shared;
+use crate::shared::Shared;
 use crate::types::{Endpoint, ScopeSet, UserId};
 use crate::users::UserPatch;
 
@@ -34,7 +34,7 @@ fn pretty(v: &serde_json::Value) -> String {
 }
 
 /// The newest request's sequence number (the page's script polls it).
-pub(crate) async fn seq(State(shared): State<Arc<Shared>>) -> Response {
+pub(super) async fn seq(State(shared): State<Arc<Shared>>) -> Response {
     let last = shared.requests().last().map(|r| r.seq).unwrap_or(0);
     (
         [
@@ -47,7 +47,7 @@ pub(crate) async fn seq(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 /// The page.
-pub(crate) async fn page(State(shared): State<Arc<Shared>>) -> Response {
+pub(super) async fn page(State(shared): State<Arc<Shared>>) -> Response {
     let requests = shared.requests();
     let last = requests.last().map(|r| r.seq).unwrap_or(0);
     let profile = shared.personality.profile();
@@ -293,7 +293,7 @@ setInterval(async () => {{
 
 /// Form fields of the inspector's buttons.
 #[derive(Deserialize)]
-pub(crate) struct Action {
+pub(super) struct Action {
     #[serde(default)]
     what: String,
     #[serde(default)]
@@ -311,7 +311,7 @@ fn bad(message: String) -> Response {
 }
 
 /// Queues the next outcome of an endpoint.
-pub(crate) async fn queue(State(shared): State<Arc<Shared>>, Form(a): Form<Action>) -> Response {
+pub(super) async fn queue(State(shared): State<Arc<Shared>>, Form(a): Form<Action>) -> Response {
     let (endpoint, outcome, delay) = match a.what.as_str() {
         "deny" => (Endpoint::Authorize, Outcome::Deny, Duration::ZERO),
         "narrow-scope" if a.scope.trim().is_empty() => {
@@ -351,7 +351,7 @@ fn queue_once(shared: &Shared, endpoint: Endpoint, outcome: Outcome, delay: Dura
 }
 
 /// The next login approves this user.
-pub(crate) async fn user(State(shared): State<Arc<Shared>>, Form(a): Form<Action>) -> Response {
+pub(super) async fn user(State(shared): State<Arc<Shared>>, Form(a): Form<Action>) -> Response {
     let id = UserId::new(a.user.as_str());
     if !shared.users().iter().any(|u| u.id == id) {
         return bad(format!("no user {:?}", a.user));
@@ -365,7 +365,7 @@ pub(crate) async fn user(State(shared): State<Arc<Shared>>, Form(a): Form<Action
 }
 
 /// Flips a user's `email_verified`.
-pub(crate) async fn unverify(State(shared): State<Arc<Shared>>, Form(a): Form<Action>) -> Response {
+pub(super) async fn unverify(State(shared): State<Arc<Shared>>, Form(a): Form<Action>) -> Response {
     let id = UserId::new(a.user.as_str());
     let Some(u) = shared.users().into_iter().find(|u| u.id == id) else {
         return bad(format!("no user {:?}", a.user));
@@ -381,7 +381,7 @@ pub(crate) async fn unverify(State(shared): State<Arc<Shared>>, Form(a): Form<Ac
 }
 
 /// Forgets the request log.
-pub(crate) async fn clear(State(shared): State<Arc<Shared>>) -> Response {
-    shared.log.lock().unwrap().clear();
+pub(super) async fn clear(State(shared): State<Arc<Shared>>) -> Response {
+    shared.clear_requests();
     back()
 }

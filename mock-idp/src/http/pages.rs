@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 use crate::users::User;
 
 /// Escapes text for HTML content and attribute values.
-pub(crate) fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -41,7 +41,7 @@ fn page(title: &str, body: &str) -> String {
 }
 
 /// What the login/consent page shows.
-pub(crate) struct LoginPage<'a> {
+pub(super) struct LoginPage<'a> {
     pub provider: &'a str,
     pub action: &'a str,
     pub txn: &'a str,
@@ -54,7 +54,7 @@ pub(crate) struct LoginPage<'a> {
 }
 
 /// The login + consent page.
-pub(crate) fn login_page(p: &LoginPage<'_>) -> Response {
+pub(super) fn login_page(p: &LoginPage<'_>) -> Response {
     let scopes = if p.scopes.is_empty() {
         "(no scopes)".to_owned()
     } else {
@@ -117,7 +117,7 @@ pub(crate) fn login_page(p: &LoginPage<'_>) -> Response {
 
 /// An error shown at the IdP (when redirecting back would be unsafe), naming the problem
 /// and the fix. The `x-mock-idp-error` header carries a machine-readable code.
-pub(crate) fn error_page(status: StatusCode, code: &str, message: &str, fix: &str) -> Response {
+pub(super) fn error_page(status: StatusCode, code: &str, message: &str, fix: &str) -> Response {
     let body = format!(
         "<h1>The identity provider cannot continue</h1><div class=\"card\">\
          <p id=\"error\"><b>{code}</b>: {message}</p><p id=\"fix\" class=\"muted\">{fix}</p></div>",
@@ -134,7 +134,7 @@ pub(crate) fn error_page(status: StatusCode, code: &str, message: &str, fix: &st
 }
 
 /// "You are signed out", when no post-logout redirect was asked for.
-pub(crate) fn signed_out_page() -> Response {
+pub(super) fn signed_out_page() -> Response {
     let mut resp = Html(page(
         "Signed out – mock-idp",
         "<h1 id=\"signed-out\">You are signed out of the identity provider</h1>",
@@ -145,7 +145,7 @@ pub(crate) fn signed_out_page() -> Response {
 }
 
 /// The `response_mode=form_post` answer: a form that posts the parameters to the client.
-pub(crate) fn form_post(action: &str, params: &[(String, String)]) -> Response {
+pub(super) fn form_post(action: &str, params: &[(String, String)]) -> Response {
     let inputs: String = params
         .iter()
         .map(|(k, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", esc(k), esc(v)))

@@ -10,32 +10,35 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{Extensions, HeaderMap, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use serde_json::json;
 
-use super::{Params, infrastructure_response, recorder, take_infrastructure_fault, take_outcome};
+use super::params::{Params, require_form};
+use super::scripted::{infrastructure_response, outcome, take_infrastructure_fault};
 use crate::lint::Finding;
 use crate::log::Recorder;
 use crate::outcome::Outcome;
-use crate::personality::{BearerFailure, ResourceContext, TokenProblem, TokenSource};
-use crate::state::{AccessProblem, Shared};
+use crate::personality::{BearerFailure, ResourceContext, TokenSource};
+use crate::shared::Shared;
+use crate::store::TokenProblem;
 use crate::types::Endpoint;
 
 /// The route for resource `name`.
-pub(crate) fn route(name: &'static str, post: bool) -> MethodRouter<Arc<Shared>> {
+pub(super) fn route(name: &'static str, post: bool) -> MethodRouter<Arc<Shared>> {
     let handler = move |state: State<Arc<Shared>>,
-                        ext: Extensions,
+                        rec: Extension<Recorder>,
                         method: Method,
                         headers: HeaderMap,
                         uri: Uri,
                         path: Option<Path<HashMap<String, String>>>,
                         body: Bytes| async move {
         let params = path.map(|Path(p)| p).unwrap_or_default();
-        handle(name, state, ext, method, headers, uri, params, body).await
+        handle(name, state, rec, method, headers, uri, params, body).await
     };
     if post {
         get(handler).post(handler)
@@ -48,18 +51,17 @@ pub(crate) fn route(name: &'static str, post: bool) -> MethodRouter<Arc<Shared>>
 async fn handle(
     name: &'static str,
     State(shared): State<Arc<Shared>>,
-    ext: Extensions,
+    Extension(rec): Extension<Recorder>,
     method: Method,
     headers: HeaderMap,
     uri: Uri,
     path_params: HashMap<String, String>,
     body: Bytes,
 ) -> Response {
-    let rec = recorder(&ext);
     rec.endpoint(Endpoint::Userinfo);
     let query = Params::from_query(uri.query());
     rec.params(query.pairs());
-    let form = if method == Method::POST && super::require_form(&headers).is_ok() {
+    let form = if method == Method::POST && require_form(&headers).is_ok() {
         Params::parse(&body)
     } else {
         Params::default()
@@ -110,14 +112,7 @@ async fn handle(
     let checked = shared.store.lock().unwrap().check_access_token(&token, now);
     let info = match checked {
         Ok(info) => info,
-        Err(problem) => {
-            let problem = match problem {
-                AccessProblem::Unknown => TokenProblem::Unknown,
-                AccessProblem::Expired => TokenProblem::Expired,
-                AccessProblem::Revoked => TokenProblem::Revoked,
-            };
-            return bearer_error(&shared, &rec, name, BearerFailure::InvalidToken(problem));
-        }
+        Err(problem) => return bearer_error(&shared, &rec, name, BearerFailure::InvalidToken(problem)),
     };
     rec.client(&info.grant.client);
     if let Some(scope) = shared.personality.resource_missing_scope(name, &info.scopes) {
@@ -129,10 +124,8 @@ async fn handle(
         );
     }
     let mut spoil_sub = false;
-    if let Some(taken) = take_outcome(&shared, Endpoint::Userinfo, Some(&info.grant.client)) {
-        rec.outcome(taken.outcome.describe());
-        super::delay(&shared, &taken).await;
-        match taken.outcome {
+    if let Some(scripted) = outcome(&shared, &rec, Endpoint::Userinfo, Some(&info.grant.client)).await {
+        match scripted {
             Outcome::OAuthError {
                 status,
                 error,

@@ -7,28 +7,29 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{Extensions, HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
-use super::{
-    Params, authenticate_client, infrastructure_response, recorder, take_infrastructure_fault, take_outcome,
-};
+use super::client_auth::authenticate_client;
+use super::params::{Params, require_form};
+use super::scripted::{infrastructure_response, outcome, take_infrastructure_fault};
+use crate::log::Recorder;
 use crate::outcome::Outcome;
 use crate::personality::TokenFailure;
-use crate::state::Shared;
+use crate::shared::Shared;
 use crate::types::{ClientId, Endpoint};
 
 /// `POST /revoke`.
-pub(crate) async fn handle(
+pub(super) async fn handle(
     State(shared): State<Arc<Shared>>,
-    ext: Extensions,
+    Extension(rec): Extension<Recorder>,
     headers: HeaderMap,
     uri: Uri,
     body: Bytes,
 ) -> Response {
-    let rec = recorder(&ext);
     rec.endpoint(Endpoint::Revocation);
     let query = Params::from_query(uri.query());
     let form = Params::parse(&body);
@@ -38,7 +39,7 @@ pub(crate) async fn handle(
         return infrastructure_response(&shared, Endpoint::Revocation, fault, &rec).await;
     }
     let result = async {
-        super::require_form(&headers).map_err(TokenFailure::InvalidRequest)?;
+        require_form(&headers).map_err(TokenFailure::InvalidRequest)?;
         if let Some(name) = form.repeated().first() {
             return Err(TokenFailure::InvalidRequest(format!(
                 "parameter {name} is repeated"
@@ -70,21 +71,17 @@ pub(crate) async fn handle(
             }
         }
         let client_id = client.as_ref().map(|c| c.id.clone()).or(hint);
-        if let Some(taken) = take_outcome(&shared, Endpoint::Revocation, client_id.as_ref()) {
-            rec.outcome(taken.outcome.describe());
-            super::delay(&shared, &taken).await;
-            if let Outcome::OAuthError {
+        if let Some(Outcome::OAuthError {
+            status,
+            error,
+            description,
+        }) = outcome(&shared, &rec, Endpoint::Revocation, client_id.as_ref()).await
+        {
+            return Err(TokenFailure::Scripted {
                 status,
                 error,
                 description,
-            } = taken.outcome
-            {
-                return Err(TokenFailure::Scripted {
-                    status,
-                    error,
-                    description,
-                });
-            }
+            });
         }
         shared
             .store

@@ -11,20 +11,22 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{Extensions, HeaderMap, Method, Uri};
+use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 
-use super::{
-    Params, authenticate_client, infrastructure_response, recorder, take_infrastructure_fault, take_outcome,
-};
+use super::client_auth::{authenticate_client, basic_client_id};
+use super::params::{Params, require_form};
+use super::scripted::{infrastructure_response, outcome, take_infrastructure_fault};
 use crate::clients::{Client, RefreshRotation};
 use crate::lint::Finding;
 use crate::log::Recorder;
 use crate::outcome::Outcome;
-use crate::personality::{GrantProblem, PkceSupport, TokenContext, TokenFailure};
-use crate::state::Shared;
+use crate::personality::{PkceSupport, TokenContext, TokenFailure, TokenSuccess};
+use crate::shared::Shared;
+use crate::store::{Grant, GrantProblem};
 use crate::tokens::{MintRequest, mint};
 use crate::types::{ClientId, Endpoint, ScopeSet};
 
@@ -37,15 +39,14 @@ struct TokenRequest {
 }
 
 /// `POST /token` (and `GET` where the provider allows it).
-pub(crate) async fn handle(
+pub(super) async fn handle(
     State(shared): State<Arc<Shared>>,
-    ext: Extensions,
+    Extension(rec): Extension<Recorder>,
     method: Method,
     headers: HeaderMap,
     uri: Uri,
     body: Bytes,
 ) -> Response {
-    let rec = recorder(&ext);
     let profile = shared.personality.profile();
     let query = Params::from_query(uri.query());
     // GET (Facebook) and empty-bodied POSTs where the provider reads the query (Amazon, as
@@ -91,20 +92,6 @@ pub(crate) async fn handle(
     }
 }
 
-fn basic_client_id(headers: &HeaderMap) -> Option<ClientId> {
-    use base64::Engine;
-    let v = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
-    let (_, b64) = v.split_once(' ')?;
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(b64.trim())
-        .ok()?;
-    let s = String::from_utf8(decoded).ok()?;
-    let id = s.split_once(':')?.0;
-    form_urlencoded::parse(format!("x={id}").as_bytes())
-        .next()
-        .map(|(_, v)| ClientId::new(v.into_owned()))
-}
-
 async fn exchange(
     shared: &Shared,
     rec: &Recorder,
@@ -113,7 +100,7 @@ async fn exchange(
     from_query: bool,
 ) -> Result<Response, TokenFailure> {
     if !from_query {
-        super::require_form(headers).map_err(TokenFailure::InvalidRequest)?;
+        require_form(headers).map_err(TokenFailure::InvalidRequest)?;
     }
     let form = &req.form;
     if let Some(name) = form.repeated().first() {
@@ -122,30 +109,58 @@ async fn exchange(
         )));
     }
     let client = authenticate_client(shared, headers, form, &req.query, rec)?.client;
+    let call = Call {
+        shared,
+        rec,
+        client: &client,
+        headers,
+        form,
+    };
     let grant_type = match form.get("grant_type") {
         None if shared.personality.profile().grant_type_optional => Some("authorization_code"),
         other => other,
     };
     match grant_type {
         None => Err(TokenFailure::InvalidRequest("grant_type is missing".into())),
-        Some("authorization_code") => code_grant(shared, rec, &client, headers, form).await,
-        Some("refresh_token") => refresh_grant(shared, rec, &client, headers, form).await,
+        Some("authorization_code") => code_grant(&call).await,
+        Some("refresh_token") => refresh_grant(&call).await,
         Some(other) => Err(TokenFailure::UnsupportedGrantType(format!(
             "grant_type {other:?} is not supported; use authorization_code or refresh_token"
         ))),
     }
 }
 
-async fn code_grant(
-    shared: &Shared,
-    rec: &Recorder,
-    client: &Client,
-    headers: &HeaderMap,
-    form: &Params,
-) -> Result<Response, TokenFailure> {
-    let code = form
-        .get("code")
-        .ok_or_else(|| TokenFailure::InvalidRequest("code is missing".into()))?;
+/// A token request from an authenticated client: what both grants work with.
+struct Call<'a> {
+    shared: &'a Shared,
+    rec: &'a Recorder,
+    client: &'a Client,
+    headers: &'a HeaderMap,
+    form: &'a Params,
+}
+
+impl Call<'_> {
+    /// A parameter the grant cannot do without.
+    fn required(&self, name: &str) -> Result<&str, TokenFailure> {
+        self.form
+            .get(name)
+            .ok_or_else(|| TokenFailure::InvalidRequest(format!("{name} is missing")))
+    }
+
+    /// The success answer, in the personality's shape.
+    fn success(&self, success: &TokenSuccess, grant: &Grant, refresh: bool) -> Response {
+        let ctx = TokenContext {
+            headers: self.headers,
+            grant,
+            refresh,
+        };
+        self.shared.personality.token_success(success, &ctx)
+    }
+}
+
+async fn code_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
+    let (shared, rec, client, form) = (call.shared, call.rec, call.client, call.form);
+    let code = call.required("code")?;
     let verifier = match shared.personality.profile().pkce {
         PkceSupport::Standard => form.get("code_verifier"),
         PkceSupport::Ignored => None,
@@ -198,10 +213,8 @@ async fn code_grant(
 
     let mut fault = None;
     let mut change = None;
-    if let Some(taken) = take_outcome(shared, Endpoint::Token, Some(&client.id)) {
-        rec.outcome(taken.outcome.describe());
-        super::delay(shared, &taken).await;
-        match taken.outcome {
+    if let Some(scripted) = outcome(shared, rec, Endpoint::Token, Some(&client.id)).await {
+        match scripted {
             Outcome::InvalidGrant => {
                 shared.store.lock().unwrap().revoke_grant(grant_id);
                 return Err(TokenFailure::InvalidGrant(GrantProblem::ScriptedCode));
@@ -239,26 +252,12 @@ async fn code_grant(
             },
         )
     };
-    Ok(shared.personality.token_success(
-        &success,
-        &TokenContext {
-            headers,
-            grant: &grant,
-            refresh: false,
-        },
-    ))
+    Ok(call.success(&success, &grant, false))
 }
 
-async fn refresh_grant(
-    shared: &Shared,
-    rec: &Recorder,
-    client: &Client,
-    headers: &HeaderMap,
-    form: &Params,
-) -> Result<Response, TokenFailure> {
-    let token = form
-        .get("refresh_token")
-        .ok_or_else(|| TokenFailure::InvalidRequest("refresh_token is missing".into()))?;
+async fn refresh_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
+    let (shared, rec, client, form) = (call.shared, call.rec, call.client, call.form);
+    let token = call.required("refresh_token")?;
     let now = shared.clock.now();
     let used = shared
         .store
@@ -285,10 +284,8 @@ async fn refresh_grant(
     let mut rotation = shared.personality.refresh_rotation(client);
     let mut fault = None;
     let mut change = None;
-    if let Some(taken) = take_outcome(shared, Endpoint::Refresh, Some(&client.id)) {
-        rec.outcome(taken.outcome.describe());
-        super::delay(shared, &taken).await;
-        match taken.outcome {
+    if let Some(scripted) = outcome(shared, rec, Endpoint::Refresh, Some(&client.id)).await {
+        match scripted {
             Outcome::RefreshRevoked => {
                 shared.store.lock().unwrap().revoke_token(token, Some(&client.id));
                 return Err(TokenFailure::InvalidGrant(GrantProblem::RefreshRevoked));
@@ -338,12 +335,5 @@ async fn refresh_grant(
         }
         success
     };
-    Ok(shared.personality.token_success(
-        &success,
-        &TokenContext {
-            headers,
-            grant: &grant,
-            refresh: true,
-        },
-    ))
+    Ok(call.success(&success, &grant, true))
 }

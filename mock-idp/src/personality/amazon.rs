@@ -1,33 +1,39 @@
-//! `amazon`: Login with Amazon (OAuth 2.0, not OpenID Connect).
+//! The [`Amazon`] personality: Login with Amazon (OAuth 2.0, not OpenID Connect).
 //!
-//! Emulated: `/ap/oa`, `/auth/o2/token` accepting credentials in the body, Basic, or — as
-//! Auth.js sends them — every parameter in the URL query with an empty body; PKCE with
-//! `S256` or `plain` (plain is Amazon's default); `Atza|` access tokens of 350+ characters and
-//! `Atzr|` refresh tokens, whose `|` must be URL-encoded (quirk 20); lowercase `bearer`; no
-//! `scope` in the token response; `/user/profile` with `user_id` = `amzn1.account.…` (quirk
-//! 17), accepting the token as Bearer, `access_token` query or `x-amz-access-token` header,
-//! and **no email-verification flag at all**; `/auth/o2/tokeninfo` whose `aud` a client must
-//! check. Refresh tokens are not rotated unless [`Amazon::rotating_refresh`] (sources
-//! disagree, so it is a knob).
-//!
-//! Simplifications: www.amazon.com and api.amazon.com are one origin; regional hosts are not
-//! emulated. Error descriptions marked † in providers.md are unverified. User attributes
-//! read (`User::provider["amazon"]`): `user_id`, `postal_code`.
+//! One file, one provider: the type, its options, and the hooks where the provider differs
+//! from the standard. What it emulates and simplifies is documented on the type.
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{
-    AuthorizeFailure, BearerFailure, ClientProblem, GrantProblem, Paths, Personality, Profile, ProviderId,
-    Resource, ResourceContext, TokenContext, TokenFailure, TokenProblem, TokenSource, TokenSuccess,
-    json_no_store, stable_digits,
+use super::context::{ResourceContext, TokenContext, TokenSource};
+use super::hooks::Hooks;
+use super::profile::{Paths, Profile, ProviderId, Resource};
+use super::standard;
+use super::wire::{
+    AuthorizeFailure, BearerFailure, ClientProblem, TokenFailure, TokenSuccess, json_no_store, stable_digits,
 };
 use crate::clients::{Client, Lifetimes, RefreshRotation};
+use crate::store::{GrantProblem, TokenProblem};
 use crate::types::{Endpoint, ScopeSet};
 use crate::users::User;
 
-/// Amazon.
+/// Login with Amazon (OAuth 2.0, not OpenID Connect).
+///
+/// Emulated: `/ap/oa`, `/auth/o2/token` accepting credentials in the body, Basic, or — as
+/// Auth.js sends them — every parameter in the URL query with an empty body; PKCE with
+/// `S256` or `plain` (plain is Amazon's default); `Atza|` access tokens of 350+ characters and
+/// `Atzr|` refresh tokens, whose `|` must be URL-encoded (quirk 20); lowercase `bearer`; no
+/// `scope` in the token response; `/user/profile` with `user_id` = `amzn1.account.…` (quirk
+/// 17), accepting the token as Bearer, `access_token` query or `x-amz-access-token` header,
+/// and **no email-verification flag at all**; `/auth/o2/tokeninfo` whose `aud` a client must
+/// check. Refresh tokens are not rotated unless [`Amazon::rotating_refresh`] (sources
+/// disagree, so it is a knob).
+///
+/// Simplifications: www.amazon.com and api.amazon.com are one origin; regional hosts are not
+/// emulated. Error descriptions marked † in providers.md are unverified. User attributes
+/// read (`User::provider["amazon"]`): `user_id`, `postal_code`.
 #[derive(Debug)]
 pub struct Amazon {
     profile: Profile,
@@ -108,7 +114,7 @@ fn lwa_error(status: StatusCode, error: &str, description: &str) -> Response {
     json_no_store(status, &json!({"error": error, "error_description": description}))
 }
 
-impl Personality for Amazon {
+impl Hooks for Amazon {
     fn profile(&self) -> &Profile {
         &self.profile
     }
@@ -131,7 +137,7 @@ impl Personality for Amazon {
                 ("error".into(), "access_denied".into()),
                 ("error_description".into(), "The user denied the request".into()),
             ],
-            other => super::standard_authorize_error(other),
+            other => standard::authorize_error(other),
         }
     }
 
@@ -144,7 +150,7 @@ impl Personality for Amazon {
     }
 
     fn token_success(&self, success: &TokenSuccess, _ctx: &TokenContext<'_>) -> Response {
-        let mut body = super::standard_token_body(success);
+        let mut body = standard::token_body(success);
         body.remove("scope");
         json_no_store(StatusCode::OK, &Value::Object(body))
     }
@@ -179,7 +185,7 @@ impl Personality for Amazon {
                 "invalid_client",
                 "Client authentication failed",
             ),
-            other => super::standard_token_error(other),
+            other => standard::token_error(other),
         }
     }
 
@@ -254,7 +260,7 @@ impl Personality for Amazon {
 
     fn server_error(&self, endpoint: Endpoint) -> Response {
         match endpoint {
-            Endpoint::Authorize | Endpoint::EndSession => super::html_server_error(),
+            Endpoint::Authorize | Endpoint::EndSession => standard::html_server_error(),
             _ => lwa_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",

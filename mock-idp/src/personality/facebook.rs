@@ -1,35 +1,41 @@
-//! `facebook`: Facebook Login for the web (manual flow) and the Graph API.
+//! The [`Facebook`] personality: Facebook Login for the web (manual flow) and the Graph API.
 //!
-//! Emulated: versioned paths (`/{version}/dialog/oauth`, `/{version}/oauth/access_token` by GET
-//! or POST, `/{version}/me`, `/{version}/me/permissions`, and the unversioned `/me`); `#_=_`
-//! appended to every redirect back to the app, successes included (quirk 9); comma-separated
-//! scopes; token responses with no refresh token, no `scope`, no ID token; `/me` that returns
-//! only `id` and `name` unless `fields=` asks for more, leaves `email` out when it was declined
-//! or the account has none, nests `picture.data.url` (quirk 10); app-scoped string ids; the
-//! denial redirect with `error_code=200&error_reason=user_denied`; Graph errors as
-//! `{"error":{"message","type":"OAuthException","code","error_subcode","fbtrace_id"}}`, with
-//! code 100 for a reused code ("This authorization code has been used.", quirk 18) and 190 for
-//! dead tokens.
-//!
-//! Simplifications: www.facebook.com and graph.facebook.com are one origin; any version
-//! segment is accepted; `appsecret_proof` is not enforced; long-lived token exchange is not
-//! emulated. Wording marked † in providers.md is unverified.
+//! One file, one provider: the type, its options, and the hooks where the provider differs
+//! from the standard. What it emulates and simplifies is documented on the type.
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{
-    AuthorizeFailure, BearerFailure, ClientProblem, GrantProblem, Paths, Personality, PkceSupport, Profile,
-    ProviderId, Resource, ResourceContext, TokenContext, TokenFailure, TokenProblem, TokenSource,
-    TokenSuccess, json_no_store, random_alnum, stable_digits,
+use super::context::{ResourceContext, TokenContext, TokenSource};
+use super::hooks::Hooks;
+use super::profile::{Paths, PkceSupport, Profile, ProviderId, Resource};
+use super::standard;
+use super::wire::{
+    AuthorizeFailure, BearerFailure, ClientProblem, TokenFailure, TokenSuccess, json_no_store, random_alnum,
+    stable_digits,
 };
 use crate::clients::{Client, Lifetimes};
-use crate::state::Grant;
+use crate::store::{Grant, GrantProblem, TokenProblem};
 use crate::types::Endpoint;
 use crate::users::User;
 
-/// Facebook.
+/// Facebook Login for the web (manual flow) and the Graph API.
+///
+/// Emulated: versioned paths (`/{version}/dialog/oauth`, `/{version}/oauth/access_token` by GET
+/// or POST, `/{version}/me`, `/{version}/me/permissions`, and the unversioned `/me`); `#_=_`
+/// appended to every redirect back to the app, successes included (quirk 9); comma-separated
+/// scopes; token responses with no refresh token, no `scope`, no ID token; `/me` that returns
+/// only `id` and `name` unless `fields=` asks for more, leaves `email` out when it was declined
+/// or the account has none, nests `picture.data.url` (quirk 10); app-scoped string ids; the
+/// denial redirect with `error_code=200&error_reason=user_denied`; Graph errors as
+/// `{"error":{"message","type":"OAuthException","code","error_subcode","fbtrace_id"}}`, with
+/// code 100 for a reused code ("This authorization code has been used.", quirk 18) and 190 for
+/// dead tokens.
+///
+/// Simplifications: www.facebook.com and graph.facebook.com are one origin; any version
+/// segment is accepted; `appsecret_proof` is not enforced; long-lived token exchange is not
+/// emulated. Wording marked † in providers.md is unverified.
 #[derive(Debug)]
 pub struct Facebook {
     profile: Profile,
@@ -109,7 +115,7 @@ fn graph_error(status: StatusCode, message: &str, code: u32, subcode: Option<u32
     json_no_store(status, &json!({"error": e}))
 }
 
-impl Personality for Facebook {
+impl Hooks for Facebook {
     fn profile(&self) -> &Profile {
         &self.profile
     }
@@ -138,7 +144,7 @@ impl Personality for Facebook {
                 ("error_description".into(), "Permissions error".into()),
                 ("error_reason".into(), "user_denied".into()),
             ],
-            other => super::standard_authorize_error(other),
+            other => standard::authorize_error(other),
         }
     }
 
@@ -147,7 +153,7 @@ impl Personality for Facebook {
     }
 
     fn token_success(&self, success: &TokenSuccess, _ctx: &TokenContext<'_>) -> Response {
-        let mut body = super::standard_token_body(success);
+        let mut body = standard::token_body(success);
         for k in ["scope", "refresh_token", "id_token"] {
             body.remove(k);
         }
@@ -299,7 +305,7 @@ impl Personality for Facebook {
 
     fn server_error(&self, endpoint: Endpoint) -> Response {
         match endpoint {
-            Endpoint::Authorize | Endpoint::EndSession => super::html_server_error(),
+            Endpoint::Authorize | Endpoint::EndSession => standard::html_server_error(),
             _ => json_no_store(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 &json!({"error": {"message": "An unknown error has occurred.", "type": "OAuthException", "code": 1,

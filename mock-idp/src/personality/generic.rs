@@ -1,24 +1,17 @@
-//! `generic`: a plain OAuth 2.0 IdP with authorize, token and profile URLs — the kind
-//! Authmonger's generic provider (and oauth2-proxy's `LoginURL`/`RedeemURL`/`ProfileURL`)
-//! configures. No discovery, no JWKS, no ID token, no nonce.
+//! The [`Generic`] personality: a plain OAuth 2.0 IdP with authorize, token and profile URLs.
 //!
-//! Everything that differs between such IdPs is a knob: scope separator, JSON or
-//! form-encoded token responses, `token_type` casing, where the profile puts the user id
-//! (`id`, `sub`, `user_id`, `data[0].id`), whether that id is a number, and the names of the
-//! email, verification and login fields. It also has an end-session URL
-//! (`/oauth/logout?post_logout_redirect_uri=…`) for single logout.
-//!
-//! Defaults: `/oauth/authorize`, `/oauth/token`, `/api/me` answering
-//! `{"id", "username", "name", "email", "email_verified"}` with a string id, RFC 6749 JSON
-//! token responses with `Bearer`, space-separated scopes, refresh tokens (rotation per client).
+//! One file, one provider: the type, its options, and the hooks where the provider differs
+//! from the standard. What it emulates and simplifies is documented on the type.
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::{
-    Paths, Personality, Profile, ProviderId, ResourceContext, TokenContext, TokenSuccess, form_no_store,
-};
+use super::context::{ResourceContext, TokenContext};
+use super::hooks::Hooks;
+use super::profile::{Paths, Profile, ProviderId};
+use super::standard;
+use super::wire::{TokenFailure, TokenSuccess, form_no_store, json_no_store, stable_digits};
 use crate::types::ScopeSet;
 
 /// Where the profile JSON puts the user object.
@@ -32,7 +25,33 @@ pub enum ProfileShape {
     Array(String),
 }
 
-/// A generic OAuth 2.0 IdP.
+/// A plain OAuth 2.0 IdP with authorize, token and profile URLs — the kind
+/// Authmonger's generic provider (and oauth2-proxy's `LoginURL`/`RedeemURL`/`ProfileURL`)
+/// configures. No discovery, no JWKS, no ID token, no nonce.
+///
+/// Everything that differs between such IdPs is a knob: scope separator, JSON or
+/// form-encoded token responses, `token_type` casing, where the profile puts the user id
+/// (`id`, `sub`, `user_id`, `data[0].id`), whether that id is a number, and the names of the
+/// email, verification and login fields. It also has an end-session URL
+/// (`/oauth/logout?post_logout_redirect_uri=…`) for single logout.
+///
+/// Defaults: `/oauth/authorize`, `/oauth/token`, `/api/me` answering
+/// `{"id", "username", "name", "email", "email_verified"}` with a string id, RFC 6749 JSON
+/// token responses with `Bearer`, space-separated scopes, refresh tokens (rotation per client).
+///
+/// ```
+/// use mock_idp::MockIdp;
+/// use mock_idp::personality::{Generic, ProfileShape};
+///
+/// // A Twitch-like profile API: `{"data": [{"id": 1234567, …}]}`, no verification flag.
+/// let idp = MockIdp::builder().personality(
+///     Generic::new()
+///         .numeric_id()
+///         .profile_shape(ProfileShape::Array("data".into()))
+///         .verified_field(None),
+/// );
+/// # drop(idp);
+/// ```
 #[derive(Debug)]
 pub struct Generic {
     profile: Profile,
@@ -46,7 +65,7 @@ pub struct Generic {
 }
 
 impl Generic {
-    /// The defaults described in the module docs.
+    /// The defaults described on [`Generic`].
     pub fn new() -> Generic {
         let profile = Profile {
             scopes_supported: ["openid", "email", "profile", "read"].map(String::from).to_vec(),
@@ -138,7 +157,7 @@ impl Generic {
         let mut o = Map::new();
         let id = if self.numeric_id {
             let n = user.id.as_str().parse::<u64>().unwrap_or_else(|_| {
-                super::stable_digits(&format!("generic:{}", user.id), 9)
+                stable_digits(&format!("generic:{}", user.id), 9)
                     .parse()
                     .unwrap_or(1)
             });
@@ -172,13 +191,13 @@ impl Default for Generic {
     }
 }
 
-impl Personality for Generic {
+impl Hooks for Generic {
     fn profile(&self) -> &Profile {
         &self.profile
     }
 
     fn token_success(&self, success: &TokenSuccess, _ctx: &TokenContext<'_>) -> Response {
-        let body = super::standard_token_body(success);
+        let body = standard::token_body(success);
         if self.form_tokens {
             let pairs: Vec<(String, String)> = body
                 .into_iter()
@@ -186,11 +205,11 @@ impl Personality for Generic {
                 .collect();
             return form_no_store(StatusCode::OK, &pairs);
         }
-        super::json_no_store(StatusCode::OK, &Value::Object(body))
+        json_no_store(StatusCode::OK, &Value::Object(body))
     }
 
-    fn token_error(&self, failure: &super::TokenFailure, _headers: &HeaderMap) -> Response {
-        super::standard_token_error(failure)
+    fn token_error(&self, failure: &TokenFailure, _headers: &HeaderMap) -> Response {
+        standard::token_error(failure)
     }
 
     fn resource(&self, _name: &str, ctx: &ResourceContext<'_>) -> Response {

@@ -1,40 +1,46 @@
-//! `github`: GitHub's OAuth 2.0 login (OAuth Apps by default, GitHub Apps as an option).
+//! The [`GitHub`] personality: GitHub's OAuth 2.0 login (OAuth Apps by default, GitHub Apps as
+//! an option).
 //!
-//! Not OpenID Connect: no discovery, no ID token, no nonce. Emulated: `/login/oauth/authorize`
-//! and `/login/oauth/access_token`, whose answer is form-encoded unless the client sends
-//! `Accept: application/json`, with errors carried **with HTTP 200** (`bad_verification_code`,
-//! `incorrect_client_credentials`, `redirect_uri_mismatch`, `bad_refresh_token`) and an
-//! `error_uri`; lowercase `bearer`; granted scopes reported comma-separated, also in the
-//! `X-OAuth-Scopes` header of API responses; the REST API's `/user` (integer `id`, `email`
-//! null unless public) and `/user/emails` (needs `user:email`); a `User-Agent` required by
-//! the API (403 without); `{"message": "Bad credentials"}` for dead tokens.
-//!
-//! Options: [`GitHub::app`] plays a GitHub App with expiring user tokens — `ghu_` access tokens
-//! (8 h), `ghr_` refresh tokens (≈ 6 months) rotated on every refresh, which also kills the
-//! old access token; and `unverified_user_email` when the user's primary email is not verified.
-//! [`GitHub::legacy_pkce`] plays GitHub before July 2025, which ignored PKCE parameters.
-//!
-//! Simplifications: github.com and api.github.com are one origin; the grant/token deletion
-//! API (`DELETE /applications/{client_id}/…`) is not emulated. User attributes read
-//! (`User::provider["github"]`): `id` (number), `email_private` (bool), `node_id`.
+//! One file, one provider: the type, its options, and the hooks where the provider differs
+//! from the standard. What it emulates and simplifies is documented on the type.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{
-    AuthorizeFailure, BearerFailure, GrantProblem, Paths, Personality, PkceSupport, Profile, ProviderId,
-    Resource, ResourceContext, TokenContext, TokenFailure, TokenSource, TokenSuccess, form_no_store,
-    json_no_store, stable_digits,
+use super::context::{ResourceContext, TokenContext, TokenSource};
+use super::hooks::Hooks;
+use super::profile::{Paths, PkceSupport, Profile, ProviderId, Resource};
+use super::standard;
+use super::wire::{
+    AuthorizeFailure, BearerFailure, TokenFailure, TokenSuccess, form_no_store, json_no_store, stable_digits,
 };
 use crate::clients::{Client, Lifetimes, RefreshRotation};
-use crate::state::Grant;
+use crate::store::{Grant, GrantProblem};
 use crate::types::Endpoint;
 use crate::users::User;
 
 const DOCS: &str = "https://docs.github.com";
 
-/// GitHub.
+/// GitHub's OAuth 2.0 login (OAuth Apps by default, GitHub Apps as an option).
+///
+/// Not OpenID Connect: no discovery, no ID token, no nonce. Emulated: `/login/oauth/authorize`
+/// and `/login/oauth/access_token`, whose answer is form-encoded unless the client sends
+/// `Accept: application/json`, with errors carried **with HTTP 200** (`bad_verification_code`,
+/// `incorrect_client_credentials`, `redirect_uri_mismatch`, `bad_refresh_token`) and an
+/// `error_uri`; lowercase `bearer`; granted scopes reported comma-separated, also in the
+/// `X-OAuth-Scopes` header of API responses; the REST API's `/user` (integer `id`, `email`
+/// null unless public) and `/user/emails` (needs `user:email`); a `User-Agent` required by
+/// the API (403 without); `{"message": "Bad credentials"}` for dead tokens.
+///
+/// Options: [`GitHub::app`] plays a GitHub App with expiring user tokens — `ghu_` access tokens
+/// (8 h), `ghr_` refresh tokens (≈ 6 months) rotated on every refresh, which also kills the
+/// old access token; and `unverified_user_email` when the user's primary email is not verified.
+/// [`GitHub::legacy_pkce`] plays GitHub before July 2025, which ignored PKCE parameters.
+///
+/// Simplifications: github.com and api.github.com are one origin; the grant/token deletion
+/// API (`DELETE /applications/{client_id}/…`) is not emulated. User attributes read
+/// (`User::provider["github"]`): `id` (number), `email_private` (bool), `node_id`.
 #[derive(Debug)]
 pub struct GitHub {
     profile: Profile,
@@ -167,7 +173,7 @@ fn api_json(status: StatusCode, body: Value, scopes: Option<&str>) -> Response {
     resp
 }
 
-impl Personality for GitHub {
+impl Hooks for GitHub {
     fn profile(&self) -> &Profile {
         &self.profile
     }
@@ -205,7 +211,7 @@ impl Personality for GitHub {
                 }
                 return p;
             }
-            other => return super::standard_authorize_error(other),
+            other => return standard::authorize_error(other),
         };
         vec![
             ("error".into(), error.into()),

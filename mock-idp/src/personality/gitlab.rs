@@ -1,24 +1,18 @@
-//! `gitlab`: GitLab (gitlab.com) as an OpenID Provider, built on Doorkeeper.
+//! The [`GitLab`] personality: GitLab (gitlab.com) as an OpenID Provider, built on Doorkeeper.
 //!
-//! Emulated: `/oauth/authorize`, `/oauth/token`, `/oauth/userinfo`, `/oauth/discovery/keys`,
-//! `/oauth/revoke`; the REST `/api/v4/user` (integer `id`, needs `read_user` or `api`);
-//! token responses with `created_at` and `expires_in: 7200` — access tokens die after two
-//! hours (quirk 16); refresh tokens rotated on every use (Doorkeeper revokes the old one);
-//! userinfo and ID tokens with `sub` as the string form of the numeric id, `nickname`,
-//! `groups`; Doorkeeper's error texts.
-//!
-//! Simplifications: self-managed instances differ only in host. Doorkeeper wording marked †
-//! in providers.md is unverified. User attributes read (`User::provider["gitlab"]`): `id`
-//! (number), `groups` (array of group paths).
+//! One file, one provider: the type, its options, and the hooks where the provider differs
+//! from the standard. What it emulates and simplifies is documented on the type.
 
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::{
-    AuthorizeFailure, BearerFailure, ClaimsContext, DiscoveryContext, Paths, Personality, Profile,
-    ProviderId, Resource, ResourceContext, TokenContext, TokenFailure, TokenSuccess, json_no_store,
-    stable_digits,
+use super::context::{ClaimsContext, DiscoveryContext, ResourceContext, TokenContext};
+use super::hooks::Hooks;
+use super::profile::{Paths, Profile, ProviderId, Resource};
+use super::standard;
+use super::wire::{
+    AuthorizeFailure, BearerFailure, TokenFailure, TokenSuccess, json_no_store, stable_digits,
 };
 use crate::clients::{Client, Lifetimes, RefreshRotation};
 use crate::types::{Endpoint, ScopeSet};
@@ -28,7 +22,18 @@ const DENIED: &str = "The resource owner or authorization server denied the requ
 const INVALID_GRANT: &str = "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.";
 const INVALID_CLIENT: &str = "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.";
 
-/// GitLab.
+/// GitLab (gitlab.com) as an OpenID Provider, built on Doorkeeper.
+///
+/// Emulated: `/oauth/authorize`, `/oauth/token`, `/oauth/userinfo`, `/oauth/discovery/keys`,
+/// `/oauth/revoke`; the REST `/api/v4/user` (integer `id`, needs `read_user` or `api`);
+/// token responses with `created_at` and `expires_in: 7200` — access tokens die after two
+/// hours (quirk 16); refresh tokens rotated on every use (Doorkeeper revokes the old one);
+/// userinfo and ID tokens with `sub` as the string form of the numeric id, `nickname`,
+/// `groups`; Doorkeeper's error texts.
+///
+/// Simplifications: self-managed instances differ only in host. Doorkeeper wording marked †
+/// in providers.md is unverified. User attributes read (`User::provider["gitlab"]`): `id`
+/// (number), `groups` (array of group paths).
 #[derive(Debug)]
 pub struct GitLab {
     profile: Profile,
@@ -142,7 +147,7 @@ fn doorkeeper(status: StatusCode, error: &str, description: &str) -> Response {
     json_no_store(status, &json!({"error": error, "error_description": description}))
 }
 
-impl Personality for GitLab {
+impl Hooks for GitLab {
     fn profile(&self) -> &Profile {
         &self.profile
     }
@@ -159,7 +164,7 @@ impl Personality for GitLab {
     }
 
     fn discovery(&self, ctx: &DiscoveryContext<'_>) -> Option<Value> {
-        let mut doc = super::standard_discovery(&self.profile, ctx)?;
+        let mut doc = standard::discovery(&self.profile, ctx)?;
         doc["claims_supported"] = json!([
             "iss",
             "sub",
@@ -210,7 +215,7 @@ impl Personality for GitLab {
                 ("error".into(), "access_denied".into()),
                 ("error_description".into(), DENIED.into()),
             ],
-            other => super::standard_authorize_error(other),
+            other => standard::authorize_error(other),
         }
     }
 
@@ -230,7 +235,7 @@ impl Personality for GitLab {
     }
 
     fn token_success(&self, success: &TokenSuccess, _ctx: &TokenContext<'_>) -> Response {
-        let mut body = super::standard_token_body(success);
+        let mut body = standard::token_body(success);
         body.insert(
             "created_at".into(),
             json!(
@@ -265,7 +270,7 @@ impl Personality for GitLab {
                 "invalid_request",
                 "The request is missing a required parameter, includes an unsupported parameter value, or is otherwise malformed.",
             ),
-            other => super::standard_token_error(other),
+            other => standard::token_error(other),
         }
     }
 
@@ -329,7 +334,7 @@ impl Personality for GitLab {
             };
             return (status, axum::Json(body)).into_response();
         }
-        let mut resp = super::standard_bearer_error(failure);
+        let mut resp = standard::bearer_error(failure);
         if let Some(v) = resp.headers().get(header::WWW_AUTHENTICATE).cloned()
             && let Ok(s) = v.to_str()
             && let Ok(fixed) = s.replace("realm=\"mock-idp\"", "realm=\"Doorkeeper\"").parse()

@@ -1,38 +1,46 @@
-//! `google`: Google's OpenID Connect provider (Sign in with Google, web server flow).
+//! The [`Google`] personality: Google's OpenID Connect provider (Sign in with Google, web
+//! server flow).
 //!
-//! Emulated: discovery as Google publishes it (PKCE `plain` and `S256` advertised, no RFC 9207
-//! flag although `iss` is sent on the callback); the callback's extra parameters (`scope`
-//! expanded to URL form, `authuser`, `prompt`, `hd`); `ya29.` access tokens with
-//! `expires_in: 3599`; refresh tokens (`1//`) only for `access_type=offline` on a login that
-//! showed the consent screen, never rotated; ID tokens with `azp`, `hd`, no `auth_time`
-//! unless `max_age` was sent; numeric-string `sub`; errors as Google words them.
-//!
-//! Simplifications: one origin serves what Google splits over accounts.google.com,
-//! oauth2.googleapis.com, openidconnect.googleapis.com and www.googleapis.com, so paths keep
-//! Google's but the host is the mock's. Descriptions marked † in providers.md are unverified.
-//!
-//! User attributes read (`User::provider["google"]`): `sub` (string) overrides the numeric id.
-//! Option: [`Google::issuer_without_scheme`] puts `iss` without `https://` in ID tokens, as
-//! Google still does for some tokens.
+//! One file, one provider: the type, its options, and the hooks where the provider differs
+//! from the standard. What it emulates and simplifies is documented on the type.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::{
-    AuthorizeContext, BearerFailure, ClaimsContext, ClientProblem, DiscoveryContext, GrantProblem, Paths,
-    Personality, Profile, ProviderId, Resource, ResourceContext, TokenContext, TokenFailure, TokenSuccess,
-    json_no_store, request_param, stable_digits, standard_token_error,
+use super::context::{
+    AuthorizeContext, ClaimsContext, DiscoveryContext, ResourceContext, TokenContext, request_param,
+};
+use super::hooks::Hooks;
+use super::profile::{Paths, Profile, ProviderId, Resource};
+use super::standard;
+use super::wire::{
+    AuthorizeFailure, BearerFailure, ClientProblem, TokenFailure, TokenSuccess, json_no_store, stable_digits,
 };
 use crate::clients::{Client, Lifetimes, RefreshRotation};
-use crate::state::Grant;
+use crate::store::{Grant, GrantProblem};
 use crate::types::{Endpoint, ScopeSet};
 use crate::users::User;
 
 const EMAIL_URL: &str = "https://www.googleapis.com/auth/userinfo.email";
 const PROFILE_URL: &str = "https://www.googleapis.com/auth/userinfo.profile";
 
-/// Google.
+/// Google's OpenID Connect provider (Sign in with Google, web server flow).
+///
+/// Emulated: discovery as Google publishes it (PKCE `plain` and `S256` advertised, no RFC 9207
+/// flag although `iss` is sent on the callback); the callback's extra parameters (`scope`
+/// expanded to URL form, `authuser`, `prompt`, `hd`); `ya29.` access tokens with
+/// `expires_in: 3599`; refresh tokens (`1//`) only for `access_type=offline` on a login that
+/// showed the consent screen, never rotated; ID tokens with `azp`, `hd`, no `auth_time`
+/// unless `max_age` was sent; numeric-string `sub`; errors as Google words them.
+///
+/// Simplifications: one origin serves what Google splits over accounts.google.com,
+/// oauth2.googleapis.com, openidconnect.googleapis.com and www.googleapis.com, so paths keep
+/// Google's but the host is the mock's. Descriptions marked † in providers.md are unverified.
+///
+/// User attributes read (`User::provider["google"]`): `sub` (string) overrides the numeric id.
+/// Option: [`Google::issuer_without_scheme`] puts `iss` without `https://` in ID tokens, as
+/// Google still does for some tokens.
 #[derive(Debug)]
 pub struct Google {
     profile: Profile,
@@ -163,7 +171,7 @@ fn google_claims(user: &User, scopes: &ScopeSet) -> Map<String, Value> {
     c
 }
 
-impl Personality for Google {
+impl Hooks for Google {
     fn profile(&self) -> &Profile {
         &self.profile
     }
@@ -225,11 +233,11 @@ impl Personality for Google {
         p
     }
 
-    fn authorize_error_params(&self, failure: &super::AuthorizeFailure) -> Vec<(String, String)> {
+    fn authorize_error_params(&self, failure: &AuthorizeFailure) -> Vec<(String, String)> {
         match failure {
             // Google sends no description on denial.
-            super::AuthorizeFailure::Denied => vec![("error".into(), "access_denied".into())],
-            other => super::standard_authorize_error(other),
+            AuthorizeFailure::Denied => vec![("error".into(), "access_denied".into())],
+            other => standard::authorize_error(other),
         }
     }
 
@@ -272,7 +280,7 @@ impl Personality for Google {
     }
 
     fn token_success(&self, success: &TokenSuccess, _ctx: &TokenContext<'_>) -> Response {
-        let mut body = super::standard_token_body(success);
+        let mut body = standard::token_body(success);
         if let Some(scope) = &success.scope {
             body.insert("scope".into(), json!(token_scope(scope)));
         }
@@ -299,7 +307,7 @@ impl Personality for Google {
             }
             TokenFailure::InvalidGrant(G::UserGone) => (400, "invalid_grant", "Account has been deleted"),
             TokenFailure::InvalidGrant(_) => (400, "invalid_grant", "Bad Request"),
-            other => return standard_token_error(other),
+            other => return standard::token_error(other),
         };
         json_no_store(
             StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
@@ -337,7 +345,7 @@ impl Personality for Google {
 
     fn server_error(&self, endpoint: Endpoint) -> Response {
         match endpoint {
-            Endpoint::Authorize | Endpoint::EndSession => super::html_server_error(),
+            Endpoint::Authorize | Endpoint::EndSession => standard::html_server_error(),
             _ => json_no_store(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 &json!({"error": "internal_failure", "error_description": "Backend Error"}),

@@ -1,34 +1,40 @@
-//! `linkedin`: Sign In with LinkedIn using OpenID Connect.
+//! The [`LinkedIn`] personality: Sign In with LinkedIn using OpenID Connect.
 //!
-//! Emulated: the issuer `…/oauth` (changed from the bare origin in April 2024, breaking
-//! clients that hard-code it — quirk 6), discovery under `/oauth/.well-known/…` without PKCE
-//! or refresh advertised; `/oauth/v2/authorization`, `/oauth/v2/accessToken` accepting
-//! **only `client_secret_post`** (quirk 13); PKCE sent by a confidential web client refused at
-//! the token endpoint with LinkedIn's catch-all message (reported breakage, quirk 13); 60-day
-//! access tokens, comma-separated `scope`, no refresh token unless the app is an approved
-//! partner ([`LinkedIn::partner`]); userinfo at `/v2/userinfo` with `locale` as an object
-//! (`{"country","language"}`, or a string with [`LinkedIn::locale_as_string`]); denial as
-//! `user_cancelled_authorize`; API errors as `{"serviceErrorCode", "message", "status"}`.
-//!
-//! Simplifications: www.linkedin.com and api.linkedin.com are one origin. Wording marked †
-//! in providers.md is unverified.
+//! One file, one provider: the type, its options, and the hooks where the provider differs
+//! from the standard. What it emulates and simplifies is documented on the type.
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::{
-    AuthorizeFailure, BearerFailure, ClaimsContext, DiscoveryContext, Paths, Personality, Profile,
-    ProviderId, ResourceContext, TokenContext, TokenFailure, TokenSuccess, json_no_store, stable_digits,
+use super::context::{ClaimsContext, DiscoveryContext, ResourceContext, TokenContext, request_param};
+use super::hooks::Hooks;
+use super::profile::{Paths, Profile, ProviderId};
+use super::standard;
+use super::wire::{
+    AuthorizeFailure, BearerFailure, TokenFailure, TokenSuccess, json_no_store, stable_digits,
 };
 use crate::clients::{Client, Lifetimes, RefreshRotation, TokenAuthMethod};
-use crate::state::Grant;
+use crate::store::Grant;
 use crate::types::{Endpoint, ScopeSet};
 use crate::users::User;
 
 const CATCH_ALL: &str = "Unable to retrieve access token: appid/redirect uri/code verifier does not match authorization code. Or authorization code expired. Or external member binding exists";
 
-/// LinkedIn.
+/// Sign In with LinkedIn using OpenID Connect.
+///
+/// Emulated: the issuer `…/oauth` (changed from the bare origin in April 2024, breaking
+/// clients that hard-code it — quirk 6), discovery under `/oauth/.well-known/…` without PKCE
+/// or refresh advertised; `/oauth/v2/authorization`, `/oauth/v2/accessToken` accepting
+/// **only `client_secret_post`** (quirk 13); PKCE sent by a confidential web client refused at
+/// the token endpoint with LinkedIn's catch-all message (reported breakage, quirk 13); 60-day
+/// access tokens, comma-separated `scope`, no refresh token unless the app is an approved
+/// partner ([`LinkedIn::partner`]); userinfo at `/v2/userinfo` with `locale` as an object
+/// (`{"country","language"}`, or a string with [`LinkedIn::locale_as_string`]); denial as
+/// `user_cancelled_authorize`; API errors as `{"serviceErrorCode", "message", "status"}`.
+///
+/// Simplifications: www.linkedin.com and api.linkedin.com are one origin. Wording marked †
+/// in providers.md is unverified.
 #[derive(Debug)]
 pub struct LinkedIn {
     profile: Profile,
@@ -136,7 +142,7 @@ impl Default for LinkedIn {
     }
 }
 
-impl Personality for LinkedIn {
+impl Hooks for LinkedIn {
     fn profile(&self) -> &Profile {
         &self.profile
     }
@@ -183,7 +189,7 @@ impl Personality for LinkedIn {
                     "The user cancelled the authorization".into(),
                 ),
             ],
-            other => super::standard_authorize_error(other),
+            other => standard::authorize_error(other),
         }
     }
 
@@ -194,7 +200,7 @@ impl Personality for LinkedIn {
         _grant: &Grant,
         _user: &User,
     ) -> Result<(), TokenFailure> {
-        if super::request_param(form, "code_verifier").is_some() {
+        if request_param(form, "code_verifier").is_some() {
             return Err(TokenFailure::Scripted {
                 status: 400,
                 error: "invalid_request".into(),
@@ -224,7 +230,7 @@ impl Personality for LinkedIn {
     }
 
     fn token_success(&self, success: &TokenSuccess, _ctx: &TokenContext<'_>) -> Response {
-        let mut body = super::standard_token_body(success);
+        let mut body = standard::token_body(success);
         if let Some(s) = &success.scope {
             let mut sorted: Vec<&str> = s.iter().map(|x| x.as_str()).collect();
             sorted.sort_unstable();
@@ -251,7 +257,7 @@ impl Personality for LinkedIn {
                 "invalid_client",
                 "Client authentication failed".to_owned(),
             ),
-            other => return super::standard_token_error(other),
+            other => return standard::token_error(other),
         };
         json_no_store(status, &json!({"error": error, "error_description": description}))
     }
@@ -283,7 +289,7 @@ impl Personality for LinkedIn {
 
     fn server_error(&self, endpoint: Endpoint) -> Response {
         match endpoint {
-            Endpoint::Authorize | Endpoint::EndSession => super::html_server_error(),
+            Endpoint::Authorize | Endpoint::EndSession => standard::html_server_error(),
             _ => json_no_store(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 &json!({"status": 500, "message": "Internal Server Error"}),

@@ -1,44 +1,51 @@
-//! `microsoft`: Microsoft Entra ID (Azure AD v2.0 endpoints) and Microsoft Graph.
+//! The [`Microsoft`] personality: Microsoft Entra ID (Azure AD v2.0 endpoints) and Microsoft
+//! Graph.
 //!
-//! Emulated: tenant paths (`/{tenant}/oauth2/v2.0/authorize`, `…/token`, `…/logout`,
-//! `/{tenant}/discovery/v2.0/keys`, `/{tenant}/v2.0/.well-known/openid-configuration`) for
-//! `common`, `organizations`, `consumers` or a tenant GUID; the multi-tenant discovery issuer
-//! with the literal `{tenantid}` (quirk 4) while ID tokens carry the user's own tenant; ID
-//! tokens with `tid`, `oid`, pairwise `sub` (differs per app), mutable unverified
-//! `preferred_username`/`email` and no `email_verified` (quirk 5); no
-//! `code_challenge_methods_supported` although PKCE works (quirk 15); refresh tokens only with
-//! `offline_access`, a new one on every refresh while the old keeps working; `scope` reordered
-//! with the resource scope first; `ext_expires_in`; AADSTS errors with `error_codes`,
-//! `trace_id`, `correlation_id`, `timestamp` packed into `error_description` (quirk 19);
-//! Graph's `/oidc/userinfo` and `/v1.0/me` with Graph's error shape.
-//!
-//! Simplifications: login.microsoftonline.com and graph.microsoft.com are one origin; access
-//! tokens are opaque strings shaped like JWTs (apps must not parse Graph tokens anyway);
-//! `expires_in` is a fixed 4797 s, inside Entra's randomised 60–90 minutes. AADSTS codes are
-//! Microsoft's; wording marked † in providers.md is unverified.
-//!
-//! User attributes read (`User::provider["microsoft"]`): `tid` (tenant GUID), `oid` (object
-//! GUID), `upn` (`preferred_username`).
+//! One file, one provider: the type, its options, and the hooks where the provider differs
+//! from the standard. What it emulates and simplifies is documented on the type.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
-use super::{
-    AuthorizeFailure, BearerFailure, ClaimsContext, ClientProblem, DiscoveryContext, GrantProblem, Paths,
-    Personality, Profile, ProviderId, Resource, ResourceContext, TokenContext, TokenFailure, TokenProblem,
-    TokenSuccess, json_no_store, random_guid, stable_guid,
+use super::context::{ClaimsContext, DiscoveryContext, ResourceContext, TokenContext};
+use super::hooks::Hooks;
+use super::profile::{Paths, Profile, ProviderId, Resource};
+use super::standard;
+use super::wire::{
+    AuthorizeFailure, BearerFailure, ClientProblem, TokenFailure, TokenSuccess, json_no_store, random_guid,
+    stable_guid,
 };
 use crate::clients::{Client, Lifetimes, RefreshRotation};
-use crate::state::Grant;
+use crate::store::{Grant, GrantProblem, TokenProblem};
 use crate::types::{Endpoint, ScopeSet};
 use crate::users::User;
 
 /// The Microsoft-account ("consumers") tenant.
 pub const CONSUMERS_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 
-/// Microsoft Entra ID.
+/// Microsoft Entra ID (Azure AD v2.0 endpoints) and Microsoft Graph.
+///
+/// Emulated: tenant paths (`/{tenant}/oauth2/v2.0/authorize`, `…/token`, `…/logout`,
+/// `/{tenant}/discovery/v2.0/keys`, `/{tenant}/v2.0/.well-known/openid-configuration`) for
+/// `common`, `organizations`, `consumers` or a tenant GUID; the multi-tenant discovery issuer
+/// with the literal `{tenantid}` (quirk 4) while ID tokens carry the user's own tenant; ID
+/// tokens with `tid`, `oid`, pairwise `sub` (differs per app), mutable unverified
+/// `preferred_username`/`email` and no `email_verified` (quirk 5); no
+/// `code_challenge_methods_supported` although PKCE works (quirk 15); refresh tokens only with
+/// `offline_access`, a new one on every refresh while the old keeps working; `scope` reordered
+/// with the resource scope first; `ext_expires_in`; AADSTS errors with `error_codes`,
+/// `trace_id`, `correlation_id`, `timestamp` packed into `error_description` (quirk 19);
+/// Graph's `/oidc/userinfo` and `/v1.0/me` with Graph's error shape.
+///
+/// Simplifications: login.microsoftonline.com and graph.microsoft.com are one origin; access
+/// tokens are opaque strings shaped like JWTs (apps must not parse Graph tokens anyway);
+/// `expires_in` is a fixed 4797 s, inside Entra's randomised 60–90 minutes. AADSTS codes are
+/// Microsoft's; wording marked † in providers.md is unverified.
+///
+/// User attributes read (`User::provider["microsoft"]`): `tid` (tenant GUID), `oid` (object
+/// GUID), `upn` (`preferred_username`).
 #[derive(Debug)]
 pub struct Microsoft {
     profile: Profile,
@@ -184,7 +191,7 @@ fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
     resp
 }
 
-impl Personality for Microsoft {
+impl Hooks for Microsoft {
     fn profile(&self) -> &Profile {
         &self.profile
     }
@@ -263,7 +270,7 @@ impl Personality for Microsoft {
                     format!("AADSTS70011: The provided request must include a 'scope' input parameter. {d}"),
                 ),
             ],
-            other => super::standard_authorize_error(other),
+            other => standard::authorize_error(other),
         }
     }
 
@@ -432,7 +439,7 @@ impl Personality for Microsoft {
                 &format!("The provided value for the input parameter 'scope' is not valid. {d}"),
             ),
             TokenFailure::InvalidRequest(d) => aadsts(400, "invalid_request", 900144, d),
-            other => super::standard_token_error(other),
+            other => standard::token_error(other),
         }
     }
 
@@ -526,7 +533,7 @@ impl Personality for Microsoft {
 
     fn server_error(&self, endpoint: Endpoint) -> Response {
         match endpoint {
-            Endpoint::Authorize | Endpoint::EndSession => super::html_server_error(),
+            Endpoint::Authorize | Endpoint::EndSession => standard::html_server_error(),
             Endpoint::Userinfo => graph_error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "serviceNotAvailable",

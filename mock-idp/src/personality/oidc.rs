@@ -1,12 +1,16 @@
-//! `oidc`: a spec-exact OpenID Provider — the default personality.
+//! The [`Oidc`] personality: a spec-exact OpenID Provider — the default personality.
 //!
-//! It follows OpenID Connect Core 1.0, Discovery 1.0, RP-Initiated Logout 1.0, RFC 6749,
-//! RFC 6750, RFC 7009, RFC 7636 and RFC 9207 to the letter and tolerates nothing more: it is
-//! what a relying party should be tested against first. Every hook is the trait default.
+//! One file, one provider: the type, its options, and the hooks where the provider differs
+//! from the standard. What it emulates and simplifies is documented on the type.
 
-use super::{Paths, Personality, Profile, ProviderId};
+use super::hooks::Hooks;
+use super::profile::{Paths, Profile, ProviderId};
 
-/// The standard OpenID Provider.
+/// A spec-exact OpenID Provider — the default personality.
+///
+/// It follows OpenID Connect Core 1.0, Discovery 1.0, RP-Initiated Logout 1.0, RFC 6749,
+/// RFC 6750, RFC 7009, RFC 7636 and RFC 9207 to the letter and tolerates nothing more: it is
+/// what a relying party should be tested against first. Every hook is the trait default.
 #[derive(Debug)]
 pub struct Oidc {
     profile: Profile,
@@ -49,7 +53,7 @@ impl Default for Oidc {
     }
 }
 
-impl Personality for Oidc {
+impl Hooks for Oidc {
     fn profile(&self) -> &Profile {
         &self.profile
     }

@@ -1,32 +1,40 @@
-//! `twitch`: Twitch's OpenID Connect provider (id.twitch.tv) and the Helix API.
+//! The [`Twitch`] personality: Twitch's OpenID Connect provider (id.twitch.tv) and the Helix
+//! API.
 //!
-//! Emulated: issuer `…/oauth2`; `/oauth2/authorize`, `/oauth2/token` (credentials in the body
-//! or the query, no Basic), `/oauth2/userinfo`, `/oauth2/keys`, `/oauth2/revoke` (by
-//! `client_id` and token), `/oauth2/validate` (`Authorization: OAuth <token>`), and Helix
-//! `/helix/users`, which needs a `Client-Id` header matching the token's client and wraps the
-//! user, whose `id` is a **string**, in `data[]` (quirk 8); token responses whose `scope` is a
-//! **JSON array** and `token_type` lowercase `bearer`, and errors as `{"status", "message"}`
-//! with no `error` member (quirk 7); email, picture and username claims only when asked for
-//! with the `claims` request parameter; a fresh refresh token on each refresh.
-//!
-//! Simplifications: id.twitch.tv and api.twitch.tv are one origin; rate-limit headers are
-//! static. Wording marked † in providers.md is unverified.
+//! One file, one provider: the type, its options, and the hooks where the provider differs
+//! from the standard. What it emulates and simplifies is documented on the type.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::{
-    AuthorizeFailure, BearerFailure, ClaimsContext, ClientProblem, DiscoveryContext, GrantProblem, Paths,
-    Personality, Profile, ProviderId, Resource, ResourceContext, TokenContext, TokenFailure, TokenSource,
-    TokenSuccess, json_no_store, request_param, stable_digits,
+use super::context::{
+    ClaimsContext, DiscoveryContext, ResourceContext, TokenContext, TokenSource, request_param,
+};
+use super::hooks::Hooks;
+use super::profile::{Paths, Profile, ProviderId, Resource};
+use super::standard;
+use super::wire::{
+    AuthorizeFailure, BearerFailure, ClientProblem, TokenFailure, TokenSuccess, json_no_store, stable_digits,
 };
 use crate::clients::{Client, Lifetimes, RefreshRotation, TokenAuthMethod};
-use crate::state::Grant;
+use crate::store::{Grant, GrantProblem};
 use crate::types::Endpoint;
 use crate::users::User;
 
-/// Twitch.
+/// Twitch's OpenID Connect provider (id.twitch.tv) and the Helix API.
+///
+/// Emulated: issuer `…/oauth2`; `/oauth2/authorize`, `/oauth2/token` (credentials in the body
+/// or the query, no Basic), `/oauth2/userinfo`, `/oauth2/keys`, `/oauth2/revoke` (by
+/// `client_id` and token), `/oauth2/validate` (`Authorization: OAuth <token>`), and Helix
+/// `/helix/users`, which needs a `Client-Id` header matching the token's client and wraps the
+/// user, whose `id` is a **string**, in `data[]` (quirk 8); token responses whose `scope` is a
+/// **JSON array** and `token_type` lowercase `bearer`, and errors as `{"status", "message"}`
+/// with no `error` member (quirk 7); email, picture and username claims only when asked for
+/// with the `claims` request parameter; a fresh refresh token on each refresh.
+///
+/// Simplifications: id.twitch.tv and api.twitch.tv are one origin; rate-limit headers are
+/// static. Wording marked † in providers.md is unverified.
 #[derive(Debug)]
 pub struct Twitch {
     profile: Profile,
@@ -139,7 +147,7 @@ fn helix_error(status: StatusCode, message: &str) -> Response {
     resp
 }
 
-impl Personality for Twitch {
+impl Hooks for Twitch {
     fn profile(&self) -> &Profile {
         &self.profile
     }
@@ -184,7 +192,7 @@ impl Personality for Twitch {
                 ("error".into(), "access_denied".into()),
                 ("error_description".into(), "The user denied you access".into()),
             ],
-            other => super::standard_authorize_error(other),
+            other => standard::authorize_error(other),
         }
     }
 
@@ -215,7 +223,7 @@ impl Personality for Twitch {
     }
 
     fn token_success(&self, success: &TokenSuccess, _ctx: &TokenContext<'_>) -> Response {
-        let mut body = super::standard_token_body(success);
+        let mut body = standard::token_body(success);
         if let Some(s) = &success.scope {
             body.insert(
                 "scope".into(),
@@ -345,7 +353,7 @@ impl Personality for Twitch {
 
     fn server_error(&self, endpoint: Endpoint) -> Response {
         match endpoint {
-            Endpoint::Authorize | Endpoint::EndSession => super::html_server_error(),
+            Endpoint::Authorize | Endpoint::EndSession => standard::html_server_error(),
             _ => twitch_error(500, "Internal Server Error"),
         }
     }

@@ -5,6 +5,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use crate::store::{GrantProblem, TokenProblem};
 use crate::types::ScopeSet;
 
 /// Why an authorization request failed after the redirect URI was validated (the answer
@@ -30,94 +31,6 @@ pub enum AuthorizeFailure {
         /// `error_description`.
         description: Option<String>,
     },
-}
-
-/// What is wrong with an authorization code or refresh token (`invalid_grant`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GrantProblem {
-    /// Never issued, or already purged.
-    CodeUnknown,
-    /// Past its lifetime.
-    CodeExpired,
-    /// Redeemed before (the grant has now been revoked).
-    CodeReused,
-    /// Issued to another client.
-    CodeClientMismatch,
-    /// `redirect_uri` differs from (or lacks) the one sent at authorize.
-    RedirectUriMismatch,
-    /// `code_verifier` does not match the challenge.
-    PkceMismatch,
-    /// A challenge was sent at authorize but no verifier now.
-    PkceVerifierMissing,
-    /// A verifier without a challenge at authorize (PKCE downgrade).
-    PkceVerifierUnexpected,
-    /// Refresh token never issued.
-    RefreshUnknown,
-    /// Refresh token expired.
-    RefreshExpired,
-    /// Refresh token (or its grant) revoked.
-    RefreshRevoked,
-    /// Refresh token already rotated out (reuse: the grant is revoked).
-    RefreshReused,
-    /// Refresh token issued to another client.
-    RefreshClientMismatch,
-    /// The user is disabled or deleted.
-    UserGone,
-    /// Scripted `invalid_grant` on the code exchange.
-    ScriptedCode,
-    /// Scripted `invalid_grant` on refresh.
-    ScriptedRefresh,
-}
-
-impl GrantProblem {
-    /// Whether this is about a refresh token (else an authorization code).
-    pub fn is_refresh(self) -> bool {
-        matches!(
-            self,
-            GrantProblem::RefreshUnknown
-                | GrantProblem::RefreshExpired
-                | GrantProblem::RefreshRevoked
-                | GrantProblem::RefreshReused
-                | GrantProblem::RefreshClientMismatch
-                | GrantProblem::ScriptedRefresh
-        )
-    }
-
-    /// A precise description for the standard personality.
-    pub fn describe(self) -> &'static str {
-        match self {
-            GrantProblem::CodeUnknown => {
-                "the authorization code is not valid: it was never issued by this IdP"
-            }
-            GrantProblem::CodeExpired => "the authorization code has expired",
-            GrantProblem::CodeReused => {
-                "the authorization code was already redeemed; the tokens issued for it have been revoked (RFC 6749 §4.1.2)"
-            }
-            GrantProblem::CodeClientMismatch => "the authorization code was issued to another client",
-            GrantProblem::RedirectUriMismatch => {
-                "redirect_uri does not match the one sent in the authorization request (RFC 6749 §4.1.3)"
-            }
-            GrantProblem::PkceMismatch => {
-                "PKCE verification failed: code_verifier does not match code_challenge"
-            }
-            GrantProblem::PkceVerifierMissing => {
-                "code_verifier is required: the authorization request carried a code_challenge"
-            }
-            GrantProblem::PkceVerifierUnexpected => {
-                "code_verifier sent but the authorization request carried no code_challenge"
-            }
-            GrantProblem::RefreshUnknown => "the refresh token is not valid: it was never issued by this IdP",
-            GrantProblem::RefreshExpired => "the refresh token has expired",
-            GrantProblem::RefreshRevoked => "the refresh token has been revoked",
-            GrantProblem::RefreshReused => {
-                "the refresh token was already used and rotated out; the grant has been revoked"
-            }
-            GrantProblem::RefreshClientMismatch => "the refresh token was issued to another client",
-            GrantProblem::UserGone => "the user of this grant is disabled or no longer exists",
-            GrantProblem::ScriptedCode => "the authorization code is invalid or expired",
-            GrantProblem::ScriptedRefresh => "the refresh token is invalid, expired or revoked",
-        }
-    }
 }
 
 /// How client authentication failed.
@@ -191,31 +104,6 @@ impl TokenFailure {
             TokenFailure::InvalidClient { description, .. } => Some(description.clone()),
             TokenFailure::InvalidGrant(p) => Some(p.describe().to_owned()),
             TokenFailure::Scripted { description, .. } => description.clone(),
-        }
-    }
-}
-
-/// What is wrong with a presented access token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TokenProblem {
-    /// Not issued here.
-    Unknown,
-    /// Past its lifetime.
-    Expired,
-    /// Revoked (directly, or with its grant).
-    Revoked,
-    /// Its user is disabled or deleted.
-    UserGone,
-}
-
-impl TokenProblem {
-    /// The standard description.
-    pub fn describe(self) -> &'static str {
-        match self {
-            TokenProblem::Unknown => "the access token is not valid",
-            TokenProblem::Expired => "the access token has expired",
-            TokenProblem::Revoked => "the access token has been revoked",
-            TokenProblem::UserGone => "the user of this token is disabled or no longer exists",
         }
     }
 }
@@ -313,14 +201,7 @@ pub fn stable_guid(seed: &str) -> String {
         .map(|(a, b)| char::from_digit(u32::from((a - b'0') * 10 + (b - b'0')) % 16, 16).unwrap())
         .take(32)
         .collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    hyphenated(&hex)
 }
 
 /// A random GUID (trace and correlation ids in Microsoft errors).
@@ -328,6 +209,11 @@ pub fn random_guid() -> String {
     let mut b = [0u8; 16];
     aws_lc_rs::rand::fill(&mut b).expect("system random number generator failed");
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    hyphenated(&hex)
+}
+
+/// 32 hex digits as a GUID: 8-4-4-4-12.
+fn hyphenated(hex: &str) -> String {
     format!(
         "{}-{}-{}-{}-{}",
         &hex[0..8],
@@ -353,11 +239,6 @@ pub fn timestamp(at: std::time::SystemTime) -> String {
     humantime::format_rfc3339_seconds(at)
         .to_string()
         .replace('T', " ")
-}
-
-/// The value of a JSON claim as a string, if it is one.
-pub fn str_claim<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(Value::as_str)
 }
 
 #[cfg(test)]

@@ -1,61 +1,23 @@
-//! The state of one IdP instance and the operations on it.
-//!
-//! [`Shared`] is what every handler and every API handle holds: identity (issuer, instance
-//! id), the personality, settings, clock, keys, script, expectations, log, and the
-//! [`Store`] — users, clients, grants, codes, tokens, IdP browser sessions, pending login
-//! pages and remembered consents. Locks are `std::sync` and never held across an `.await`.
+//! The store of one IdP instance: users, clients, grants, codes, tokens, IdP browser
+//! sessions, remembered consents and login pages waiting for a decision.
 //!
 //! The grant is the unit of revocation: a code, and every token issued from it, point to one
 //! grant. Reusing a code or a rotated-out refresh token revokes the grant, which kills
 //! everything issued for it (RFC 6749 §4.1.2, RFC 9700 §4.14.2).
+//!
+//! What is wrong with a presented code or token is said here, semantically
+//! ([`GrantProblem`], [`TokenProblem`]); the personalities above decide how it looks on the
+//! wire. The store knows nothing of HTTP, personalities or the instance that holds it.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
 use indexmap::IndexMap;
-use serde::{Deserialize, Serialize};
-use tokio_util::sync::CancellationToken;
 
-use crate::clients::{Client, ClientError, Lifetimes};
-use crate::clock::Clock;
-use crate::expect::Expectation;
-use crate::keys::{KeySet, SigningAlg};
-use crate::log::RequestLog;
-use crate::personality::{GrantProblem, Personality};
-use crate::script::Script;
+use crate::authorization::{PendingAuthorization, Pkce};
+use crate::clients::{Client, ClientError};
 use crate::types::{ClientId, ScopeSet, UserId, random_token};
 use crate::users::User;
-
-/// How the authorization endpoint gets a user's decision.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Interaction {
-    /// No page: approve at once as the scripted user, the `login_hint` user, the user of the
-    /// IdP session, or the first user. For HTTP-only tests.
-    #[default]
-    Headless,
-    /// Show the HTML login and consent page (browsers, local debugging).
-    LoginPage,
-}
-
-/// Instance-wide settings that may change while the IdP runs (admin API).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Settings {
-    /// Lifetimes of codes, tokens and the IdP session.
-    pub lifetimes: Lifetimes,
-    /// Headless or login page.
-    pub interaction: Interaction,
-    /// Overrides whether discovery advertises `authorization_response_iss_parameter_supported`
-    /// (RFC 9207); `None` keeps the personality's choice.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub advertise_iss: Option<bool>,
-    /// Other IdPs started alongside (`mock-idp serve --provider all`): name → inspector URL,
-    /// linked from this one's inspector.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub sibling_inspectors: Vec<(String, String)>,
-}
 
 /// A granted authorization: one user, one client, the scopes consented.
 #[derive(Clone, Debug)]
@@ -80,27 +42,116 @@ pub struct Grant {
     pub revoked: bool,
 }
 
-/// PKCE parameters of an authorization request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Pkce {
-    /// `code_challenge`.
-    pub challenge: String,
-    /// `S256` or `plain`.
-    pub method: String,
+/// What is wrong with an authorization code or refresh token (`invalid_grant`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GrantProblem {
+    /// Never issued, or already purged.
+    CodeUnknown,
+    /// Past its lifetime.
+    CodeExpired,
+    /// Redeemed before (the grant has now been revoked).
+    CodeReused,
+    /// Issued to another client.
+    CodeClientMismatch,
+    /// `redirect_uri` differs from (or lacks) the one sent at authorize.
+    RedirectUriMismatch,
+    /// `code_verifier` does not match the challenge.
+    PkceMismatch,
+    /// A challenge was sent at authorize but no verifier now.
+    PkceVerifierMissing,
+    /// A verifier without a challenge at authorize (PKCE downgrade).
+    PkceVerifierUnexpected,
+    /// Refresh token never issued.
+    RefreshUnknown,
+    /// Refresh token expired.
+    RefreshExpired,
+    /// Refresh token (or its grant) revoked.
+    RefreshRevoked,
+    /// Refresh token already rotated out (reuse: the grant is revoked).
+    RefreshReused,
+    /// Refresh token issued to another client.
+    RefreshClientMismatch,
+    /// The user is disabled or deleted.
+    UserGone,
+    /// Scripted `invalid_grant` on the code exchange.
+    ScriptedCode,
+    /// Scripted `invalid_grant` on refresh.
+    ScriptedRefresh,
 }
 
-impl Pkce {
-    /// Whether `verifier` matches the challenge.
-    pub fn verify(&self, verifier: &str) -> bool {
-        let computed = if self.method == "S256" {
-            use base64::Engine;
-            let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref())
-        } else {
-            verifier.to_owned()
-        };
-        aws_lc_rs::constant_time::verify_slices_are_equal(computed.as_bytes(), self.challenge.as_bytes())
-            .is_ok()
+impl GrantProblem {
+    /// Whether this is about a refresh token (else an authorization code).
+    pub fn is_refresh(self) -> bool {
+        matches!(
+            self,
+            GrantProblem::RefreshUnknown
+                | GrantProblem::RefreshExpired
+                | GrantProblem::RefreshRevoked
+                | GrantProblem::RefreshReused
+                | GrantProblem::RefreshClientMismatch
+                | GrantProblem::ScriptedRefresh
+        )
+    }
+
+    /// A precise description for the standard personality.
+    pub fn describe(self) -> &'static str {
+        match self {
+            GrantProblem::CodeUnknown => {
+                "the authorization code is not valid: it was never issued by this IdP"
+            }
+            GrantProblem::CodeExpired => "the authorization code has expired",
+            GrantProblem::CodeReused => {
+                "the authorization code was already redeemed; the tokens issued for it have been revoked (RFC 6749 §4.1.2)"
+            }
+            GrantProblem::CodeClientMismatch => "the authorization code was issued to another client",
+            GrantProblem::RedirectUriMismatch => {
+                "redirect_uri does not match the one sent in the authorization request (RFC 6749 §4.1.3)"
+            }
+            GrantProblem::PkceMismatch => {
+                "PKCE verification failed: code_verifier does not match code_challenge"
+            }
+            GrantProblem::PkceVerifierMissing => {
+                "code_verifier is required: the authorization request carried a code_challenge"
+            }
+            GrantProblem::PkceVerifierUnexpected => {
+                "code_verifier sent but the authorization request carried no code_challenge"
+            }
+            GrantProblem::RefreshUnknown => "the refresh token is not valid: it was never issued by this IdP",
+            GrantProblem::RefreshExpired => "the refresh token has expired",
+            GrantProblem::RefreshRevoked => "the refresh token has been revoked",
+            GrantProblem::RefreshReused => {
+                "the refresh token was already used and rotated out; the grant has been revoked"
+            }
+            GrantProblem::RefreshClientMismatch => "the refresh token was issued to another client",
+            GrantProblem::UserGone => "the user of this grant is disabled or no longer exists",
+            GrantProblem::ScriptedCode => "the authorization code is invalid or expired",
+            GrantProblem::ScriptedRefresh => "the refresh token is invalid, expired or revoked",
+        }
+    }
+}
+
+/// What is wrong with a presented access token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenProblem {
+    /// Not issued here.
+    Unknown,
+    /// Past its lifetime.
+    Expired,
+    /// Revoked (directly, or with its grant).
+    Revoked,
+    /// Its user is disabled or deleted.
+    UserGone,
+}
+
+impl TokenProblem {
+    /// The standard description.
+    pub fn describe(self) -> &'static str {
+        match self {
+            TokenProblem::Unknown => "the access token is not valid",
+            TokenProblem::Expired => "the access token has expired",
+            TokenProblem::Revoked => "the access token has been revoked",
+            TokenProblem::UserGone => "the user of this token is disabled or no longer exists",
+        }
     }
 }
 
@@ -160,17 +211,6 @@ pub struct AccessInfo {
     pub expires_at: SystemTime,
 }
 
-/// Why a presented access token is not usable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AccessProblem {
-    /// Not issued here.
-    Unknown,
-    /// Expired.
-    Expired,
-    /// Revoked (directly or through its grant).
-    Revoked,
-}
-
 /// A refresh token that may be used, and what to do with it.
 #[derive(Clone, Debug)]
 pub struct RefreshUse {
@@ -197,7 +237,7 @@ pub struct Store {
     /// Consents given: (user, client) → scopes.
     consents: HashMap<(UserId, ClientId), ScopeSet>,
     /// Login pages waiting for a decision, by transaction id.
-    pub pending: HashMap<String, crate::http::authorize::PendingAuthorization>,
+    pub pending: HashMap<String, PendingAuthorization>,
     /// When [`Store::purge`] may next walk the maps.
     next_purge: Option<SystemTime>,
 }
@@ -365,14 +405,14 @@ impl Store {
     }
 
     /// Looks an access token up for a protected-resource request.
-    pub fn check_access_token(&self, token: &str, now: SystemTime) -> Result<AccessInfo, AccessProblem> {
-        let rec = self.access.get(token).ok_or(AccessProblem::Unknown)?;
-        let grant = self.grants.get(&rec.grant).ok_or(AccessProblem::Unknown)?;
+    pub fn check_access_token(&self, token: &str, now: SystemTime) -> Result<AccessInfo, TokenProblem> {
+        let rec = self.access.get(token).ok_or(TokenProblem::Unknown)?;
+        let grant = self.grants.get(&rec.grant).ok_or(TokenProblem::Unknown)?;
         if rec.revoked || grant.revoked {
-            return Err(AccessProblem::Revoked);
+            return Err(TokenProblem::Revoked);
         }
         if now >= rec.expires_at {
-            return Err(AccessProblem::Expired);
+            return Err(TokenProblem::Expired);
         }
         Ok(AccessInfo {
             grant: grant.clone(),
@@ -517,11 +557,6 @@ impl Store {
         self.sessions.retain(|_, s| now < s.expires_at + day);
     }
 
-    /// Number of live (non-revoked) grants, for the admin API.
-    pub fn live_grants(&self) -> usize {
-        self.grants.values().filter(|g| !g.revoked).count()
-    }
-
     /// Revokes everything and logs everyone out (admin reset keeps users and clients).
     pub fn reset_sessions(&mut self) {
         for g in self.grants.values_mut() {
@@ -531,69 +566,5 @@ impl Store {
         self.pending.clear();
         self.consents.clear();
         self.codes.clear();
-    }
-}
-
-/// Everything one IdP instance shares between handlers and API handles.
-pub struct Shared {
-    /// Random id of this instance (cookie names: instances on one host must not collide).
-    pub instance: String,
-    /// Issuer identifier (`http://127.0.0.1:PORT`).
-    pub issuer: String,
-    /// Origin the endpoints are served at.
-    pub base: String,
-    /// Whether the IdP serves https.
-    pub tls: bool,
-    /// The provider it plays.
-    pub personality: Box<dyn Personality>,
-    /// Changeable settings.
-    pub settings: RwLock<Settings>,
-    /// The IdP's clock.
-    pub clock: Clock,
-    /// Signing keys.
-    pub keys: RwLock<KeySet>,
-    /// Users, clients, grants, tokens, sessions.
-    pub store: Mutex<Store>,
-    /// Scripted outcomes.
-    pub script: Mutex<Script>,
-    /// Expectations, verified on drop.
-    pub expectations: Mutex<Vec<Expectation>>,
-    /// Request log.
-    pub log: Arc<Mutex<RequestLog>>,
-    /// Cancelled when the IdP shuts down (releases stalled requests).
-    pub shutdown: CancellationToken,
-    /// The client created when none was configured.
-    pub default_client: ClientId,
-}
-
-impl std::fmt::Debug for Shared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shared")
-            .field("issuer", &self.issuer)
-            .field("instance", &self.instance)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Shared {
-    /// Snapshot of the settings.
-    pub fn settings(&self) -> Settings {
-        self.settings.read().unwrap().clone()
-    }
-    /// Lifetimes now in force.
-    pub fn lifetimes(&self) -> Lifetimes {
-        self.settings.read().unwrap().lifetimes.clone()
-    }
-    /// The IdP session cookie name.
-    pub fn session_cookie_name(&self) -> String {
-        format!("mockidp_{}", self.instance)
-    }
-    /// Full URL of a path on this IdP.
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-    /// The ID-token algorithm of the active key.
-    pub fn active_alg(&self) -> SigningAlg {
-        self.keys.read().unwrap().active().alg()
     }
 }

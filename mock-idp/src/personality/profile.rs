@@ -1,0 +1,250 @@
+//! The data part of a personality: which provider, its paths, scopes, token formats and the
+//! switches where it departs from the RFCs. Every personality starts from
+//! [`Profile::standard`] and changes only what its provider does differently; the core reads
+//! the switches, so a difference in data never becomes an `if provider == …` elsewhere.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clients::TokenAuthMethod;
+
+/// The provider a personality plays.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderId {
+    /// A spec-exact OpenID Provider (the default): strict, complete discovery, RFC errors.
+    #[default]
+    Oidc,
+    /// Google.
+    Google,
+    /// GitHub (OAuth App; `GitHub::app()` for a GitHub App).
+    Github,
+    /// Microsoft Entra ID.
+    Microsoft,
+    /// GitLab.
+    Gitlab,
+    /// LinkedIn (OpenID Connect).
+    Linkedin,
+    /// Twitch.
+    Twitch,
+    /// Login with Amazon.
+    Amazon,
+    /// Facebook Login.
+    Facebook,
+    /// A generic OAuth 2.0 IdP with authorize/token/profile URLs.
+    Generic,
+}
+
+impl ProviderId {
+    /// Every provider id.
+    pub const ALL: [ProviderId; 10] = [
+        ProviderId::Oidc,
+        ProviderId::Google,
+        ProviderId::Github,
+        ProviderId::Microsoft,
+        ProviderId::Gitlab,
+        ProviderId::Linkedin,
+        ProviderId::Twitch,
+        ProviderId::Amazon,
+        ProviderId::Facebook,
+        ProviderId::Generic,
+    ];
+
+    /// The id as used on the command line and in configs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderId::Oidc => "oidc",
+            ProviderId::Google => "google",
+            ProviderId::Github => "github",
+            ProviderId::Microsoft => "microsoft",
+            ProviderId::Gitlab => "gitlab",
+            ProviderId::Linkedin => "linkedin",
+            ProviderId::Twitch => "twitch",
+            ProviderId::Amazon => "amazon",
+            ProviderId::Facebook => "facebook",
+            ProviderId::Generic => "generic",
+        }
+    }
+    /// Parses an id.
+    pub fn parse(value: &str) -> Option<ProviderId> {
+        ProviderId::ALL.into_iter().find(|p| p.as_str() == value)
+    }
+}
+
+impl fmt::Display for ProviderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where each endpoint lives, relative to the IdP's origin. `None`: the provider has no such
+/// endpoint. Paths may contain axum parameters (`/{tenant}/oauth2/v2.0/token`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Paths {
+    /// Discovery document.
+    pub discovery: Option<String>,
+    /// JWKS.
+    pub jwks: Option<String>,
+    /// Authorization endpoint.
+    pub authorize: String,
+    /// Token endpoint.
+    pub token: String,
+    /// Userinfo / profile endpoint (the resource named `userinfo`).
+    pub userinfo: String,
+    /// Revocation endpoint.
+    pub revocation: Option<String>,
+    /// End-session endpoint.
+    pub end_session: Option<String>,
+}
+
+/// A protected resource (profile API) besides userinfo: `GET /user/emails` at GitHub.
+/// Requests to it count as the [`Endpoint::Userinfo`](crate::Endpoint::Userinfo) endpoint
+/// for scripting and expectations.
+#[derive(Clone, Debug, Serialize)]
+pub struct Resource {
+    /// Route path (axum syntax).
+    pub path: String,
+    /// The resource's name (`userinfo`, `emails`, …), as the personality knows it.
+    pub name: &'static str,
+    /// Whether POST is accepted besides GET.
+    pub post: bool,
+    /// A query a well-behaved client sends (Facebook's `fields=`), for docs and tests.
+    pub example_query: Option<&'static str>,
+}
+
+impl Resource {
+    /// A GET resource.
+    pub(crate) fn get(path: &str, name: &'static str) -> Resource {
+        Resource {
+            path: path.to_owned(),
+            name,
+            post: false,
+            example_query: None,
+        }
+    }
+}
+
+/// How a provider treats PKCE.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub enum PkceSupport {
+    /// RFC 7636, enforced when used (and per client policy).
+    #[default]
+    Standard,
+    /// The parameters are accepted and ignored (GitHub before July 2025).
+    Ignored,
+}
+
+/// The data part of a personality.
+#[derive(Clone, Debug, Serialize)]
+pub struct Profile {
+    /// Which provider.
+    pub id: ProviderId,
+    /// Human name for pages ("Google").
+    pub display_name: String,
+    /// Whether the provider speaks OpenID Connect (ID tokens, discovery, nonce).
+    pub oidc: bool,
+    /// Endpoint paths.
+    pub paths: Paths,
+    /// Profile APIs besides userinfo.
+    pub resources: Vec<Resource>,
+    /// Characters besides space that separate scopes in requests.
+    pub scope_separators: Vec<char>,
+    /// Scopes the provider advertises (lint: anything else is flagged).
+    pub scopes_supported: Vec<String>,
+    /// Scopes a client asks for to log a user in.
+    pub default_scopes: String,
+    /// `token_type` in token responses.
+    pub token_type: String,
+    /// Prefix of access tokens (`gho_`, `ya29.`, `Atza|`).
+    pub access_token_prefix: String,
+    /// Prefix of refresh tokens.
+    pub refresh_token_prefix: String,
+    /// Random bytes in an access token (Amazon's are ≥ 350 characters).
+    pub access_token_bytes: usize,
+    /// Whether the authorization response carries RFC 9207 `iss`.
+    pub iss_in_authorization_response: bool,
+    /// Whether discovery advertises RFC 9207 support.
+    pub advertise_iss_parameter: bool,
+    /// Whether an authorization request without `response_type` is refused (RFC 6749);
+    /// GitHub and Facebook assume `code`.
+    pub response_type_required: bool,
+    /// PKCE methods advertised (`S256`, `plain`), empty for "not advertised".
+    pub pkce_methods_advertised: Vec<String>,
+    /// PKCE behaviour.
+    pub pkce: PkceSupport,
+    /// Whether `code_challenge_method=plain` is accepted whatever the client registration
+    /// says (Google, Amazon accept it; the standard personality needs the client to allow it).
+    pub pkce_plain_accepted: bool,
+    /// Client authentication methods the provider accepts at all (LinkedIn: post only).
+    pub client_auth_methods: Vec<TokenAuthMethod>,
+    /// Whether revocation needs client authentication (Google revokes by token alone).
+    pub revocation_client_auth: bool,
+    /// Values for path parameters when building URLs (`tenant` = `common`).
+    pub default_path_params: Vec<(&'static str, &'static str)>,
+    /// Whether the token endpoint also answers GET (Facebook).
+    pub token_endpoint_get: bool,
+    /// Whether client credentials may come as URL query parameters (Twitch, Amazon, GitHub,
+    /// Facebook accept it; the standard personality refuses it).
+    pub client_auth_in_query: bool,
+    /// Whether the code exchange must repeat the authorization request's `redirect_uri`
+    /// (RFC 6749 §4.1.3; GitHub only checks it when sent).
+    pub redirect_uri_required_at_token: bool,
+    /// Whether a token request without `grant_type` is a code exchange (GitHub, Facebook).
+    pub grant_type_optional: bool,
+    /// Whether a refresh kills the access tokens issued before it (GitHub Apps).
+    pub refresh_revokes_access_tokens: bool,
+    /// Whether `userinfo` needs the `openid` scope.
+    pub userinfo_requires_openid: bool,
+}
+
+impl Profile {
+    /// `path` with its `{param}`s replaced by the defaults (`/{tenant}/x` → `/common/x`).
+    pub fn fill_path(&self, path: &str) -> String {
+        let mut out = path.to_owned();
+        for (k, v) in &self.default_path_params {
+            out = out.replace(&format!("{{{k}}}"), v);
+        }
+        out
+    }
+
+    /// A profile with the standard defaults for everything but identity and paths; each
+    /// personality starts from it and changes what its provider does differently.
+    pub(crate) fn standard(id: ProviderId, display_name: &str, oidc: bool, paths: Paths) -> Profile {
+        Profile {
+            id,
+            display_name: display_name.to_owned(),
+            oidc,
+            paths,
+            resources: Vec::new(),
+            scope_separators: vec![],
+            scopes_supported: ["openid", "profile", "email", "offline_access"]
+                .map(String::from)
+                .to_vec(),
+            default_scopes: "openid email profile".into(),
+            token_type: "Bearer".into(),
+            access_token_prefix: String::new(),
+            refresh_token_prefix: String::new(),
+            access_token_bytes: 32,
+            iss_in_authorization_response: false,
+            advertise_iss_parameter: false,
+            response_type_required: true,
+            pkce_methods_advertised: vec!["S256".into()],
+            pkce: PkceSupport::Standard,
+            pkce_plain_accepted: false,
+            client_auth_methods: vec![
+                TokenAuthMethod::ClientSecretBasic,
+                TokenAuthMethod::ClientSecretPost,
+                TokenAuthMethod::None,
+            ],
+            revocation_client_auth: true,
+            default_path_params: Vec::new(),
+            token_endpoint_get: false,
+            client_auth_in_query: false,
+            refresh_revokes_access_tokens: false,
+            grant_type_optional: false,
+            redirect_uri_required_at_token: true,
+            userinfo_requires_openid: oidc,
+        }
+    }
+}
