@@ -554,6 +554,91 @@ fn security_section(s: &mut String, results: &[ScenarioResult]) {
     }
 }
 
+/// Reads the report folders of the shards of one run and merges them: the same profile and
+/// tags, shards `1/N` … `N/N` each exactly once, each scenario once. The run's wall time is
+/// the longest shard's (they run side by side).
+pub fn merge(dirs: &[&Path]) -> Result<(RunInfo, Vec<ScenarioResult>), String> {
+    if dirs.is_empty() {
+        return Err("report merge: name the report folders of the shards".into());
+    }
+    let mut runs: Vec<(RunInfo, Vec<ScenarioResult>)> = Vec::new();
+    for dir in dirs {
+        let read = |name: &str| {
+            std::fs::read_to_string(dir.join(name)).map_err(|e| {
+                format!(
+                    "{}: {e} (is it a report folder written by `gatecheck run --shard I/N --report DIR`?)",
+                    dir.join(name).display()
+                )
+            })
+        };
+        let run: RunInfo = serde_json::from_str(&read("run.json")?)
+            .map_err(|e| format!("{}: {e}", dir.join("run.json").display()))?;
+        let results: Vec<ScenarioResult> = serde_json::from_str(&read("results.json")?)
+            .map_err(|e| format!("{}: {e}", dir.join("results.json").display()))?;
+        runs.push((run, results));
+    }
+    let first = &runs[0].0;
+    let count = match first.shard {
+        Some(s) => s.count,
+        None => {
+            return Err(format!(
+                "{} is not a shard (its run had no --shard)",
+                dirs[0].display()
+            ));
+        }
+    };
+    let mut seen = vec![false; count as usize];
+    for (dir, (run, _)) in dirs.iter().zip(&runs) {
+        let Some(shard) = run.shard else {
+            return Err(format!(
+                "{} is not a shard (its run had no --shard)",
+                dir.display()
+            ));
+        };
+        if run.profile != first.profile || run.tags != first.tags || shard.count != count {
+            return Err(format!(
+                "{} is a shard of another run (profile {}, tags {:?}, {} shards; the first folder: profile {}, tags {:?}, {count} shards)",
+                dir.display(),
+                run.profile,
+                run.tags,
+                shard.count,
+                first.profile,
+                first.tags
+            ));
+        }
+        let slot = &mut seen[(shard.index - 1) as usize];
+        if *slot {
+            return Err(format!("shard {shard} is given twice ({})", dir.display()));
+        }
+        *slot = true;
+    }
+    let missing: Vec<String> = (1..=count)
+        .filter(|i| !seen[(*i - 1) as usize])
+        .map(|i| format!("{i}/{count}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!("shards missing: {}", missing.join(", ")));
+    }
+    let info = RunInfo {
+        profile: first.profile.clone(),
+        elapsed_ms: runs.iter().map(|(r, _)| r.elapsed_ms).max().unwrap_or(0),
+        shard: None,
+        tags: first.tags.clone(),
+    };
+    let mut results: Vec<ScenarioResult> = runs.into_iter().flat_map(|(_, r)| r).collect();
+    sort(&mut results);
+    if let Some(w) = results
+        .windows(2)
+        .find(|w| (&w[0].file, w[0].line, &w[0].scenario) == (&w[1].file, w[1].line, &w[1].scenario))
+    {
+        return Err(format!(
+            "{} ({}:{}) is in two shards: were they run with different feature files?",
+            w[0].scenario, w[0].file, w[0].line
+        ));
+    }
+    Ok((info, results))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -260,7 +260,7 @@ fn profiles() -> Result<ExitCode, String> {
 
 fn merge(dirs: &[PathBuf], out: &std::path::Path) -> Result<ExitCode, String> {
     let refs: Vec<&std::path::Path> = dirs.iter().map(PathBuf::as_path).collect();
-    let (run, results) = gatecheck::shard::merge(&refs)?;
+    let (run, results) = gatecheck::report::merge(&refs)?;
     if dirs.iter().any(|d| d.as_path() == out) {
         return Err(format!(
             "--out {} is one of the shards: pick another folder",
