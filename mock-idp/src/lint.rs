@@ -89,6 +89,16 @@ impl Finding {
             "send a random, single-use `state` bound to the user's browser (e.g. in a cookie) and check it on return",
         )
     }
+    /// No `state`, but a PKCE S256 challenge: RFC 9700 §2.1 lets PKCE carry the CSRF
+    /// protection when the authorization server supports it.
+    pub(crate) fn missing_state_with_pkce() -> Finding {
+        Finding::new(
+            LintCode::MissingState,
+            Severity::Info,
+            "your app sent no `state`; its PKCE S256 challenge protects the callback from login CSRF instead (RFC 9700 §2.1), as long as the verifier is kept for this browser only",
+            "nothing is required; a random `state` still costs nothing and also protects providers that ignore PKCE",
+        )
+    }
     /// Short `state`.
     pub(crate) fn weak_state(len: usize) -> Finding {
         Finding::new(
@@ -105,6 +115,15 @@ impl Finding {
             Severity::Warning,
             "your app asked for `openid` without a `nonce`: a stolen ID token can be replayed into its session",
             "send a random `nonce`, keep it with the login attempt and compare it with the ID token's `nonce` claim",
+        )
+    }
+    /// No `nonce` in the code flow, with PKCE S256 (OIDC Core §3.1.2.1: optional there).
+    pub(crate) fn missing_nonce_with_pkce() -> Finding {
+        Finding::new(
+            LintCode::MissingNonce,
+            Severity::Info,
+            "your app asked for `openid` in the code flow without a `nonce`; that is allowed (OIDC Core §3.1.2.1), and its PKCE S256 challenge already stops injected codes (RFC 9700 §2.1.1)",
+            "nothing is required; a `nonce` also binds the ID token to this login",
         )
     }
     /// No PKCE.

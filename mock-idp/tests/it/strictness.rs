@@ -1534,3 +1534,37 @@ pub fn s256(verifier: &str) -> String {
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(d.as_ref())
 }
+
+#[tokio::test]
+async fn no_state_or_nonce_is_only_worth_knowing_when_pkce_s256_protects_the_login() {
+    // RFC 9700 §2.1: PKCE may carry the CSRF protection; OIDC Core §3.1.2.1: nonce is
+    // optional in the code flow. Without PKCE the same request is a real weakness.
+    let idp = common::idp().await;
+    let http = http(None);
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    follow(
+        &http,
+        &authorize_url(
+            &idp,
+            &[
+                ("state", ""),
+                ("nonce", ""),
+                ("code_challenge", challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        ),
+    )
+    .await;
+    let severity = |code: LintCode| {
+        idp.findings()
+            .into_iter()
+            .filter(|f| f.code == code)
+            .map(|f| f.severity)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(severity(LintCode::MissingState), [mock_idp::Severity::Info]);
+    assert_eq!(severity(LintCode::MissingNonce), [mock_idp::Severity::Info]);
+    follow(&http, &authorize_url(&idp, &[("state", ""), ("nonce", "")])).await;
+    assert!(severity(LintCode::MissingState).contains(&mock_idp::Severity::Error));
+    assert!(severity(LintCode::MissingNonce).contains(&mock_idp::Severity::Warning));
+}

@@ -269,13 +269,19 @@ pub(super) fn validate(
             }
         }
     }
+    let pkce_s256 = req.pkce.as_ref().is_some_and(|p| p.method == "S256");
     match &req.state {
+        None if pkce_s256 => rec.finding(Finding::missing_state_with_pkce()),
         None => rec.finding(Finding::missing_state()),
         Some(s) if s.len() < 8 => rec.finding(Finding::weak_state(s.len())),
         Some(_) => {}
     }
     if is_oidc && req.nonce.is_none() {
-        rec.finding(Finding::missing_nonce());
+        rec.finding(if pkce_s256 {
+            Finding::missing_nonce_with_pkce()
+        } else {
+            Finding::missing_nonce()
+        });
     }
     Ok(req)
 }
