@@ -232,6 +232,7 @@ async fn start_mod_auth_openidc(
         front: None,
         work_dir: work,
         redis_url: None,
+        idp_ca_pem: idp.ca_pem().map(str::to_owned),
     };
     match gatecheck::launch::Launched::start(&profile, &spec, setting).await {
         Ok(l) => Some(l),

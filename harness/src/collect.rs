@@ -10,7 +10,7 @@ use cucumber::{Event, Writer, cli, parser};
 
 use crate::provider::{Provider, provider_column};
 use crate::report::{ScenarioResult, Status, file_of, tags_of};
-use crate::world::GateWorld;
+use crate::world::{GateWorld, Observations};
 
 /// Results shared between the writer and the caller.
 #[derive(Clone, Default)]
@@ -20,15 +20,17 @@ pub struct Collected(pub Arc<Mutex<Vec<ScenarioResult>>>);
 pub struct Matrix {
     out: Collected,
     default_provider: Provider,
+    observations: Observations,
     running: BTreeMap<(String, usize), (Instant, Option<String>, bool)>,
 }
 
 impl Matrix {
     /// A writer that appends to `out`.
-    pub fn new(out: Collected, default_provider: Provider) -> Matrix {
+    pub fn new(out: Collected, default_provider: Provider, observations: Observations) -> Matrix {
         Matrix {
             out,
             default_provider,
+            observations,
             running: BTreeMap::new(),
         }
     }
@@ -99,6 +101,7 @@ impl Writer<GateWorld> for Matrix {
                     detail,
                     millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
                     tags: tags_of(&feature, &scenario),
+                    observations: self.observations.take(&key),
                 });
             }
             _ => {}

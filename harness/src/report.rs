@@ -49,6 +49,10 @@ pub struct ScenarioResult {
     /// The feature's and the scenario's tags (without `@`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// What the scenario noticed without failing: a mechanism the gateway chose where a
+    /// spec allows two ways (PKCE instead of `state`, TLS instead of a signature check).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub observations: Vec<String>,
 }
 
 /// The feature file's name (`login.feature`).
@@ -209,8 +213,20 @@ fn markdown_in(dir: Option<&Path>, profile: &str, results: &[ScenarioResult], el
                 r.scenario,
                 r.file,
                 r.line,
-                r.detail.as_deref().unwrap_or("").replace('\n', " ")
+                excerpt(r.detail.as_deref().unwrap_or(""))
             );
+        }
+    }
+    let observed: Vec<&ScenarioResult> = results.iter().filter(|r| !r.observations.is_empty()).collect();
+    if !observed.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n## Observations\n\nWhat the gateway does where a spec allows two ways; worth knowing, not failures.\n"
+        );
+        for r in observed {
+            for o in &r.observations {
+                let _ = writeln!(s, "- {} › {} — {}", r.feature, r.scenario, excerpt(o));
+            }
         }
     }
     // Screenshots scenarios kept on purpose (`a screenshot of the page is kept …`).
@@ -248,6 +264,24 @@ fn markdown_in(dir: Option<&Path>, profile: &str, results: &[ScenarioResult], el
         }
     }
     s
+}
+
+/// Longest failure message the summary shows; `results.json` keeps every message whole.
+const EXCERPT_CHARS: usize = 600;
+
+/// A failure message on one line, cut to [`EXCERPT_CHARS`] (whole HTML pages in a summary
+/// make it unreadable).
+fn excerpt(detail: &str) -> String {
+    let line = detail.split_whitespace().collect::<Vec<_>>().join(" ");
+    let total = line.chars().count();
+    if total <= EXCERPT_CHARS {
+        return line;
+    }
+    let cut: String = line.chars().take(EXCERPT_CHARS).collect();
+    format!(
+        "{cut} … ({} more characters in results.json)",
+        total - EXCERPT_CHARS
+    )
 }
 
 fn features(results: &[ScenarioResult]) -> Vec<String> {
@@ -654,6 +688,7 @@ mod tests {
             detail: None,
             millis: 1,
             tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            observations: Vec::new(),
         }
     }
 
@@ -682,5 +717,22 @@ mod tests {
         let mut none = String::new();
         security_section(&mut none, &results[4..]);
         assert!(none.is_empty());
+    }
+
+    #[test]
+    fn the_summary_cuts_long_failure_messages_and_lists_observations() {
+        let mut failed = result("long", Status::Failed, &[]);
+        failed.detail = Some(format!("Then x: <html>{}</html>", "page ".repeat(2000)));
+        let mut observed = result("tls", Status::Passed, &[]);
+        observed.observations = vec!["the gateway relied on TLS".into()];
+        let md = markdown("p", &[failed, observed], Duration::from_secs(1));
+        let line = md
+            .lines()
+            .find(|l| l.contains("› long"))
+            .expect("the failure line");
+        assert!(line.chars().count() < EXCERPT_CHARS + 200, "{line}");
+        assert!(line.ends_with("more characters in results.json)"), "{line}");
+        assert!(md.contains("## Observations"), "{md}");
+        assert!(md.contains("F › tls — the gateway relied on TLS"), "{md}");
     }
 }

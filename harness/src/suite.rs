@@ -129,6 +129,7 @@ pub fn not_applicable(
 pub async fn run(opts: RunOptions) -> Outcome {
     let started = Instant::now();
     let collected = Collected::default();
+    let ctx = RunContext::new(opts.profile.clone(), opts.report_dir.clone());
     let skipped: Arc<std::sync::Mutex<Vec<ScenarioResult>>> = Arc::default();
     let tag_filter: Option<TagOperation> = opts
         .tags
@@ -174,6 +175,7 @@ pub async fn run(opts: RunOptions) -> Outcome {
                 detail: Some(reason),
                 tags: crate::report::tags_of(f, s),
                 millis: 0,
+                observations: Vec::new(),
             });
             return false;
         }
@@ -189,6 +191,7 @@ pub async fn run(opts: RunOptions) -> Outcome {
     let cucumber = GateWorld::cucumber()
         .before(|feature, _, scenario, world| {
             world.scenario = scenario.name.clone();
+            world.scenario_key = (feature.name.clone(), scenario.position.line);
             world.uses_browser = feature
                 .tags
                 .iter()
@@ -210,14 +213,17 @@ pub async fn run(opts: RunOptions) -> Outcome {
             basic
                 .summarized()
                 .tee::<GateWorld, _>(
-                    Matrix::new(collected.clone(), opts.profile.default_provider)
-                        .discard_stats_writes()
-                        .discard_arbitrary_writes(),
+                    Matrix::new(
+                        collected.clone(),
+                        opts.profile.default_provider,
+                        ctx.observations.clone(),
+                    )
+                    .discard_stats_writes()
+                    .discard_arbitrary_writes(),
                 )
                 .normalized(),
         )
         .with_default_cli();
-    let ctx = RunContext::new(opts.profile.clone(), opts.report_dir.clone());
     within(ctx, cucumber.filter_run(opts.features.clone(), filter)).await;
     let mut results = collected.0.lock().unwrap().clone();
     results.extend(skipped.lock().unwrap().iter().cloned());

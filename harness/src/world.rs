@@ -30,6 +30,33 @@ pub struct RunContext {
     pub report_dir: Option<std::path::PathBuf>,
     /// The run's chromedriver, or why it could not start.
     pub driver: tokio::sync::OnceCell<Result<crate::browser::Chromedriver, String>>,
+    /// What scenarios noticed without failing (see [`GateWorld::observe`]).
+    pub observations: Observations,
+}
+
+/// Observations by scenario (feature name, line): a mechanism the gateway chose where a spec
+/// allows two ways (PKCE instead of `state`, TLS instead of a signature check). They are
+/// findings for the report, never failures.
+#[derive(Clone, Default)]
+pub struct Observations(Arc<std::sync::Mutex<BTreeMap<ScenarioKey, Vec<String>>>>);
+
+/// A scenario's feature name and line.
+pub type ScenarioKey = (String, usize);
+
+impl Observations {
+    /// Notes `text` for the scenario at `key` (once).
+    pub fn add(&self, key: ScenarioKey, text: String) {
+        let mut m = self.0.lock().unwrap();
+        let list = m.entry(key).or_default();
+        if !list.contains(&text) {
+            list.push(text);
+        }
+    }
+
+    /// Takes the observations of the scenario at `key`.
+    pub fn take(&self, key: &ScenarioKey) -> Vec<String> {
+        self.0.lock().unwrap().remove(key).unwrap_or_default()
+    }
 }
 
 impl RunContext {
@@ -39,6 +66,7 @@ impl RunContext {
             profile,
             report_dir,
             driver: tokio::sync::OnceCell::new(),
+            observations: Observations::default(),
         })
     }
 }
@@ -80,6 +108,8 @@ pub struct Env {
     pub port: u16,
     /// Redis, when the scenario needs it.
     pub redis: Option<crate::redis::RedisServer>,
+    /// The CA the gateway was told to trust for the IdP (see [`Setting::idp_ca_pem`]).
+    pub idp_ca_pem: Option<String>,
 }
 
 /// One scenario's world.
@@ -92,6 +122,8 @@ pub struct GateWorld {
     pub ctx: Arc<RunContext>,
     /// The scenario's name (for evidence files).
     pub scenario: String,
+    /// The scenario's feature name and line (the key of its result).
+    pub scenario_key: ScenarioKey,
     /// Whether the scenario drives a real browser (`@browser`): the IdP then shows its
     /// login page.
     pub uses_browser: bool,
@@ -117,6 +149,9 @@ pub struct GateWorld {
     pub events: Vec<Value>,
     /// A mock-side fault to apply after start (`mock_idp` scripting needs the IdP).
     pub idp_tls: bool,
+    /// The gateway is told to trust an unrelated CA instead of the IdP's (it must then
+    /// refuse to talk to the IdP).
+    pub idp_ca_unrelated: bool,
     /// Scratch directory.
     pub work_dir: tempfile::TempDir,
     /// The provider user ids of people (resolved at start).
@@ -202,6 +237,7 @@ impl GateWorld {
             profile: ctx.profile.clone(),
             ctx,
             scenario: String::new(),
+            scenario_key: (String::new(), 0),
             uses_browser: false,
             browser: None,
             tabs: BTreeMap::new(),
@@ -214,6 +250,7 @@ impl GateWorld {
             people: BTreeMap::new(),
             events: Vec::new(),
             idp_tls: idp_https,
+            idp_ca_unrelated: false,
             work_dir: tempfile::Builder::new()
                 .prefix("gatecheck-")
                 .tempdir()
@@ -229,6 +266,13 @@ impl GateWorld {
                 .email("alice@example.com"),
         );
         w
+    }
+
+    /// Notes something the gateway does that is worth knowing but not a failure (a
+    /// mechanism a spec allows instead of the one the suite prefers). It appears next to the
+    /// scenario's result in the report.
+    pub fn observe(&self, text: impl Into<String>) {
+        self.ctx.observations.add(self.scenario_key.clone(), text.into());
     }
 
     /// Adds (or replaces) an IdP user, giving them a stable Microsoft object id.
@@ -334,6 +378,11 @@ impl GateWorld {
             self.user_ids.insert(name.clone(), id);
         }
         let upstream = RecordingUpstream::start_reading(self.upstream_reading).await;
+        let idp_ca_pem = if self.idp_ca_unrelated {
+            Some(mock_idp::tls::generate_ca().expect("a fresh CA").0)
+        } else {
+            idp.ca_pem().map(str::to_owned)
+        };
         let setting = Setting {
             idp: &idp,
             upstream_url: upstream.url(),
@@ -341,6 +390,7 @@ impl GateWorld {
             front,
             work_dir: self.work_dir.path(),
             redis_url: redis.as_ref().map(crate::redis::RedisServer::url),
+            idp_ca_pem: idp_ca_pem.clone(),
         };
         let gateway = Launched::start(&profile, &spec, setting)
             .await
@@ -351,6 +401,7 @@ impl GateWorld {
             gateway,
             port,
             redis,
+            idp_ca_pem,
         }
     }
 
@@ -439,6 +490,7 @@ impl GateWorld {
             front: None,
             work_dir: &work_dir,
             redis_url: env.redis.as_ref().map(crate::redis::RedisServer::url),
+            idp_ca_pem: env.idp_ca_pem.clone(),
         };
         env.gateway
             .reload(&spec, &profile, setting)

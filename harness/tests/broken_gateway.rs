@@ -285,3 +285,33 @@ async fn a_gateway_that_reads_its_expiry_leeway_in_the_wrong_unit_fails_only_the
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gateway_that_reads_the_key_set_but_skips_the_signature_fails_even_over_tls() {
+    // OIDC Core §3.1.3.7 (6) lets a gateway rely on TLS instead of the signature; this one
+    // reads the key set (so it claims to check signatures) and then does not: over https the
+    // forged-signature scenarios must still fail.
+    only_these_fail(
+        "skip-signature-check",
+        "@oidcc-client-test-invalid-sig-rs256,@oidcc-client-test-invalid-sig-es256,@sec-20",
+        &[
+            "An RS256 ID token with a corrupted signature is refused",
+            "An ES256 ID token with a corrupted signature is refused",
+            "20 — A key embedded in the token's header is ignored",
+            "20 — A key set URL named by the token (jku) is never fetched",
+        ],
+        "so it checks signatures — and accepted a forged token",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gateway_that_accepts_any_idp_certificate_fails_the_untrusted_certificate_scenario() {
+    only_these_fail(
+        "accept-any-idp-certificate",
+        "@sec-18",
+        &["18 — An identity provider certificate the gateway was not told to trust stops every login"],
+        "alice reached the application",
+    )
+    .await;
+}

@@ -89,6 +89,7 @@ async fn the_gateways_debug_log_holds_no_code_token_cookie_or_secret() {
             front: None,
             work_dir: work.path(),
             redis_url: None,
+            idp_ca_pem: idp.ca_pem().map(str::to_owned),
         },
     )
     .await

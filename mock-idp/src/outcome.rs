@@ -98,7 +98,8 @@ pub enum IdTokenFault {
     IssUppercase,
     /// `azp` names another client.
     ForeignAzp,
-    /// `exp` 30 seconds in the past: inside any sensible clock-skew allowance. Valid.
+    /// `exp` 10 seconds in the past: inside any sensible clock-skew allowance (oauth4webapi's
+    /// default is 30 s, openid-client's 60 s, mod_auth_openidc's 10 min). Valid.
     ExpiredWithinSkew,
     /// Issued 125 s ago, expired 120 s ago (a five-second token): past any sensible clock-skew
     /// allowance, with an `iat` too fresh for any rule on token age (so only the `exp` check

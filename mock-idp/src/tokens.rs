@@ -202,8 +202,8 @@ fn id_token(
         Some(F::IssUppercase) => drop(c.insert("iss".into(), json!(shared.issuer.to_uppercase()))),
         Some(F::ForeignAzp) => drop(c.insert("azp".into(), json!(format!("{client}-other")))),
         Some(F::ExpiredWithinSkew) => {
-            c.insert("exp".into(), json!(now - 30));
-            c.insert("iat".into(), json!(now - 90));
+            c.insert("exp".into(), json!(now - 10));
+            c.insert("iat".into(), json!(now - 70));
         }
         Some(F::ExpiredTwoMinutesAgo) => {
             c.insert("exp".into(), json!(now - 120));

@@ -34,11 +34,16 @@ pub enum Fault {
     AcceptRepeatedHost,
     /// The ID token's `exp` leeway is read in the wrong unit (60 s taken as 60,000 s).
     ExpiryLeewayInWrongUnit,
+    /// The ID token's signature is not checked, though the key set is still read (the
+    /// "decoded instead of verified" bug).
+    SkipSignatureCheck,
+    /// Any certificate the IdP presents is accepted (TLS without verification).
+    AcceptAnyIdpCertificate,
 }
 
 impl Fault {
     /// Every fault with its kebab-case name.
-    pub const ALL: [(Fault, &'static str); 11] = [
+    pub const ALL: [(Fault, &'static str); 13] = [
         (Fault::KeepForgedIdentityHeaders, "keep-forged-identity-headers"),
         (Fault::IgnoreBrowserBinding, "ignore-browser-binding"),
         (Fault::TrustUnverifiedEmails, "trust-unverified-emails"),
@@ -56,6 +61,8 @@ impl Fault {
         (Fault::KeepTunnelsAfterLogout, "keep-tunnels-after-logout"),
         (Fault::AcceptRepeatedHost, "accept-repeated-host"),
         (Fault::ExpiryLeewayInWrongUnit, "expiry-leeway-in-wrong-unit"),
+        (Fault::SkipSignatureCheck, "skip-signature-check"),
+        (Fault::AcceptAnyIdpCertificate, "accept-any-idp-certificate"),
     ];
 
     /// Parses a kebab-case name.

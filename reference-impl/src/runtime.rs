@@ -131,7 +131,14 @@ impl Runtime {
     /// Builds the endpoints and their provider engines for `config`.
     pub fn new(config: Config, clock: &Clock) -> Runtime {
         // The IdP client follows the configuration (timeout, extra CAs), so a reload applies them.
-        let http = &crate::providers::token::http_client(config.idp_timeout, &config.idp_ca);
+        let http = &if config
+            .test_faults
+            .has(crate::faults::Fault::AcceptAnyIdpCertificate)
+        {
+            crate::providers::token::http_client_trusting_anything(config.idp_timeout)
+        } else {
+            crate::providers::token::http_client(config.idp_timeout, &config.idp_ca)
+        };
         let mut endpoints = HashMap::new();
         for e in &config.endpoints {
             let redirect_uri = config
@@ -150,6 +157,9 @@ impl Runtime {
                 .has(crate::faults::Fault::ExpiryLeewayInWrongUnit)
             {
                 provider.misread_expiry_leeway();
+            }
+            if config.test_faults.has(crate::faults::Fault::SkipSignatureCheck) {
+                provider.skip_signature_check();
             }
             endpoints.insert(
                 e.authority.clone(),

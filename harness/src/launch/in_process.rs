@@ -101,14 +101,7 @@ pub fn reference_config(
             },
         );
     }
-    let idp_ca_file = match idp.ca_pem() {
-        Some(pem) => {
-            let path = s.work_dir.join("idp-ca.pem");
-            std::fs::write(&path, pem).map_err(|e| LaunchError(format!("writing the CA file: {e}")))?;
-            Some(path)
-        }
-        None => None,
-    };
+    let idp_ca_file = s.write_ca_file()?;
     Ok(ConfigFile {
         listen: Some(([127, 0, 0, 1], s.port).into()),
         callback_url: spec.central_callback.then(|| callback_url(profile, spec, s.port)),

@@ -47,6 +47,23 @@ pub struct Setting<'a> {
     pub work_dir: &'a Path,
     /// Redis URL when the spec needs one.
     pub redis_url: Option<String>,
+    /// The CA certificate (PEM) the gateway is told to trust for the IdP: the IdP's own, or
+    /// an unrelated one when a scenario checks that the gateway verifies the IdP's
+    /// certificate. `None` when the IdP serves plain http.
+    pub idp_ca_pem: Option<String>,
+}
+
+impl Setting<'_> {
+    /// Writes the CA the gateway trusts to `idp-ca.pem` in the work directory.
+    pub fn write_ca_file(&self) -> Result<Option<std::path::PathBuf>, LaunchError> {
+        let Some(pem) = &self.idp_ca_pem else {
+            return Ok(None);
+        };
+        let path = self.work_dir.join("idp-ca.pem");
+        std::fs::write(&path, pem)
+            .map_err(|e| LaunchError(format!("writing the CA file {}: {e}", path.display())))?;
+        Ok(Some(path))
+    }
 }
 
 /// `http://app.localhost:PORT`.

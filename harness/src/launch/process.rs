@@ -82,7 +82,7 @@ impl ProcessGateway {
                 "userinfo_url": url(mock_idp::Endpoint::Userinfo),
                 "end_session_url": url(mock_idp::Endpoint::EndSession),
                 "jwks_url": url(mock_idp::Endpoint::Jwks),
-                "ca_file": idp.ca_pem().map(|_| s.work_dir.join("idp-ca.pem").display().to_string()),
+                "ca_file": s.idp_ca_pem.as_ref().map(|_| s.work_dir.join("idp-ca.pem").display().to_string()),
             },
             "client": { "id": client(idp).0, "secret": client(idp).1 },
             "spec": spec,
@@ -143,9 +143,7 @@ impl ProcessGateway {
         spec: &GatewaySpec,
         mut s: Setting<'_>,
     ) -> Result<ProcessGateway, LaunchError> {
-        if let Some(pem) = s.idp.ca_pem() {
-            std::fs::write(s.work_dir.join("idp-ca.pem"), pem).map_err(|e| LaunchError(e.to_string()))?;
-        }
+        s.write_ca_file()?;
         let replicas = spec.replicas.max(1);
         let listens: Vec<u16> = if replicas > 1 {
             (0..replicas).map(|_| free_port_pair()).collect()

@@ -3,7 +3,10 @@
 //! browsers, time passing, configuration changes), `check` (what the browser, the
 //! application and the IdP saw), `events` and `admin` (the gateway's event stream and App
 //! Users API), `attack` (the `@security` scenarios' attacks and checks), `connections`
-//! (connection-level attacks: smuggled bodies, slow clients, tunnels, repeated Host). Step texts are written in the user's language; see `gatecheck list --steps`.
+//! (connection-level attacks: smuggled bodies, slow clients, tunnels, repeated Host),
+//! `id_tokens` (forged ID tokens judged by OIDC Core §3.1.3.7: a signature check, or TLS to
+//! the token endpoint), `cookies`, `leaks`, `redirects`, `requests`, `web`. Step texts are
+//! written in the user's language; see `gatecheck list --steps`.
 
 use std::time::Duration;
 
@@ -14,6 +17,7 @@ pub mod check;
 pub mod connections;
 pub mod cookies;
 pub mod events;
+pub mod id_tokens;
 pub mod idp;
 pub mod leaks;
 pub mod redirects;

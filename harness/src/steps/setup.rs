@@ -27,6 +27,13 @@ fn idp_tls(w: &mut GateWorld) {
     w.idp_tls = true;
 }
 
+#[given(regex = r"^the identity provider serves https with a certificate the gateway was not told to trust$")]
+fn idp_tls_untrusted(w: &mut GateWorld) {
+    w.configuring();
+    w.idp_tls = true;
+    w.idp_ca_unrelated = true;
+}
+
 #[given(regex = r"^the identity provider promises the iss parameter in its callbacks$")]
 fn promises_iss(w: &mut GateWorld) {
     w.configuring();

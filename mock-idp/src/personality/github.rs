@@ -382,7 +382,12 @@ impl Hooks for GitHub {
             return api_json(StatusCode::OK, Value::Array(emails), Some(&scopes));
         }
         let id = self.id(user);
-        let public_email = if private { None } else { user.email.clone() };
+        // GitHub only lets a user show a verified address on their public profile.
+        let public_email = if private || !user.email_verified {
+            None
+        } else {
+            user.email.clone()
+        };
         let node_id = user
             .attr("github", "node_id")
             .and_then(Value::as_str)

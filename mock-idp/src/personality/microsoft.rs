@@ -212,6 +212,12 @@ impl Hooks for Microsoft {
         Microsoft::oid(user)
     }
 
+    /// The ID token's `sub` is pairwise: one value per user and app (the `oid` is the same
+    /// everywhere).
+    fn subject_for_client(&self, user: &User, client: &crate::types::ClientId) -> String {
+        Microsoft::pairwise_sub(user, client.as_str())
+    }
+
     fn discovery(&self, ctx: &DiscoveryContext<'_>) -> Option<Value> {
         let tenant = ctx
             .path_params

@@ -264,6 +264,14 @@ impl Provider {
         }
     }
 
+    /// Test-only ([`crate::faults::Fault::SkipSignatureCheck`]): ID token signatures are
+    /// not checked (the key set is still read).
+    pub(crate) fn skip_signature_check(&mut self) {
+        if let Some(o) = &mut self.oidc {
+            o.skip_signature_check();
+        }
+    }
+
     /// Whether logins carry (and ID tokens must return) a nonce.
     pub fn is_oidc(&self) -> bool {
         self.oidc.is_some()

@@ -75,6 +75,8 @@ pub struct Oidc {
     insecure_http_ok: bool,
     /// Seconds an expired ID token is still accepted (clock skew).
     expiry_leeway: i64,
+    /// Test-only fault: signatures go unchecked.
+    skip_signature: bool,
     cache: tokio::sync::RwLock<Option<Cached>>,
     last_jwks_refresh: tokio::sync::Mutex<Option<Instant>>,
 }
@@ -105,6 +107,11 @@ impl Oidc {
         self.expiry_leeway = secs;
     }
 
+    /// Test-only: signatures go unchecked (see [`crate::faults::Fault::SkipSignatureCheck`]).
+    pub(crate) fn skip_signature_check(&mut self) {
+        self.skip_signature = true;
+    }
+
     /// A provider discovered at `discovery_url`, whose document must name `expected_issuer`.
     pub fn new(
         discovery_url: Url,
@@ -120,6 +127,7 @@ impl Oidc {
             clock,
             insecure_http_ok,
             expiry_leeway: SKEW,
+            skip_signature: false,
             cache: tokio::sync::RwLock::new(None),
             last_jwks_refresh: tokio::sync::Mutex::new(None),
         }
@@ -336,7 +344,7 @@ impl Oidc {
         let clock = self.clock.clone();
         let clock2 = self.clock.clone();
         let leeway = self.expiry_leeway;
-        let verifier: IdTokenVerifier<'_, CoreJsonWebKey> = IdTokenVerifier::new_confidential_client(
+        let mut verifier: IdTokenVerifier<'_, CoreJsonWebKey> = IdTokenVerifier::new_confidential_client(
             ClientId::new(client_id.to_owned()),
             ClientSecret::new(client_secret.expose().to_owned()),
             IssuerUrl::new(meta.issuer.clone()).map_err(|e| ClaimsVerificationError::Other(e.to_string()))?,
@@ -356,6 +364,9 @@ impl Oidc {
                 Ok(())
             }
         });
+        if self.skip_signature {
+            verifier = verifier.insecure_disable_signature_check();
+        }
         match nonce {
             Some(n) => token.claims(&verifier, &Nonce::new(n.to_owned())).map(|_| ()),
             None => token.claims(&verifier, |_: Option<&Nonce>| Ok(())).map(|_| ()),

@@ -296,6 +296,18 @@ fn platform_tls() -> Option<rustls::ClientConfig> {
         .clone()
 }
 
+/// Test-only ([`crate::faults::Fault::AcceptAnyIdpCertificate`]): a client that accepts any
+/// certificate.
+pub(crate) fn http_client_trusting_anything(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .danger_accept_invalid_certs(true)
+        .build()
+        .expect("HTTP client configuration is valid")
+}
+
 fn build_client(timeout: Duration, extra_roots: &[reqwest::Certificate]) -> reqwest::Client {
     let mut b = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
