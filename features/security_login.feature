@@ -122,11 +122,11 @@ Feature: Security — starting a login and handling the callback
     And the identity provider received 1 token request
 
   @sec-13
-  Scenario Outline: 13 — A callback repeating <what> is refused
+  Scenario Outline: 13 — A callback repeating <what> is refused, before any token request when a state was sent
     When alice opens "/"
     And alice opens the callback with the parameters "<query>"
     Then alice is not let in
-    And the identity provider received no token requests
+    And if the login request carried a state, the identity provider received no token requests
 
     Examples:
       | what        | query                               |

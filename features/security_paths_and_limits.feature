@@ -25,7 +25,10 @@ Feature: Security — paths, methods, hosts and limits
       | /public/%2e%2e%5cadmin    |
       | /PUBLIC/../admin          |
 
-  @sec-53
+  # Only a gateway that decides by path (here: its reserved paths) can authorize one spelling
+  # and forward another; one without path rules may forward the path as received (RFC 9110
+  # §7.1 has intermediaries leave it unchanged).
+  @sec-53 @special-paths
   Scenario Outline: 53 — <path> is forwarded as the path it was authorized as, or refused
     Given alice is logged in
     When alice sends the raw request "GET <path>"

@@ -215,6 +215,20 @@ pub fn render(name: &str, about: &str, results: &[ScenarioResult], findings: &[F
             let _ = writeln!(s);
         }
     }
+    let mut observed: BTreeMap<&str, usize> = BTreeMap::new();
+    for o in results.iter().flat_map(|r| &r.observations) {
+        *observed.entry(o.as_str()).or_default() += 1;
+    }
+    if !observed.is_empty() {
+        let _ = writeln!(
+            s,
+            "## Observations\n\nWhere a specification allows two ways, the way this gateway chose (not failures):\n"
+        );
+        for (o, n) in observed {
+            let _ = writeln!(s, "- {o} ({n} scenarios)");
+        }
+        let _ = writeln!(s);
+    }
     let _ = writeln!(s, "## Every scenario\n");
     let _ = writeln!(s, "| Feature | Scenario | Provider | Result |");
     let _ = writeln!(s, "|---|---|---|---|");

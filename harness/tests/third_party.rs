@@ -83,17 +83,32 @@ async fn mod_auth_openidc_matches_its_published_results() {
     check("mod_auth_openidc").await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn express_openid_connect_matches_its_published_results() {
-    if gatecheck::system::require("node", "nodejs npm", "express-openid-connect conformance").is_none() {
-        return;
+/// Whether the Node.js gateway in `fixtures/gateways/<dir>` can run: Node.js and its
+/// `npm ci`-installed modules. Locally a missing one skips with one line; CI must have both.
+fn node_gateway_ready(dir: &str, what: &str) -> bool {
+    if gatecheck::system::require("node", "nodejs npm", what).is_none() {
+        return false;
     }
-    let modules = workspace_root().join("fixtures/gateways/express-openid-connect/node_modules");
+    let modules = workspace_root().join(format!("fixtures/gateways/{dir}/node_modules"));
     if !modules.is_dir() {
-        let reason = "express-openid-connect conformance skipped: run `npm ci` in fixtures/gateways/express-openid-connect";
+        let reason = format!("{what} skipped: run `npm ci` in fixtures/gateways/{dir}");
         assert!(!gatecheck::system::in_ci(), "{reason} — CI must do it (.ci/run)");
         eprintln!("{reason}");
-        return;
+        return false;
     }
-    check("express-openid-connect").await;
+    true
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn express_openid_connect_matches_its_published_results() {
+    if node_gateway_ready("express-openid-connect", "express-openid-connect conformance") {
+        check("express-openid-connect").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn authjs_matches_its_published_results() {
+    if node_gateway_ready("authjs", "Auth.js conformance") {
+        check("authjs").await;
+    }
 }

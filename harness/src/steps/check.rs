@@ -339,8 +339,42 @@ fn retry_link(w: &mut GateWorld) {
 fn page_headers(w: &mut GateWorld) {
     let name = w.people.keys().next().cloned().expect("someone browsed");
     let hop = last(w, &name);
-    assert_eq!(hop.header("x-frame-options"), Some("DENY"));
-    assert_eq!(hop.header("cache-control"), Some("no-store"));
+    assert!(
+        cannot_be_framed(&hop),
+        "the page can be framed by another site: no X-Frame-Options DENY/SAMEORIGIN and no CSP frame-ancestors 'none'/'self' (X-Frame-Options {:?}, Content-Security-Policy {:?})",
+        hop.header("x-frame-options"),
+        hop.header("content-security-policy")
+    );
+    assert!(
+        is_no_store(&hop),
+        "the page may be stored by caches: Cache-Control {:?} (no-store needed)",
+        hop.header("cache-control")
+    );
+}
+
+/// Another site cannot frame the page: `X-Frame-Options: DENY` or `SAMEORIGIN` (RFC 7034),
+/// or a CSP `frame-ancestors 'none'` or `'self'` (CSP Level 2, which takes precedence).
+pub(crate) fn cannot_be_framed(hop: &Hop) -> bool {
+    let xfo = hop
+        .header("x-frame-options")
+        .is_some_and(|v| v.eq_ignore_ascii_case("deny") || v.eq_ignore_ascii_case("sameorigin"));
+    let csp = hop.header("content-security-policy").is_some_and(|v| {
+        v.split(';').any(|d| {
+            let mut words = d.split_whitespace();
+            words
+                .next()
+                .is_some_and(|n| n.eq_ignore_ascii_case("frame-ancestors"))
+                && words.clone().count() > 0
+                && words.all(|src| src == "'none'" || src == "'self'")
+        })
+    });
+    xfo || csp
+}
+
+/// `Cache-Control` has `no-store` among its directives.
+pub(crate) fn is_no_store(hop: &Hop) -> bool {
+    hop.header("cache-control")
+        .is_some_and(|v| v.split(',').any(|d| d.trim().eq_ignore_ascii_case("no-store")))
 }
 
 #[then(regex = r"^(\w+) has no session$")]
@@ -673,8 +707,10 @@ fn not_let_in_if_userinfo(w: &mut GateWorld, name: String) {
 
 #[then(regex = r"^the two logins are bound to different unguessable secrets$")]
 fn different_states(w: &mut GateWorld) {
-    // The state each login carries; a gateway that sends none binds its logins by PKCE (RFC
-    // 9700 §2.1), and then the S256 challenges must differ instead.
+    // RFC 9700 §4.7.1: a login is protected against CSRF by a one-time `state`, by PKCE
+    // (when the IdP supports it), or in OpenID Connect by the `nonce`. Any one of them, fresh
+    // and unguessable per login, binds the login to its browser; a `state` that is not such a
+    // secret is then only worth knowing.
     let redirects: Vec<url::Url> = w
         .people
         .values()
@@ -682,15 +718,24 @@ fn different_states(w: &mut GateWorld) {
         .collect();
     assert_eq!(redirects.len(), 2, "two login redirects: {redirects:?}");
     let param = |u: &url::Url, k: &str| u.query_pairs().find(|(n, _)| n == k).map(|(_, v)| v.into_owned());
-    let secret = |u: &url::Url| param(u, "state").or_else(|| param(u, "code_challenge"));
-    let (a, b) = (secret(&redirects[0]), secret(&redirects[1]));
+    let binds = |k: &str| match (param(&redirects[0], k), param(&redirects[1], k)) {
+        (Some(a), Some(b)) => a != b && a.len() >= 22 && b.len() >= 22,
+        _ => false,
+    };
+    let binding: Vec<&str> = ["state", "code_challenge", "nonce"]
+        .into_iter()
+        .filter(|k| binds(k))
+        .collect();
     assert!(
-        a.is_some() && b.is_some(),
-        "a login redirect with neither a state nor a PKCE challenge: {redirects:?}"
+        !binding.is_empty(),
+        "neither a state, a PKCE challenge nor a nonce differs between two logins with at least 128 bits of base64url: {redirects:?}"
     );
-    assert_ne!(a, b, "two logins carry the same secret");
-    for s in [a, b].into_iter().flatten() {
-        assert!(s.len() >= 22, "{s:?} is shorter than 128 bits of base64url");
+    if !binding.contains(&"state") && param(&redirects[0], "state").is_some() {
+        w.observe(format!(
+            "the login's state is not a fresh secret ({:?} in both logins or too short): the login is bound to the browser by {} instead (RFC 9700 §4.7.1)",
+            param(&redirects[0], "state").unwrap_or_default(),
+            binding.join(" and ")
+        ));
     }
 }
 

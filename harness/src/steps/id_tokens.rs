@@ -29,8 +29,8 @@ fn relied_on_tls(w: &GateWorld) -> Result<String, String> {
     let key_sets = env.idp.requests_to(Endpoint::Jwks).len();
     match (https, key_sets) {
         (false, _) => Err(
-            "the identity provider serves plain http, where nothing but the signature authenticates an ID token \
-             (OIDC Core §3.1.3.7 (6) waives the signature check only for a token received over TLS)"
+            "the identity provider serves plain http, so nothing but the token's own checks protects it on its way \
+             (OIDC Core §3.1.3.7 (6) lets a client rely on the channel instead only when the token came over TLS)"
                 .into(),
         ),
         (true, 0) => Ok(
@@ -39,7 +39,7 @@ fn relied_on_tls(w: &GateWorld) -> Result<String, String> {
                 .into(),
         ),
         (true, n) => Err(format!(
-            "the gateway read the key set ({n} requests), so it checks signatures — and accepted a forged token"
+            "the gateway read the key set ({n} requests), so it validates ID tokens itself — and accepted this one"
         )),
     }
 }

@@ -5,6 +5,7 @@
 use cucumber::then;
 use mock_idp::Endpoint;
 
+use super::check;
 use crate::world::GateWorld;
 
 #[then(regex = r#"^no page (\w+) saw contains "([^"]*)"$"#)]
@@ -34,8 +35,13 @@ async fn no_cors(w: &mut GateWorld) {
     }
 }
 
-#[then(regex = r"^the callback answer is not cached, not framed and sends no referrer$")]
+#[then(regex = r"^the callback's answer keeps the code from caches, referrers and frames$")]
 async fn callback_headers(w: &mut GateWorld) {
+    // RFC 9700 §4.2.4 (code leakage via Referer), RFC 9111 (what a cache may store). A
+    // callback that answers with a redirect leaks nothing through Referer (a redirected
+    // navigation keeps its original referrer) and has nothing to frame; it must only not be
+    // storable. A callback that answers with a page must keep it out of caches, referrers
+    // and frames itself.
     let callback_path = w.callback_path();
     let hop = w
         .people
@@ -44,21 +50,67 @@ async fn callback_headers(w: &mut GateWorld) {
         .find(|h| h.url.path() == callback_path)
         .cloned()
         .expect("a callback hop");
-    let cc = hop.header("cache-control").unwrap_or_default();
-    assert!(cc.contains("no-store"), "callback Cache-Control: {cc:?}");
-    let rp = hop.header("referrer-policy").unwrap_or_default();
-    assert!(rp.contains("no-referrer"), "callback Referrer-Policy: {rp:?}");
-    let xfo = hop.header("x-frame-options").unwrap_or_default();
-    let csp = hop.header("content-security-policy").unwrap_or_default();
-    assert!(
-        xfo.eq_ignore_ascii_case("deny") || csp.contains("frame-ancestors 'none'"),
-        "the callback can be framed: X-Frame-Options {xfo:?}, Content-Security-Policy {csp:?}"
-    );
-    assert!(
-        (300..400).contains(&hop.status),
-        "the callback should end with a redirect so the code leaves the address bar: {}",
+    let cc = hop
+        .header("cache-control")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if (300..400).contains(&hop.status) {
+        assert!(
+            !storable_redirect(&hop),
+            "caches may store the callback's {} redirect (Cache-Control {cc:?}, Expires {:?}): RFC 9111 §3 lets them keep a {} or one with explicit freshness",
+            hop.status,
+            hop.header("expires"),
+            hop.status
+        );
+        if !check::is_no_store(&hop) {
+            w.observe(format!(
+                "the callback's {} redirect has no Cache-Control: no-store (not storable anyway: RFC 9111 gives it no heuristic freshness)",
+                hop.status
+            ));
+        }
+        return;
+    }
+    w.observe(format!(
+        "the callback ends in a {} page, not a redirect: the code stays in the address bar and history",
         hop.status
+    ));
+    assert!(
+        check::is_no_store(&hop),
+        "the callback's page may be cached: Cache-Control {cc:?}"
     );
+    let rp = hop.header("referrer-policy").unwrap_or_default();
+    assert!(
+        rp.contains("no-referrer") || rp.contains("same-origin"),
+        "the callback's page, whose URL holds the code, sends it as Referer: Referrer-Policy {rp:?}"
+    );
+    assert!(
+        check::cannot_be_framed(&hop),
+        "the callback's page can be framed: X-Frame-Options {:?}, Content-Security-Policy {:?}",
+        hop.header("x-frame-options"),
+        hop.header("content-security-policy")
+    );
+}
+
+/// Whether a cache may store a redirect (RFC 9111 §3, §4.2.2): 301 and 308 are heuristically
+/// cacheable; any redirect with `public`, `max-age`, `s-maxage` or `Expires` has explicit
+/// freshness; `no-store` forbids storing.
+fn storable_redirect(hop: &crate::agent::Hop) -> bool {
+    let cc = hop
+        .header("cache-control")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let directives: Vec<&str> = cc
+        .split(',')
+        .map(|d| d.trim().split('=').next().unwrap_or(""))
+        .collect();
+    if directives.contains(&"no-store") {
+        return false;
+    }
+    let explicit = directives
+        .iter()
+        .any(|d| matches!(*d, "public" | "max-age" | "s-maxage"))
+        || hop.header("expires").is_some();
+    explicit || matches!(hop.status, 300 | 301 | 308)
 }
 
 #[then(

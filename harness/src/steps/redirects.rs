@@ -117,7 +117,8 @@ pub fn escapes(w: &GateWorld, hops: &[Hop], what: &str) -> Vec<String> {
             && l.origin().ascii_serialization() != gateway
             && !l.as_str().starts_with(idp)
         {
-            out.push(format!("{what} → {l}"));
+            let raw = h.header("location").unwrap_or_default();
+            out.push(format!("{what} → Location: {raw:?} (a browser goes to {l})"));
         }
         if h.status >= 500 {
             out.push(format!("{what} → status {}", h.status));
