@@ -23,6 +23,10 @@ Feature: What the application receives
       | user id       | exactly                      |
       | user id       | with the other separator     |
       | user name     | exactly                      |
+
+    @token-headers
+    Examples: the token headers, where the gateway sends them
+      | role          | spelling                     |
       | access token  | exactly                      |
       | refresh token | exactly                      |
 

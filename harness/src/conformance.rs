@@ -59,6 +59,8 @@ pub struct Finding {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FindingsFile {
+    /// The gateway as the tables name it, with its version (`Auth.js 0.41.3`).
+    gateway: String,
     /// Intro paragraph for the document: versions and the settings the profile uses.
     about: String,
     finding: Vec<Finding>,
@@ -128,12 +130,86 @@ pub fn differences(expected: &[Expected], actual: &[Expected]) -> Vec<String> {
     out
 }
 
-/// Loads the findings of `name`.
-pub fn findings(name: &str) -> Result<(String, Vec<Finding>), String> {
+fn findings_file(name: &str) -> Result<FindingsFile, String> {
     let p = paths(name).findings;
     let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-    let f: FindingsFile = toml::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+    toml::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+/// Loads the findings of `name`.
+pub fn findings(name: &str) -> Result<(String, Vec<Finding>), String> {
+    let f = findings_file(name)?;
     Ok((f.about, f.finding))
+}
+
+/// The gateways with published results: every `fixtures/gateways/expected/*.findings.toml`,
+/// sorted by name.
+pub fn published() -> Result<Vec<String>, String> {
+    let dir = workspace_root().join("fixtures/gateways/expected");
+    let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|f| f.strip_suffix(".findings.toml").map(str::to_owned))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// The table of every published gateway's results, generated from the committed expected
+/// results and findings (never typed by hand). `matrix_dir` is the path from the document
+/// the table goes into to `docs/conformance/`.
+pub fn index_table(matrix_dir: &str) -> Result<String, String> {
+    let mut s = String::from(
+        "| Gateway | Passed | Failed | n/a | Weaknesses found (failing scenarios) | Matrix |\n|---|--:|--:|--:|---|---|\n",
+    );
+    for name in published()? {
+        let file = findings_file(&name)?;
+        let p = paths(&name).expected;
+        let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+        let expected: Vec<Expected> =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+        let count = |st: &str| expected.iter().filter(|e| e.status == st).count();
+        let failing = |f: &Finding| {
+            expected
+                .iter()
+                .filter(|e| {
+                    e.status == "failed" && f.scenarios.iter().any(|x| e.scenario.contains(x.as_str()))
+                })
+                .count()
+        };
+        let weaknesses: Vec<String> = file
+            .finding
+            .iter()
+            .filter(|f| f.kind == Kind::Weakness)
+            .map(|f| format!("`{}` ({})", f.id, failing(f)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | [{name}.md]({matrix_dir}{name}.md) |",
+            file.gateway,
+            count("passed"),
+            count("failed"),
+            count("not_applicable"),
+            weaknesses.join(", ")
+        );
+    }
+    Ok(s)
+}
+
+/// `doc` with the text between the lines `<!-- begin {block} -->` and `<!-- end {block} -->`
+/// replaced by `content`.
+pub fn splice(doc: &str, block: &str, content: &str) -> Result<String, String> {
+    let begin = format!("<!-- begin {block} -->\n");
+    let end = format!("<!-- end {block} -->");
+    let start = doc
+        .find(&begin)
+        .ok_or_else(|| format!("no `{}` line", begin.trim_end()))?
+        + begin.len();
+    let stop = doc[start..]
+        .find(&end)
+        .ok_or_else(|| format!("no `{end}` line after `{}`", begin.trim_end()))?
+        + start;
+    Ok(format!("{}{content}{}", &doc[..start], &doc[stop..]))
 }
 
 /// The finding that explains a failed scenario.

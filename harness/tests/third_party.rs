@@ -35,6 +35,8 @@ async fn check(name: &str) {
         )
         .unwrap();
         std::fs::write(&files.doc, &doc).unwrap();
+        let stale = published_tables(true);
+        assert!(stale.is_empty(), "{}", stale.join("\n"));
     }
     let expected: Vec<conformance::Expected> =
         serde_json::from_str(&std::fs::read_to_string(&files.expected).unwrap_or_else(|e| {
@@ -58,6 +60,45 @@ async fn check(name: &str) {
         "{} is stale: regenerate it with GATECHECK_BLESS=1 cargo test -p harness --test third_party",
         files.doc.display()
     );
+}
+
+/// The documents whose table of published results is generated, and the path from each to
+/// `docs/conformance/`.
+const TABLES: [(&str, &str); 2] = [
+    ("README.md", "docs/conformance/"),
+    ("docs/conformance/README.md", ""),
+];
+
+/// Rebuilds the published-results table of each document in `TABLES` from the committed
+/// expected results and findings; with `bless`, writes them. Returns the stale ones.
+fn published_tables(bless: bool) -> Vec<String> {
+    static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = WRITING.lock().unwrap_or_else(|e| e.into_inner());
+    let mut stale = Vec::new();
+    for (doc, matrix_dir) in TABLES {
+        let path = workspace_root().join(doc);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{doc}: {e}"));
+        let table = conformance::index_table(matrix_dir).unwrap_or_else(|e| panic!("{e}"));
+        let fresh =
+            conformance::splice(&text, "published-results", &table).unwrap_or_else(|e| panic!("{doc}: {e}"));
+        if fresh != text {
+            if bless {
+                std::fs::write(&path, fresh).unwrap();
+            } else {
+                stale.push(format!(
+                    "{doc}'s table of published results is stale: regenerate it with GATECHECK_BLESS=1 cargo test -p harness --test third_party"
+                ));
+            }
+        }
+    }
+    stale
+}
+
+/// The tables need no gateway: they come from the committed files, so this runs everywhere.
+#[test]
+fn the_tables_of_published_results_are_current() {
+    let stale = published_tables(std::env::var_os("GATECHECK_BLESS").is_some());
+    assert!(stale.is_empty(), "{}", stale.join("\n"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
