@@ -3,6 +3,8 @@
 //! its clock and reads App Users through its admin API, and reloads it with SIGHUP. A
 //! representative part of the suite must pass through it exactly as in-process.
 
+mod common;
+
 use std::sync::Arc;
 
 use gatecheck::profile::{Profile, profiles_dir, workspace_root};
@@ -12,13 +14,7 @@ use gatecheck::suite::RunOptions;
 /// Builds `ref-gateway` (the binary must match the sources this test was built from) and
 /// returns the path of the profile that runs it as a process.
 fn reference_process_profile() -> std::path::PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let built = std::process::Command::new(cargo)
-        .args(["build", "-q", "-p", "reference-impl", "--bin", "ref-gateway"])
-        .current_dir(workspace_root())
-        .status()
-        .expect("cargo runs");
-    assert!(built.success(), "building ref-gateway");
+    common::build_ref_gateway();
     profiles_dir().join("reference-process.toml")
 }
 

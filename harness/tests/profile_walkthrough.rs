@@ -2,6 +2,8 @@
 //! `fixtures/gateways/examples/walkthrough.toml`, appears in the document verbatim, loads, and
 //! the suite's login scenarios pass through it with the gateway started as a command.
 
+mod common;
+
 use std::sync::Arc;
 
 use gatecheck::profile::{Profile, workspace_root};
@@ -31,13 +33,7 @@ fn the_walkthrough_shows_the_example_profile_verbatim() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_walkthrough_profile_passes_the_login_scenarios() {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let built = std::process::Command::new(cargo)
-        .args(["build", "-q", "-p", "reference-impl", "--bin", "ref-gateway"])
-        .current_dir(workspace_root())
-        .status()
-        .expect("cargo runs");
-    assert!(built.success(), "building ref-gateway");
+    common::build_ref_gateway();
     let path = workspace_root().join(EXAMPLE);
     let (profile, _) = Profile::resolve(path.to_str().unwrap()).unwrap_or_else(|e| panic!("{e}"));
     let outcome = gatecheck::suite::run(RunOptions {
@@ -51,19 +47,7 @@ async fn the_walkthrough_profile_passes_the_login_scenarios() {
         shard: None,
     })
     .await;
-    let failures: Vec<String> = outcome
-        .results
-        .iter()
-        .filter(|r| matches!(r.status, Status::Failed | Status::Skipped))
-        .map(|r| {
-            format!(
-                "{} › {}: {}",
-                r.feature,
-                r.scenario,
-                r.detail.as_deref().unwrap_or("")
-            )
-        })
-        .collect();
+    let failures = gatecheck::report::failure_lines(&outcome.results);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     let passed_in = |feature: &str| {
         outcome

@@ -2,7 +2,7 @@
 //! reserved routes → OPTIONS passthrough → session (inactivity, maximum duration, continuous authorization) → login
 //! redirect or forward with identity headers → event.
 //!
-//! Reads top to bottom in [`gate`]; every branch that does not forward ends in a gateway page
+//! Reads top to bottom in `gate()`; every branch that does not forward ends in a gateway page
 //! or redirect, so nothing reaches the upstream without a checked session (or a real CORS
 //! preflight when Options Passthrough is on).
 

@@ -34,7 +34,7 @@ pub fn redact_password(text: &str, url: &str) -> String {
 
 /// A secret (client secret, token, cookie value). `Debug`, `Display` and `Serialize` print
 /// `***`; [`Secret::expose`] gives the value where it must go on the wire. Sessions are
-/// persisted with [`Secret::stored`], which keeps the value.
+/// persisted with [`stored`] (`#[serde(with = "stored")]`), which keeps the value.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);

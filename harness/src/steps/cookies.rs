@@ -10,13 +10,7 @@ use crate::world::GateWorld;
     regex = r"^(\w+)'s session cookie is tampered with: (one character changed|cut short|doubled|padded with base64 junk|made empty)$"
 )]
 async fn tamper(w: &mut GateWorld, name: String, how: String) {
-    let cookie = w.profile.session_cookie.clone();
-    let value = w
-        .person(&name)
-        .ua
-        .cookie("app.localhost", &cookie)
-        .unwrap_or_else(|| panic!("{name} has no session cookie"))
-        .value;
+    let (cookie, value) = session_cookie_of(w, &name);
     let changed = match how.as_str() {
         "one character changed" => {
             let mut b = value.clone().into_bytes();
@@ -34,31 +28,15 @@ async fn tamper(w: &mut GateWorld, name: String, how: String) {
 
 #[when(regex = r"^(\w+) plants (\w+)'s session cookie in (?:her|his|their) browser$")]
 async fn plant(w: &mut GateWorld, victim: String, owner: String) {
-    let cookie = w.profile.session_cookie.clone();
-    let value = w
-        .person(&owner)
-        .ua
-        .cookie("app.localhost", &cookie)
-        .unwrap_or_else(|| panic!("{owner} has no session cookie"))
-        .value;
+    let (cookie, value) = session_cookie_of(w, &owner);
     w.probes.planted_cookie = Some(value.clone());
     w.person(&victim).ua.set_cookie("app.localhost", &cookie, &value);
 }
 
 #[then(regex = r"^(\w+)'s session cookie is a new one$")]
 async fn new_cookie(w: &mut GateWorld, name: String) {
-    let cookie = w.profile.session_cookie.clone();
-    let planted = w
-        .probes
-        .planted_cookie
-        .clone()
-        .expect("a cookie was planted earlier in the scenario");
-    let now = w
-        .person(&name)
-        .ua
-        .cookie("app.localhost", &cookie)
-        .unwrap_or_else(|| panic!("{name} has no session cookie"))
-        .value;
+    let planted = planted_cookie(w);
+    let (_, now) = session_cookie_of(w, &name);
     assert_ne!(
         now, planted,
         "the login kept the planted session id (session fixation)"
@@ -68,11 +46,7 @@ async fn new_cookie(w: &mut GateWorld, name: String) {
 #[then(regex = r"^the planted cookie does not give access to (\w+)'s session$")]
 async fn planted_useless(w: &mut GateWorld, name: String) {
     let cookie = w.profile.session_cookie.clone();
-    let planted = w
-        .probes
-        .planted_cookie
-        .clone()
-        .expect("a cookie was planted earlier in the scenario");
+    let planted = planted_cookie(w);
     w.person("planter")
         .ua
         .set_cookie("app.localhost", &cookie, &planted);
@@ -88,4 +62,24 @@ async fn planted_useless(w: &mut GateWorld, name: String) {
             "the planted cookie reached {name}'s session"
         );
     }
+}
+
+/// The gateway's session cookie name and the value `name`'s browser holds for it.
+fn session_cookie_of(w: &mut GateWorld, name: &str) -> (String, String) {
+    let cookie = w.profile.session_cookie.clone();
+    let value = w
+        .person(name)
+        .ua
+        .cookie("app.localhost", &cookie)
+        .unwrap_or_else(|| panic!("{name} has no session cookie"))
+        .value;
+    (cookie, value)
+}
+
+/// The session cookie value planted earlier in the scenario.
+fn planted_cookie(w: &GateWorld) -> String {
+    w.probes
+        .planted_cookie
+        .clone()
+        .expect("a cookie was planted earlier in the scenario")
 }
