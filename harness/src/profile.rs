@@ -8,7 +8,7 @@
 //! before any scenario starts.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -208,6 +208,10 @@ pub struct Profile {
     /// the suite can fail).
     #[serde(default)]
     pub faults: Vec<String>,
+    /// The directory of the profile file (templates: `profile_dir`), for files kept next to
+    /// it; the current directory for a profile not read from a file.
+    #[serde(skip)]
+    pub dir: PathBuf,
 }
 
 /// How a browser posts the logout form: `GET from` (JSON), then `POST logout_path` with the
@@ -313,7 +317,12 @@ impl Profile {
             source_name: path.display().to_string(),
             message: format!("cannot read: {e}"),
         })?;
-        Ok((Profile::parse(&path.display().to_string(), &text)?, path))
+        let mut profile = Profile::parse(&path.display().to_string(), &text)?;
+        profile.dir = std::path::absolute(&path)
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+            .unwrap_or_default();
+        Ok((profile, path))
     }
 
     /// Parses and validates.

@@ -54,6 +54,11 @@ impl Outcome {
     pub fn ok(&self) -> bool {
         self.totals.failed == 0 && self.totals.skipped == 0
     }
+
+    /// One entry per failed or undefined scenario: its name, file and line, and why.
+    pub fn failures(&self) -> Vec<String> {
+        crate::report::failure_lines(&self.results)
+    }
 }
 
 /// Parses a `--tags` expression: cucumber's (`@a and not @b`, `@a or @b`) or a plain

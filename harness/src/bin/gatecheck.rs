@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use gatecheck::profile::{CAPABILITIES, Profile, profiles_dir, workspace_root};
+use gatecheck::profile::{CAPABILITIES, Profile, profiles_dir};
 use gatecheck::suite::{RunOptions, not_applicable};
 
 #[derive(Parser)]
@@ -36,9 +36,10 @@ enum Command {
         /// Only scenarios matching this tag expression.
         #[arg(long)]
         tags: Option<String>,
-        /// The feature directory.
-        #[arg(long)]
-        features: Option<PathBuf>,
+        /// A folder of your own .feature files, laid over the built-in scenarios (a file
+        /// with a built-in one's name replaces it); repeatable.
+        #[arg(long = "features", value_name = "DIR")]
+        features: Vec<PathBuf>,
     },
     /// List the gateway profiles and the capabilities a profile can claim.
     Profiles,
@@ -75,9 +76,10 @@ struct RunArgs {
     /// Where to write summary.md, matrix.html, junit.xml and results.json.
     #[arg(long, default_value = "gatecheck-report")]
     report: PathBuf,
-    /// The feature directory (default: the checkout's features/).
-    #[arg(long)]
-    features: Option<PathBuf>,
+    /// A folder of your own .feature files, laid over the built-in scenarios (a file with a
+    /// built-in one's name replaces it); repeatable.
+    #[arg(long = "features", value_name = "DIR")]
+    features: Vec<PathBuf>,
     /// Scenarios run at once.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
@@ -90,13 +92,14 @@ struct RunArgs {
     shard: Option<gatecheck::shard::Shard>,
 }
 
-fn features_dir(arg: Option<PathBuf>) -> Result<PathBuf, String> {
-    let dir = arg.unwrap_or_else(|| workspace_root().join("features"));
-    if dir.exists() {
-        Ok(dir)
-    } else {
-        Err(format!("{} does not exist (pass --features DIR)", dir.display()))
-    }
+/// The scenarios of this run: the built-in ones with the team's own (`--features`) laid over
+/// them, in `scratch` (which must live as long as the run).
+fn features_dir(own: &[PathBuf], scratch: &tempfile::TempDir) -> Result<PathBuf, String> {
+    gatecheck::bundle::features_with(own, scratch.path())
+}
+
+fn scratch() -> Result<tempfile::TempDir, String> {
+    tempfile::tempdir().map_err(|e| format!("cannot create a temporary folder: {e}"))
 }
 
 fn main() -> ExitCode {
@@ -112,7 +115,7 @@ fn main() -> ExitCode {
             gateway,
             tags,
             features,
-        } => list(&gateway, tags, features),
+        } => list(&gateway, tags, &features),
         Command::Profiles => profiles(),
         Command::Report(ReportCommand::Merge { dirs, out }) => merge(&dirs, &out),
     };
@@ -127,7 +130,8 @@ fn main() -> ExitCode {
 
 fn run(a: RunArgs) -> Result<ExitCode, String> {
     let (profile, path) = Profile::resolve(&a.gateway).map_err(|e| e.to_string())?;
-    let features = features_dir(a.features)?;
+    let scratch = scratch()?;
+    let features = features_dir(&a.features, &scratch)?;
     if let Some(t) = &a.tags {
         gatecheck::suite::parse_tags(t)?;
     }
@@ -176,18 +180,14 @@ fn run(a: RunArgs) -> Result<ExitCode, String> {
     })
 }
 
-fn list(gateway: &str, tags: Option<String>, features: Option<PathBuf>) -> Result<ExitCode, String> {
+fn list(gateway: &str, tags: Option<String>, features: &[PathBuf]) -> Result<ExitCode, String> {
     use cucumber::tag::Ext as _;
     let (profile, _) = Profile::resolve(gateway).map_err(|e| e.to_string())?;
-    let dir = features_dir(features)?;
+    let scratch = scratch()?;
+    let dir = features_dir(features, &scratch)?;
     let op: Option<cucumber::gherkin::tagexpr::TagOperation> =
         tags.as_deref().map(gatecheck::suite::parse_tags).transpose()?;
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "feature"))
-        .collect();
-    files.sort();
+    let files = gatecheck::bundle::feature_files(&dir);
     let (mut total, mut applicable) = (0, 0);
     for f in files {
         let feature = cucumber::gherkin::Feature::parse_path(&f, cucumber::gherkin::GherkinEnv::default())

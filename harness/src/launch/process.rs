@@ -90,7 +90,7 @@ impl ProcessGateway {
             "events_file": s.work_dir.join("events.jsonl").display().to_string(),
             "redis_url": s.redis_url,
             "work_dir": s.work_dir.display().to_string(),
-            "workspace_root": crate::workspace::workspace_root().display().to_string(),
+            "profile_dir": profile.dir.display().to_string(),
             "replica": replica,
             "files": files,
         })
