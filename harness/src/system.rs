@@ -13,9 +13,12 @@ pub fn find(binary: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// True when running in CI, where every real component must be present.
-pub fn in_ci() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
+/// True where every real component must be present: this repository's CI, which sets
+/// `GATECHECK_REQUIRE_COMPONENTS=1` (`.ci/run`). Not `CI`: a team's CI running an installed
+/// gatecheck without Chromium gets its browser scenarios reported not applicable, not a panic.
+pub fn components_required() -> bool {
+    std::env::var_os("GATECHECK_REQUIRE_COMPONENTS")
+        .is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
 /// `Some(path)` when `binary` is installed. Otherwise: in CI, panics (the component is part
@@ -26,7 +29,7 @@ pub fn require(binary: &str, package: &str, what: &str) -> Option<PathBuf> {
         return Some(p);
     }
     let reason = format!("{what} skipped: `{binary}` not found (apt-get install {package})");
-    assert!(!in_ci(), "{reason} — CI must install it (.ci/run)");
+    assert!(!components_required(), "{reason} — CI must install it (.ci/run)");
     eprintln!("{reason}");
     None
 }

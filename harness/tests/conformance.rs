@@ -37,7 +37,7 @@ fn main() {
     for line in failures {
         println!("{line}");
     }
-    if gatecheck::system::in_ci() {
+    if gatecheck::system::components_required() {
         for r in outcome
             .results
             .iter()
