@@ -40,11 +40,17 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     };
     let mut r = Router::new()
         .route(&paths.authorize, get(authorize::get).post(authorize::post))
-        .route(&paths.token, token)
+        .route(&paths.token, token.clone())
         .route(&paths.userinfo, resource::route("userinfo", true))
         .route(authorize::DECISION_PATH, post(authorize::decision));
+    for alias in &profile.token_path_aliases {
+        r = r.route(alias, token.clone());
+    }
     for res in &profile.resources {
         r = r.route(&res.path, resource::route(res.name, res.post));
+        if profile.resources_with_trailing_slash {
+            r = r.route(&format!("{}/", res.path), resource::route(res.name, res.post));
+        }
     }
     if let Some(p) = &paths.discovery {
         r = r.route(p, get(discovery::discovery));

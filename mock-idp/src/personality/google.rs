@@ -61,6 +61,9 @@ impl Google {
             pkce_methods_advertised: vec!["plain".into(), "S256".into()],
             pkce_plain_accepted: true,
             revocation_client_auth: false,
+            // Google's token endpoint before `oauth2.googleapis.com/token`; still served, and
+            // still the default of passport-google-oauth20 2.0.
+            token_path_aliases: vec!["/oauth2/v4/token".into()],
             ..Profile::standard(
                 ProviderId::Google,
                 "Google",

@@ -58,6 +58,7 @@ impl Microsoft {
         let t = "/{tenant}";
         let profile = Profile {
             resources: vec![Resource::get("/v1.0/me", "me")],
+            resources_with_trailing_slash: true,
             scopes_supported: ["openid", "profile", "email", "offline_access", "User.Read"]
                 .map(String::from)
                 .to_vec(),

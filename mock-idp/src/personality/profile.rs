@@ -184,6 +184,12 @@ pub struct Profile {
     pub default_path_params: Vec<(&'static str, &'static str)>,
     /// Whether the token endpoint also answers GET (Facebook).
     pub token_endpoint_get: bool,
+    /// Other paths the token endpoint answers on, as the real provider does (Google's
+    /// `/oauth2/v4/token`, which long-lived client libraries still call).
+    pub token_path_aliases: Vec<String>,
+    /// Whether the profile APIs also answer with a trailing slash (Microsoft Graph's
+    /// `/v1.0/me/`, which passport-microsoft calls).
+    pub resources_with_trailing_slash: bool,
     /// Whether client credentials may come as URL query parameters (Twitch, Amazon, GitHub,
     /// Facebook accept it; the standard personality refuses it).
     pub client_auth_in_query: bool,
@@ -240,6 +246,8 @@ impl Profile {
             revocation_client_auth: true,
             default_path_params: Vec::new(),
             token_endpoint_get: false,
+            token_path_aliases: Vec::new(),
+            resources_with_trailing_slash: false,
             client_auth_in_query: false,
             refresh_revokes_access_tokens: false,
             grant_type_optional: false,

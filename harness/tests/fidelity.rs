@@ -1,0 +1,528 @@
+//! The fidelity corpus: real client libraries, written against the real providers, logging in
+//! against mock-idp's personalities with only URLs changed (`fixtures/fidelity/run.js`, pinned
+//! in its `package-lock.json`). Every library × provider pair runs four cases — a login with the
+//! profile calls the library makes, a refresh, a denial at the authorization endpoint and an
+//! `invalid_grant` at the token endpoint — and each must pass or be explained in
+//! `fixtures/fidelity/known.toml` with the real provider's documented behaviour. A failure no
+//! entry explains, or an entry whose cell passes, fails the test. `docs/fidelity.md` is the
+//! matrix this produces (`GATECHECK_BLESS=1` rewrites it).
+//!
+//! The Rust crates (`oauth2`, `openidconnect`) drive every personality in mock-idp's own tests
+//! (`mock-idp/tests/it/providers/`); this corpus adds the npm libraries. Needs Node.js and
+//! `npm ci` in `fixtures/fidelity`: locally a missing one skips with one line, in CI it fails.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::process::Stdio;
+
+use gatecheck::profile::workspace_root;
+use gatecheck::provider::{Flavour, Provider};
+use mock_idp::{MockIdp, Outcome, User};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+const REDIRECT: &str = "http://127.0.0.1:9/callback";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Library {
+    Passport,
+    OpenidClient,
+}
+
+impl Library {
+    fn id(self) -> &'static str {
+        match self {
+            Library::Passport => "passport",
+            Library::OpenidClient => "openid-client",
+        }
+    }
+
+    /// The npm package that plays `provider` for this library.
+    fn package(self, provider: Provider) -> &'static str {
+        match (self, provider) {
+            (Library::OpenidClient, _) => "openid-client",
+            (Library::Passport, Provider::Google) => "passport-google-oauth20",
+            (Library::Passport, Provider::Github) => "passport-github2",
+            (Library::Passport, Provider::Microsoft) => "passport-microsoft",
+            (Library::Passport, Provider::Gitlab) => "passport-gitlab2",
+            (Library::Passport, Provider::Linkedin) => "passport-linkedin-oauth2",
+            (Library::Passport, Provider::Twitch) => "passport-twitch-new",
+            (Library::Passport, Provider::Amazon) => "passport-amazon",
+            (Library::Passport, Provider::Facebook) => "passport-facebook",
+            (Library::Passport, Provider::Generic) => "passport-oauth2",
+        }
+    }
+
+    /// openid-client starts from discovery: only the OpenID Connect providers have it.
+    fn plays(self, provider: Provider) -> bool {
+        self == Library::Passport
+            || matches!(
+                provider,
+                Provider::Google
+                    | Provider::Microsoft
+                    | Provider::Gitlab
+                    | Provider::Linkedin
+                    | Provider::Twitch
+            )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Case {
+    Login,
+    Refresh,
+    Denial,
+    InvalidGrant,
+}
+
+impl Case {
+    const ALL: [Case; 4] = [Case::Login, Case::Refresh, Case::Denial, Case::InvalidGrant];
+
+    fn id(self) -> &'static str {
+        match self {
+            Case::Login => "login",
+            Case::Refresh => "refresh",
+            Case::Denial => "denial",
+            Case::InvalidGrant => "invalid_grant",
+        }
+    }
+}
+
+/// What the library reported, and whether that is what it does against the real provider.
+struct Cell {
+    passed: bool,
+    /// What happened, for the matrix.
+    what: String,
+}
+
+/// Known cells that cannot pass, written by a person.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Known {
+    #[serde(default)]
+    cell: Vec<KnownCell>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KnownCell {
+    /// `library/provider/case`, e.g. `passport/linkedin/login`.
+    id: String,
+    /// Why, citing the real provider's documented behaviour.
+    why: String,
+}
+
+/// Alice's Entra tenant.
+const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+fn alice() -> User {
+    User::new("alice")
+        .name("Alice Example")
+        .names("Alice", "Example")
+        .email("alice@example.com")
+        .provider_attr("microsoft", "tid", TENANT)
+}
+
+fn scope(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Google | Provider::Gitlab | Provider::Linkedin => "openid profile email",
+        Provider::Microsoft => "openid profile email offline_access",
+        Provider::Twitch => "openid user:read:email",
+        _ => "",
+    }
+}
+
+async fn run_cell(library: Library, provider: Provider, case: Case) -> Cell {
+    let idp = provider
+        .personality(MockIdp::builder(), Flavour::Standard)
+        .tls()
+        .redirect_uri(REDIRECT)
+        .user(alice())
+        .no_verify_on_drop()
+        .start()
+        .await;
+    match case {
+        Case::Denial => drop(idp.on_authorize().respond(Outcome::deny())),
+        Case::InvalidGrant => drop(idp.on_token().respond(Outcome::invalid_grant())),
+        Case::Login | Case::Refresh => {}
+    }
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, idp.ca_pem().expect("the mock serves https")).expect("writing the CA");
+    let url = |e| idp.endpoint_url(e).unwrap_or_default();
+    let job = json!({
+        "library": library.id(),
+        "provider": provider.id(),
+        "case": case.id(),
+        "idp": {
+            "base_url": idp.base_url(),
+            "discovery_url": idp.discovery_url(),
+            "tenant_discovery_url": (provider == Provider::Microsoft)
+                .then(|| format!("{}/{TENANT}/v2.0/.well-known/openid-configuration", idp.base_url())),
+            "authorize_url": url(mock_idp::Endpoint::Authorize),
+            "token_url": url(mock_idp::Endpoint::Token),
+            "userinfo_url": url(mock_idp::Endpoint::Userinfo),
+        },
+        "client_id": idp.client().id,
+        "client_secret": idp.client().secret.map(|s| s.expose().to_owned()),
+        "redirect_uri": REDIRECT,
+        "scope": scope(provider),
+    });
+    let input = job.to_string();
+    let run = tokio::task::spawn_blocking(move || -> std::io::Result<std::process::Output> {
+        use std::io::Write as _;
+        let mut child = std::process::Command::new("node")
+            .arg("run.js")
+            .current_dir(workspace_root().join("fixtures/fidelity"))
+            .env("NODE_EXTRA_CA_CERTS", &ca)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        child.stdin.take().expect("stdin").write_all(input.as_bytes())?;
+        child.wait_with_output()
+    });
+    let out = match tokio::time::timeout(std::time::Duration::from_secs(60), run).await {
+        Ok(Ok(Ok(out))) => out,
+        Ok(Ok(Err(e))) => {
+            return Cell {
+                passed: false,
+                what: format!("node failed: {e}"),
+            };
+        }
+        Ok(Err(e)) => {
+            return Cell {
+                passed: false,
+                what: format!("the runner panicked: {e}"),
+            };
+        }
+        Err(_) => {
+            return Cell {
+                passed: false,
+                what: "no answer within 60 s".into(),
+            };
+        }
+    };
+    let line = String::from_utf8_lossy(&out.stdout);
+    let Ok(result) = serde_json::from_str::<Value>(line.trim()) else {
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Cell {
+            passed: false,
+            what: format!(
+                "no result: {}",
+                err.lines().take(3).collect::<Vec<_>>().join(" / ")
+            ),
+        };
+    };
+    judge(provider, case, &result, &idp)
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn error_of(result: &Value) -> String {
+    let e = &result["error"];
+    let code = text(&e["code"]);
+    let message = text(&e["message"]);
+    let message: String = message.chars().take(160).collect();
+    match (code.is_empty(), message.is_empty()) {
+        (false, false) if message.contains(&code) => message,
+        (false, false) => format!("{code}: {message}"),
+        (false, true) => code,
+        _ => message,
+    }
+}
+
+fn judge(provider: Provider, case: Case, result: &Value, idp: &MockIdp) -> Cell {
+    let outcome = result["outcome"].as_str().unwrap_or("");
+    let user = &result["user"];
+    match case {
+        Case::Login => {
+            let id = text(&user["id"]);
+            if outcome == "user" && !id.is_empty() {
+                let email = text(&user["email"]);
+                let expected = idp.provider_user_id("alice").unwrap_or_default();
+                let which = if id == expected {
+                    "the provider's user id"
+                } else {
+                    "an id"
+                };
+                Cell {
+                    passed: true,
+                    what: format!(
+                        "signed in: {which}{}",
+                        if email.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", email {email}")
+                        }
+                    ),
+                }
+            } else {
+                Cell {
+                    passed: false,
+                    what: format!("{outcome}: {}", error_of(result)),
+                }
+            }
+        }
+        Case::Refresh => {
+            if outcome != "user" {
+                return Cell {
+                    passed: false,
+                    what: format!("no login: {}", error_of(result)),
+                };
+            }
+            let refreshed = &result["refreshed"];
+            match (
+                provider.refreshes(),
+                result["refresh_token"].as_bool().unwrap_or(false),
+            ) {
+                (false, false) => Cell {
+                    passed: true,
+                    what: "no refresh token issued, as the provider issues none".into(),
+                },
+                (true, true) if refreshed["ok"].as_bool() == Some(true) => Cell {
+                    passed: true,
+                    what: "refreshed with the library's own code".into(),
+                },
+                (true, true) => Cell {
+                    passed: false,
+                    what: format!("refresh failed: {}", error_of(refreshed)),
+                },
+                (true, false) => Cell {
+                    passed: false,
+                    what: "no refresh token issued".into(),
+                },
+                (false, true) => Cell {
+                    passed: false,
+                    what: "a refresh token the provider never issues".into(),
+                },
+            }
+        }
+        Case::Denial => {
+            let code = text(&result["callback_error"]);
+            let surfaced = error_of(result);
+            if matches!(outcome, "refused" | "error") && !code.is_empty() {
+                Cell {
+                    passed: true,
+                    what: format!(
+                        "refused ({code}): the library reports {}",
+                        if surfaced.is_empty() {
+                            "a failure without a message".into()
+                        } else {
+                            format!("\"{surfaced}\"")
+                        }
+                    ),
+                }
+            } else {
+                Cell {
+                    passed: false,
+                    what: format!("{outcome}: {surfaced}"),
+                }
+            }
+        }
+        Case::InvalidGrant => {
+            let surfaced = error_of(result);
+            if outcome == "error" && !surfaced.is_empty() {
+                Cell {
+                    passed: true,
+                    what: format!("error \"{surfaced}\""),
+                }
+            } else {
+                Cell {
+                    passed: false,
+                    what: format!("{outcome}: {surfaced}"),
+                }
+            }
+        }
+    }
+}
+
+fn versions() -> BTreeMap<String, String> {
+    let lock: Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace_root().join("fixtures/fidelity/package-lock.json"))
+            .expect("the lockfile"),
+    )
+    .expect("JSON");
+    lock["packages"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(path, p)| {
+            let name = path.strip_prefix("node_modules/")?;
+            (!name.contains("/node_modules/")).then(|| (name.to_owned(), text(&p["version"])))
+        })
+        .collect()
+}
+
+/// The versions of the Rust client crates in `Cargo.lock`.
+fn cargo_versions() -> BTreeMap<String, String> {
+    let lock: toml::Value =
+        toml::from_str(&std::fs::read_to_string(workspace_root().join("Cargo.lock")).expect("Cargo.lock"))
+            .expect("TOML");
+    lock["package"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| Some((p["name"].as_str()?.to_owned(), p["version"].as_str()?.to_owned())))
+        .filter(|(n, _)| n == "oauth2" || n == "openidconnect")
+        .collect()
+}
+
+fn ready() -> bool {
+    if gatecheck::system::require("node", "nodejs npm", "the fidelity corpus").is_none() {
+        return false;
+    }
+    if !workspace_root().join("fixtures/fidelity/node_modules").is_dir() {
+        let reason = "the fidelity corpus skipped: run `npm ci` in fixtures/fidelity";
+        assert!(
+            !gatecheck::system::components_required(),
+            "{reason} — CI must do it (.ci/run)"
+        );
+        eprintln!("{reason}");
+        return false;
+    }
+    true
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn real_client_libraries_log_in_against_every_personality() {
+    if !ready() {
+        return;
+    }
+    let known: Known = toml::from_str(
+        &std::fs::read_to_string(workspace_root().join("fixtures/fidelity/known.toml")).expect("known.toml"),
+    )
+    .unwrap_or_else(|e| panic!("fixtures/fidelity/known.toml: {e}"));
+    let mut jobs = tokio::task::JoinSet::new();
+    let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(6));
+    for library in [Library::Passport, Library::OpenidClient] {
+        for provider in Provider::ALL.into_iter().filter(|p| library.plays(*p)) {
+            for case in Case::ALL {
+                let limit = limit.clone();
+                jobs.spawn(async move {
+                    let _slot = limit.acquire_owned().await.expect("open");
+                    ((library, provider, case), run_cell(library, provider, case).await)
+                });
+            }
+        }
+    }
+    let mut cells = BTreeMap::new();
+    while let Some(done) = jobs.join_next().await {
+        let (key, cell) = done.expect("a cell ran");
+        cells.insert(key, cell);
+    }
+    let id = |(l, p, c): &(Library, Provider, Case)| format!("{}/{}/{}", l.id(), p.id(), c.id());
+    let mut problems = Vec::new();
+    for (key, cell) in &cells {
+        let explained = known.cell.iter().find(|k| k.id == id(key));
+        match (cell.passed, explained) {
+            (false, None) => problems.push(format!(
+                "{}: {} (fix the mock, or explain it in known.toml)",
+                id(key),
+                cell.what
+            )),
+            (true, Some(_)) => problems.push(format!("{}: passes now; drop it from known.toml", id(key))),
+            _ => {}
+        }
+    }
+    for k in &known.cell {
+        if !cells.keys().any(|key| id(key) == k.id) {
+            problems.push(format!(
+                "known.toml names {}, which the corpus does not run",
+                k.id
+            ));
+        }
+    }
+    let doc = render(&cells, &known, &versions());
+    let path = workspace_root().join("docs/fidelity.md");
+    if std::env::var_os("GATECHECK_BLESS").is_some() {
+        std::fs::write(&path, &doc).expect("writing docs/fidelity.md");
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == doc,
+        "docs/fidelity.md is stale: GATECHECK_BLESS=1 cargo test -p harness --test fidelity"
+    );
+}
+
+fn render(
+    cells: &BTreeMap<(Library, Provider, Case), Cell>,
+    known: &Known,
+    versions: &BTreeMap<String, String>,
+) -> String {
+    let rust_versions = cargo_versions();
+    let mut s = String::from(
+        "# Fidelity: real client libraries against the personalities\n\n\
+Generated by `GATECHECK_BLESS=1 cargo test -p harness --test fidelity` (`harness/tests/fidelity.rs`): each \
+npm library below, written against the real provider, logs in against `mock-idp`'s personality with only \
+URLs changed (`fixtures/fidelity/run.js`: the library keeps its own endpoint URLs; requests for the \
+provider's hosts go to the mock, over https with the mock's CA). Every cell runs in CI; a cell that cannot \
+pass is explained from the real provider's documentation in `fixtures/fidelity/known.toml`. The Rust \
+crates `oauth2` and `openidconnect` drive every personality in `mock-idp/tests/it/providers/` as well.\n\n",
+    );
+    let pairs: Vec<(Library, Provider)> = {
+        let mut v: Vec<_> = cells.keys().map(|(l, p, _)| (*l, *p)).collect();
+        v.dedup();
+        v
+    };
+    let passed = cells.values().filter(|c| c.passed).count();
+    let _ = writeln!(
+        s,
+        "**{} library × provider pairs, {} cells: {passed} pass, {} explained below.**\n",
+        pairs.len(),
+        cells.len(),
+        cells.len() - passed
+    );
+    let _ = writeln!(
+        s,
+        "| Library | Provider | Login + profile | Refresh | Denial | `invalid_grant` |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|");
+    for (l, p) in &pairs {
+        let package = l.package(*p);
+        let version = versions.get(package).map(String::as_str).unwrap_or("?");
+        let mut row = format!("| `{package}` {version} | {} |", p.display_name());
+        for c in Case::ALL {
+            let cell = &cells[&(*l, *p, c)];
+            let mark = if cell.passed { "pass" } else { "**cannot pass**" };
+            let _ = write!(row, " {mark}: {} |", cell.what.replace('|', "\\|"));
+        }
+        let _ = writeln!(s, "{row}");
+    }
+    let _ = writeln!(
+        s,
+        "\n## The Rust crates\n\nmock-idp's own tests drive every personality with a Rust client crate \
+(login with the profile calls, refresh where the provider issues refresh tokens, the provider's errors and \
+quirks), in `cargo test -p mock-idp`:\n"
+    );
+    let _ = writeln!(s, "| Provider | Crates | Test file |\n|---|---|---|");
+    for p in Provider::ALL {
+        let file = format!("mock-idp/tests/it/providers/{}.rs", p.id());
+        let code = std::fs::read_to_string(workspace_root().join(&file)).unwrap_or_default();
+        let crates: Vec<String> = ["oauth2", "openidconnect"]
+            .into_iter()
+            .filter(|c| code.contains(&format!("{c}::")))
+            .map(|c| {
+                format!(
+                    "`{c}` {}",
+                    rust_versions.get(c).map(String::as_str).unwrap_or("?")
+                )
+            })
+            .collect();
+        let _ = writeln!(s, "| {} | {} | `{file}` |", p.display_name(), crates.join(", "));
+    }
+    if !known.cell.is_empty() {
+        let _ = writeln!(s, "\n## Cells that cannot pass, and why\n");
+        for k in &known.cell {
+            let _ = writeln!(s, "- `{}`: {}", k.id, k.why.trim().replace('\n', " "));
+        }
+    }
+    s
+}
