@@ -60,18 +60,32 @@ Feature: Continuous authorization
       | GitLab   |
       | GitHub   |
 
-  Scenario Outline: A refresh token reported <how> sends the user through login again
-    Given the identity provider is GitLab
+  Scenario Outline: A refresh token <provider> reports <how> sends the user through login again
+    Given the identity provider is <provider>
     And the auth check interval is 5 minutes
     And alice is logged in
     When the identity provider reports the refresh token as <how>
     And 6 minutes pass
     Then alice must log in again
 
+    # Every provider that issues refresh tokens to a web app, each refusing in its own wire
+    # shape (Google's "Token has been expired or revoked.", Entra's AADSTS codes, Twitch's
+    # 400 "Invalid refresh token", Amazon's invalid_grant…). GitHub OAuth apps, LinkedIn and
+    # Facebook issue none: their re-check is the profile call above.
     Examples:
-      | how     |
-      | revoked |
-      | expired |
+      | provider                | how     |
+      | Google                  | revoked |
+      | Google                  | expired |
+      | Microsoft               | revoked |
+      | Microsoft               | expired |
+      | GitLab                  | revoked |
+      | GitLab                  | expired |
+      | Twitch                  | revoked |
+      | Twitch                  | expired |
+      | Amazon                  | revoked |
+      | Amazon                  | expired |
+      | a generic OAuth 2.0 IdP | revoked |
+      | a generic OAuth 2.0 IdP | expired |
 
   @oidf @fapi2-security-profile-final-client-refresh-token-test
   Scenario: A rotated refresh token is followed and the new one reaches the application

@@ -13,6 +13,7 @@ mod discovery;
 mod end_session;
 mod idp_session;
 mod inspector;
+mod not_found;
 mod pages;
 mod params;
 mod record;
@@ -74,6 +75,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/__inspector/clear", post(inspector::clear));
     r.route("/__admin/", get(admin::index))
         .nest("/__admin", admin::router())
+        .fallback(not_found::handle)
         .layer(middleware::from_fn_with_state(shared.clone(), record::record))
         .with_state(shared)
 }

@@ -116,6 +116,30 @@ fn graph_error(status: StatusCode, message: &str, code: u32, subcode: Option<u32
 }
 
 impl Hooks for Facebook {
+    /// The Graph API: a path with segments after a node is 400 code 2500 "Unknown path
+    /// components"; a single unknown segment is taken for an object alias, 404 code 803.
+    fn not_found(&self, path: &str) -> Response {
+        let segments: Vec<&str> = path
+            .trim_start_matches('/')
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .skip_while(|s| s.starts_with('v') && s[1..].contains('.'))
+            .collect();
+        if segments.len() > 1 {
+            return json_no_store(
+                StatusCode::BAD_REQUEST,
+                &json!({"error": {"message": format!("Unknown path components: /{}", segments[1..].join("/")),
+                                  "type": "OAuthException", "code": 2500, "fbtrace_id": random_alnum(11)}}),
+            );
+        }
+        json_no_store(
+            StatusCode::NOT_FOUND,
+            &json!({"error": {"message": format!("(#803) Some of the aliases you requested do not exist: {}",
+                                                 segments.first().copied().unwrap_or("")),
+                              "type": "OAuthException", "code": 803, "fbtrace_id": random_alnum(11)}}),
+        )
+    }
+
     fn profile(&self) -> &Profile {
         &self.profile
     }

@@ -174,6 +174,16 @@ fn api_json(status: StatusCode, body: Value, scopes: Option<&str>) -> Response {
 }
 
 impl Hooks for GitHub {
+    /// GitHub's REST API: `{"message":"Not Found","documentation_url":…,"status":"404"}`
+    /// (`status` a string, present since 2024).
+    fn not_found(&self, _path: &str) -> Response {
+        api_json(
+            StatusCode::NOT_FOUND,
+            json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404"}),
+            None,
+        )
+    }
+
     fn profile(&self) -> &Profile {
         &self.profile
     }

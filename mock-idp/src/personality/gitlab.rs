@@ -148,6 +148,25 @@ fn doorkeeper(status: StatusCode, error: &str, description: &str) -> Response {
 }
 
 impl Hooks for GitLab {
+    /// GitLab's API catch-all (`lib/api/api.rb`): `{"error":"404 Not Found"}`; API v3 is gone
+    /// (410); other paths are web pages.
+    fn not_found(&self, path: &str) -> Response {
+        if path.starts_with("/api/v3/") {
+            return json_no_store(
+                StatusCode::GONE,
+                &json!({"error": "API V3 is no longer supported. Use API V4 instead."}),
+            );
+        }
+        if path.starts_with("/api/") {
+            return (
+                StatusCode::NOT_FOUND,
+                axum::Json(json!({"error": "404 Not Found"})),
+            )
+                .into_response();
+        }
+        standard::html_not_found("The page could not be found or you don't have permission to view it.")
+    }
+
     fn profile(&self) -> &Profile {
         &self.profile
     }

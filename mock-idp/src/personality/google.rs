@@ -61,8 +61,9 @@ impl Google {
             pkce_methods_advertised: vec!["plain".into(), "S256".into()],
             pkce_plain_accepted: true,
             revocation_client_auth: false,
-            // Google's token endpoint before `oauth2.googleapis.com/token`; still served, and
-            // still the default of passport-google-oauth20 2.0.
+            // Google's token endpoint before `oauth2.googleapis.com/token`: deprecated by Google
+            // (googleapis/node-gtoken#466) yet the default of passport-google-oauth20 2.0, which
+            // 3.5 million installs a month still log in with.
             token_path_aliases: vec!["/oauth2/v4/token".into()],
             ..Profile::standard(
                 ProviderId::Google,
@@ -175,6 +176,24 @@ fn google_claims(user: &User, scopes: &ScopeSet) -> Map<String, Value> {
 }
 
 impl Hooks for Google {
+    /// Google's front ends answer an unknown path with their HTML page, never JSON (a
+    /// captured `oauth2.googleapis.com` 404: `Error 404 (Not Found)!!1`).
+    fn not_found(&self, path: &str) -> Response {
+        let path = path
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/html; charset=UTF-8")],
+            format!(
+                "<!DOCTYPE html><html lang=en><meta charset=utf-8><title>Error 404 (Not Found)!!1</title>\
+                 <p><b>404.</b> <ins>That’s an error.</ins><p>The requested URL <code>{path}</code> was not found on this server.  <ins>That’s all we know.</ins>"
+            ),
+        )
+            .into_response()
+    }
+
     fn profile(&self) -> &Profile {
         &self.profile
     }

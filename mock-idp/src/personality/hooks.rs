@@ -138,4 +138,10 @@ pub trait Hooks: Send + Sync + fmt::Debug + 'static {
     fn server_error(&self, endpoint: Endpoint) -> Response {
         standard::server_error(endpoint)
     }
+
+    /// The provider's answer for a path it does not serve (an unknown or retired API), in its
+    /// own shape, so a client that calls the wrong URL fails as it would in production.
+    fn not_found(&self, path: &str) -> Response {
+        standard::not_found(path)
+    }
 }

@@ -143,6 +143,43 @@ impl Default for LinkedIn {
 }
 
 impl Hooks for LinkedIn {
+    /// LinkedIn's API: the retired "Sign In with LinkedIn" profile (`/v2/me`,
+    /// `/v2/emailAddress`) refuses an OpenID Connect token with 403 ACCESS_DENIED; v1 is gone
+    /// (410); anything else a 404 in the same error shape.
+    fn not_found(&self, path: &str) -> Response {
+        let resource = path
+            .trim_start_matches("/v2/")
+            .split(['/', '?'])
+            .next()
+            .unwrap_or("");
+        if path.starts_with("/v2/me") || path.starts_with("/v2/emailAddress") {
+            return (
+                StatusCode::FORBIDDEN,
+                axum::Json(json!({"status": 403, "serviceErrorCode": 100, "code": "ACCESS_DENIED",
+                                  "message": format!("Not enough permissions to access: {resource}.GET.NO_VERSION")})),
+            )
+                .into_response();
+        }
+        if path.starts_with("/v1/") {
+            return (
+                StatusCode::GONE,
+                axum::Json(
+                    json!({"errorCode": 0, "message": "This resource is no longer available under v1 APIs",
+                                  "status": 410}),
+                ),
+            )
+                .into_response();
+        }
+        (
+            StatusCode::NOT_FOUND,
+            axum::Json(
+                json!({"status": 404, "serviceErrorCode": 0, "code": "RESOURCE_NOT_FOUND",
+                              "message": format!("Resource {resource} does not exist")}),
+            ),
+        )
+            .into_response()
+    }
+
     fn profile(&self) -> &Profile {
         &self.profile
     }

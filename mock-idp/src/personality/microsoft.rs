@@ -193,6 +193,23 @@ fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
 }
 
 impl Hooks for Microsoft {
+    /// Microsoft Graph answers an unknown segment with 400 `BadRequest` "Resource not found for
+    /// the segment '…'." (learn.microsoft.com/graph/errors); the login host an HTML 404.
+    fn not_found(&self, path: &str) -> Response {
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        match segments.first() {
+            Some(&("v1.0" | "beta")) => {
+                let segment = segments.last().copied().unwrap_or("");
+                graph_error(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    &format!("Resource not found for the segment '{segment}'."),
+                )
+            }
+            _ => standard::html_not_found("Not Found"),
+        }
+    }
+
     fn profile(&self) -> &Profile {
         &self.profile
     }

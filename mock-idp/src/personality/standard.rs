@@ -236,6 +236,27 @@ pub fn server_error(endpoint: Endpoint) -> Response {
     )
 }
 
+/// A path the IdP does not serve: 404 with an OAuth-style JSON error (the generic and OIDC
+/// personalities; each real provider answers in its own shape, see their `not_found`).
+pub fn not_found(path: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(json!({"error": "not_found", "error_description": format!("No endpoint at {path}.")})),
+    )
+        .into_response()
+}
+
+/// A web host's HTML 404 page (no captured body to copy: Entra's login host, GitLab's web
+/// paths): an HTML page, never JSON, as browsers get.
+pub fn html_not_found(title: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        format!("<!DOCTYPE html><html><head><title>{title}</title></head><body><h1>404</h1><p>{title}</p></body></html>"),
+    )
+        .into_response()
+}
+
 /// A generic HTML 500 page.
 pub fn html_server_error() -> Response {
     (

@@ -148,6 +148,24 @@ fn helix_error(status: StatusCode, message: &str) -> Response {
 }
 
 impl Hooks for Twitch {
+    /// Helix: `{"error":"Not Found","status":404,"message":""}`; the id.twitch.tv host answers
+    /// like Go's default mux, `404 page not found` in plain text.
+    fn not_found(&self, path: &str) -> Response {
+        if path.starts_with("/helix/") {
+            return (
+                StatusCode::NOT_FOUND,
+                axum::Json(json!({"error": "Not Found", "status": 404, "message": ""})),
+            )
+                .into_response();
+        }
+        (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "404 page not found\n",
+        )
+            .into_response()
+    }
+
     fn profile(&self) -> &Profile {
         &self.profile
     }

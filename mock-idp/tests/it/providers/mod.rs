@@ -446,6 +446,31 @@ pub async fn standard_cases(idp: &MockIdp) -> Vec<(&'static str, Value)> {
         "server_error_profile",
         capture(idp, get_resource(&url, Some(&at)).await).await,
     ));
+
+    // Paths the provider does not serve: a web path, and an API path a client might call
+    // (LinkedIn's retired profile API), each in the provider's own not-found shape.
+    let base = idp.base_url().trim_end_matches('/').to_owned();
+    out.push((
+        "not_found",
+        capture(
+            idp,
+            get_resource(&format!("{base}/no/such/path"), Some(&at)).await,
+        )
+        .await,
+    ));
+    let api = match idp.provider() {
+        mock_idp::ProviderId::Linkedin => "/v2/me",
+        mock_idp::ProviderId::Microsoft => "/v1.0/me/nothing",
+        mock_idp::ProviderId::Gitlab => "/api/v4/nothing",
+        mock_idp::ProviderId::Twitch => "/helix/nothing",
+        mock_idp::ProviderId::Facebook => "/v19.0/me/nothing",
+        mock_idp::ProviderId::Google => "/oauth2/v9/nothing",
+        _ => "/api/nothing",
+    };
+    out.push((
+        "not_found_api",
+        capture(idp, get_resource(&format!("{base}{api}"), Some(&at)).await).await,
+    ));
     out
 }
 
