@@ -69,6 +69,9 @@ impl Facebook {
             pkce_methods_advertised: vec![],
             pkce: PkceSupport::Standard,
             token_endpoint_get: true,
+            // Unversioned Graph calls run at the app's default version (Facebook's versioning
+            // guide); Auth.js's Facebook provider redeems codes at `/oauth/access_token`.
+            token_path_aliases: vec!["/oauth/access_token".into()],
             client_auth_in_query: true,
             grant_type_optional: true,
             default_path_params: vec![("version", "v19.0")],

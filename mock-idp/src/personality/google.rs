@@ -176,6 +176,19 @@ fn google_claims(user: &User, scopes: &ScopeSet) -> Map<String, Value> {
 }
 
 impl Hooks for Google {
+    /// Google's userinfo answers a token granted any of `openid`, `email`, `profile` (or their
+    /// `userinfo.*` URL forms): passport-google-oauth20's documented `scope: ['profile']` works.
+    fn resource_missing_scope(&self, name: &str, scopes: &ScopeSet) -> Option<&'static str> {
+        const ANY: [&str; 5] = [
+            "openid",
+            "email",
+            "profile",
+            "https://www.googleapis.com/auth/userinfo.email",
+            "https://www.googleapis.com/auth/userinfo.profile",
+        ];
+        (name == "userinfo" && !ANY.iter().any(|s| scopes.contains(s))).then_some("openid")
+    }
+
     /// Google's front ends answer an unknown path with their HTML page, never JSON (a
     /// captured `oauth2.googleapis.com` 404: `Error 404 (Not Found)!!1`).
     fn not_found(&self, path: &str) -> Response {

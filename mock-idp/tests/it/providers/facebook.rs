@@ -159,3 +159,27 @@ async fn facebook_token_endpoint_answers_get_and_dead_tokens_are_code_190() {
     assert_eq!(dead["error"]["code"], 190);
     assert_eq!(dead["error"]["error_subcode"], 458);
 }
+
+/// Unversioned Graph calls run at the app's default version: Auth.js's Facebook provider
+/// redeems codes at `/oauth/access_token` without a version.
+#[tokio::test]
+async fn the_unversioned_token_path_redeems_codes() {
+    let idp = start(Facebook::new()).await;
+    let loc = super::login(&idp, &[]).await;
+    let code = param(&loc, "code").unwrap();
+    let url = format!("{}/oauth/access_token", idp.base_url().trim_end_matches('/'));
+    let resp = common::http(None)
+        .post(url)
+        .form(&[
+            ("client_id", "mock-client"),
+            ("client_secret", "mock-secret"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert!(body["access_token"].is_string(), "{body}");
+}

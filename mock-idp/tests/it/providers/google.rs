@@ -236,3 +236,24 @@ async fn google_revokes_by_token_alone_and_accepts_plain_pkce() {
         "Google advertises and accepts plain"
     );
 }
+
+/// Google's userinfo serves any of `openid`, `email`, `profile`: a token granted only
+/// `profile` (passport-google-oauth20's documented scope) reads the profile, without the email.
+#[tokio::test]
+async fn userinfo_serves_a_profile_only_token() {
+    let idp = start(Google::new()).await;
+    let body = super::tokens(&idp, &[("scope", "profile")]).await;
+    let access = body["access_token"].as_str().unwrap();
+    let url = super::resource_urls(&idp)[0].1.clone();
+    let resp = super::get_resource(&url, Some(access)).await;
+    assert_eq!(resp.status(), 200);
+    let info: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(info["name"], "Alice Example");
+    assert!(
+        info.get("email").is_none(),
+        "no email without the email scope: {info}"
+    );
+    let none = super::tokens(&idp, &[("scope", "https://www.googleapis.com/auth/drive.file")]).await;
+    let resp = super::get_resource(&url, Some(none["access_token"].as_str().unwrap())).await;
+    assert_eq!(resp.status(), 403, "a token for another API is refused");
+}
