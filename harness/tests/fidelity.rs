@@ -526,3 +526,51 @@ quirks), in `cargo test -p mock-idp`:\n"
     }
     s
 }
+
+/// openid-client (a certified RP library) uses the grants beyond the browser login:
+/// `client_credentials` and RFC 7662 introspection, against the OIDC personality over https.
+#[tokio::test(flavor = "multi_thread")]
+async fn openid_client_gets_client_credentials_and_introspects_them() {
+    if !ready() {
+        return;
+    }
+    let idp = MockIdp::builder().tls().no_verify_on_drop().start().await;
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, idp.ca_pem().expect("https")).expect("writing the CA");
+    let job = json!({
+        "discovery_url": idp.discovery_url(),
+        "client_id": idp.client().id,
+        "client_secret": idp.client().secret.map(|s| s.expose().to_owned()),
+        "scope": "reports.read",
+    })
+    .to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        use std::io::Write as _;
+        let mut child = std::process::Command::new("node")
+            .arg("grants.js")
+            .current_dir(workspace_root().join("fixtures/fidelity"))
+            .env("NODE_EXTRA_CA_CERTS", &ca)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("node starts");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(job.as_bytes())
+            .expect("writing the job");
+        child.wait_with_output().expect("node ends")
+    })
+    .await
+    .expect("the runner");
+    let result: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+    assert!(result.get("error").is_none(), "{result}");
+    assert_eq!(result["client_credentials"]["token_type"], "bearer", "{result}");
+    assert_eq!(result["client_credentials"]["refresh_token"], false);
+    assert_eq!(result["introspection"]["active"], true, "{result}");
+    assert_eq!(result["introspection"]["sub"], idp.client().id.to_string());
+    assert_eq!(result["introspection"]["scope"], "reports.read");
+    assert_eq!(result["introspection_unknown"]["active"], false);
+}

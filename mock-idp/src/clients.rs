@@ -102,6 +102,10 @@ pub struct Client {
     /// Refresh-token rotation.
     #[serde(default)]
     pub refresh_rotation: RefreshRotation,
+    /// May use the `client_credentials` grant (confidential clients, where the provider has
+    /// the grant); otherwise `unauthorized_client`.
+    #[serde(default = "default_true")]
+    pub client_credentials: bool,
 }
 
 fn default_auth_methods() -> Vec<TokenAuthMethod> {
@@ -155,6 +159,7 @@ impl Client {
             allow_plain_pkce: false,
             refresh_tokens: true,
             refresh_rotation: RefreshRotation::Never,
+            client_credentials: true,
         }
     }
     /// A public client (no secret, auth method `none`, PKCE required).
@@ -194,6 +199,11 @@ impl Client {
     /// Sets refresh-token rotation.
     pub fn refresh_rotation(mut self, rotation: RefreshRotation) -> Client {
         self.refresh_rotation = rotation;
+        self
+    }
+    /// May not use the `client_credentials` grant (`unauthorized_client`).
+    pub fn no_client_credentials(mut self) -> Client {
+        self.client_credentials = false;
         self
     }
     /// Never issues refresh tokens.

@@ -523,6 +523,7 @@ impl MockIdp {
             Endpoint::Token | Endpoint::Refresh => Some(p.token.clone()),
             Endpoint::Userinfo => Some(p.userinfo.clone()),
             Endpoint::Revocation => p.revocation.clone(),
+            Endpoint::Introspection => p.introspection.clone(),
             Endpoint::EndSession => p.end_session.clone(),
         };
         let profile = self.shared.personality.profile();

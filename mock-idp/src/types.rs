@@ -258,11 +258,13 @@ pub enum Endpoint {
     Revocation,
     /// RP-initiated logout.
     EndSession,
+    /// RFC 7662 token introspection.
+    Introspection,
 }
 
 impl Endpoint {
     /// Every endpoint, in flow order.
-    pub const ALL: [Endpoint; 8] = [
+    pub const ALL: [Endpoint; 9] = [
         Endpoint::Discovery,
         Endpoint::Jwks,
         Endpoint::Authorize,
@@ -271,6 +273,7 @@ impl Endpoint {
         Endpoint::Userinfo,
         Endpoint::Revocation,
         Endpoint::EndSession,
+        Endpoint::Introspection,
     ];
 
     /// The snake_case name used in the admin API and in messages.
@@ -284,6 +287,7 @@ impl Endpoint {
             Endpoint::Userinfo => "userinfo",
             Endpoint::Revocation => "revocation",
             Endpoint::EndSession => "end_session",
+            Endpoint::Introspection => "introspection",
         }
     }
 

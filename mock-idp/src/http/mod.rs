@@ -13,6 +13,7 @@ mod discovery;
 mod end_session;
 mod idp_session;
 mod inspector;
+mod introspect;
 mod not_found;
 mod pages;
 mod params;
@@ -61,6 +62,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     }
     if let Some(p) = &paths.revocation {
         r = r.route(p, post(revoke::handle));
+    }
+    if let Some(p) = &paths.introspection {
+        r = r.route(p, post(introspect::handle));
     }
     if let Some(p) = &paths.end_session {
         r = r.route(p, get(end_session::handle).post(end_session::handle));

@@ -1,4 +1,5 @@
-//! The token endpoint: `authorization_code` and `refresh_token` grants.
+//! The token endpoint: the `authorization_code`, `refresh_token` and (where the provider has it)
+//! `client_credentials` grants.
 //!
 //! Validate (form body, no repeated parameters, one client authentication method, the
 //! grant's bindings: client, redirect_uri, PKCE, expiry, single use) → apply the scripted
@@ -124,8 +125,16 @@ async fn exchange(
         None => Err(TokenFailure::InvalidRequest("grant_type is missing".into())),
         Some("authorization_code") => code_grant(&call).await,
         Some("refresh_token") => refresh_grant(&call).await,
+        Some("client_credentials") if shared.personality.profile().client_credentials => {
+            client_credentials_grant(&call).await
+        }
         Some(other) => Err(TokenFailure::UnsupportedGrantType(format!(
-            "grant_type {other:?} is not supported; use authorization_code or refresh_token"
+            "grant_type {other:?} is not supported; use {}",
+            if shared.personality.profile().client_credentials {
+                "authorization_code, refresh_token or client_credentials"
+            } else {
+                "authorization_code or refresh_token"
+            }
         ))),
     }
 }
@@ -248,6 +257,78 @@ async fn code_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
                 refresh,
                 is_refresh: false,
                 fault,
+                change,
+            },
+        )
+    };
+    Ok(call.success(&success, &grant, false))
+}
+
+/// `client_credentials` (RFC 6749 §4.4): a confidential client allowed the grant, the scopes
+/// the personality accepts (no `openid`: there is no user); an access token and nothing else.
+async fn client_credentials_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
+    let (shared, rec, client, form) = (call.shared, call.rec, call.client, call.form);
+    if client.is_public() || !client.client_credentials {
+        return Err(TokenFailure::UnauthorizedClient(format!(
+            "client {} may not use the client_credentials grant{}",
+            client.id,
+            if client.is_public() {
+                " (it is a public client)"
+            } else {
+                ""
+            }
+        )));
+    }
+    let separators = &shared.personality.profile().scope_separators;
+    let requested = ScopeSet::parse(form.get("scope").unwrap_or(""), separators);
+    let scopes = shared.personality.client_credentials_scopes(&requested)?;
+    let mut change = None;
+    if let Some(scripted) = outcome(shared, rec, Endpoint::Token, Some(&client.id)).await {
+        match scripted {
+            Outcome::InvalidGrant => return Err(TokenFailure::InvalidGrant(GrantProblem::ScriptedCode)),
+            Outcome::OAuthError {
+                status,
+                error,
+                description,
+            } => {
+                return Err(TokenFailure::Scripted {
+                    status,
+                    error,
+                    description,
+                });
+            }
+            Outcome::TokenResponse { change: c } => change = Some(c),
+            _ => {}
+        }
+    }
+    let now = shared.clock.now();
+    let grant = Grant {
+        client: client.id.clone(),
+        // No user: the token stands for the client itself (its `sub` at introspection).
+        user: crate::types::UserId::new(format!("client:{}", client.id)),
+        scopes: scopes.clone(),
+        requested: scopes,
+        request: form.pairs().to_vec(),
+        auth_time: now
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        nonce: None,
+        consent_shown: false,
+        revoked: false,
+    };
+    let success = {
+        let mut store = shared.store.lock().unwrap();
+        let grant_id = store.create_grant(grant.clone());
+        mint(
+            shared,
+            &mut store,
+            MintRequest {
+                grant_id,
+                grant: &grant,
+                refresh: false,
+                is_refresh: false,
+                fault: None,
                 change,
             },
         )

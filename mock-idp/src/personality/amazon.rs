@@ -68,6 +68,7 @@ impl Amazon {
                     userinfo: "/user/profile".into(),
                     revocation: None,
                     end_session: None,
+                    introspection: None,
                 },
             )
         };

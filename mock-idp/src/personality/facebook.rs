@@ -87,6 +87,7 @@ impl Facebook {
                     userinfo: "/{version}/me".into(),
                     revocation: None,
                     end_session: None,
+                    introspection: None,
                 },
             )
         };

@@ -68,6 +68,7 @@ impl Generic {
     /// The defaults described on [`Generic`].
     pub fn new() -> Generic {
         let profile = Profile {
+            client_credentials: true,
             scopes_supported: ["openid", "email", "profile", "read"].map(String::from).to_vec(),
             default_scopes: "openid email profile".into(),
             access_token_prefix: "gat_".into(),
@@ -85,6 +86,7 @@ impl Generic {
                     userinfo: "/api/me".into(),
                     revocation: Some("/oauth/revoke".into()),
                     end_session: Some("/oauth/logout".into()),
+                    introspection: Some("/oauth/introspect".into()),
                 },
             )
         };

@@ -86,6 +86,7 @@ impl GitHub {
                     userinfo: "/user".into(),
                     revocation: None,
                     end_session: None,
+                    introspection: None,
                 },
             )
         };

@@ -76,6 +76,7 @@ impl GitLab {
                     userinfo: "/oauth/userinfo".into(),
                     revocation: Some("/oauth/revoke".into()),
                     end_session: None,
+                    introspection: None,
                 },
             )
         };

@@ -77,6 +77,7 @@ impl Google {
                     userinfo: "/v1/userinfo".into(),
                     revocation: Some("/revoke".into()),
                     end_session: None,
+                    introspection: None,
                 },
             )
         };

@@ -139,6 +139,16 @@ pub trait Hooks: Send + Sync + fmt::Debug + 'static {
         standard::server_error(endpoint)
     }
 
+    /// The scopes a `client_credentials` request gets: no user means no `openid`.
+    fn client_credentials_scopes(&self, requested: &ScopeSet) -> Result<ScopeSet, TokenFailure> {
+        if requested.contains("openid") {
+            return Err(TokenFailure::InvalidScope(
+                "openid needs a user, and client_credentials has none".into(),
+            ));
+        }
+        Ok(requested.clone())
+    }
+
     /// The provider's answer for a path it does not serve (an unknown or retired API), in its
     /// own shape, so a client that calls the wrong URL fails as it would in production.
     fn not_found(&self, path: &str) -> Response {

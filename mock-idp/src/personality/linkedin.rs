@@ -65,6 +65,7 @@ impl LinkedIn {
                     userinfo: "/v2/userinfo".into(),
                     revocation: Some("/oauth/v2/revoke".into()),
                     end_session: None,
+                    introspection: None,
                 },
             )
         };

@@ -57,6 +57,8 @@ impl Microsoft {
     pub fn new() -> Microsoft {
         let t = "/{tenant}";
         let profile = Profile {
+            // `scope=<resource>/.default` at `/{tenant}/oauth2/v2.0/token`.
+            client_credentials: true,
             resources: vec![Resource::get("/v1.0/me", "me")],
             resources_with_trailing_slash: true,
             scopes_supported: ["openid", "profile", "email", "offline_access", "User.Read"]
@@ -80,6 +82,7 @@ impl Microsoft {
                     userinfo: "/oidc/userinfo".into(),
                     revocation: None,
                     end_session: Some(format!("{t}/oauth2/v2.0/logout")),
+                    introspection: None,
                 },
             )
         };
@@ -193,6 +196,18 @@ fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
 }
 
 impl Hooks for Microsoft {
+    /// Entra's client credentials take exactly one `<resource>/.default` scope (the app
+    /// permissions granted to the client for that resource).
+    fn client_credentials_scopes(&self, requested: &ScopeSet) -> Result<ScopeSet, TokenFailure> {
+        let scopes: Vec<&str> = requested.iter().map(|s| s.as_str()).collect();
+        match scopes.as_slice() {
+            [one] if one.ends_with("/.default") => Ok(requested.clone()),
+            _ => Err(TokenFailure::InvalidScope(
+                "Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).".into(),
+            )),
+        }
+    }
+
     /// Microsoft Graph answers an unknown segment with 400 `BadRequest` "Resource not found for
     /// the segment '…'." (learn.microsoft.com/graph/errors); the login host an HTML 404.
     fn not_found(&self, path: &str) -> Response {

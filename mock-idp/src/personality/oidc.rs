@@ -28,6 +28,7 @@ impl Oidc {
                 refresh_token_prefix: "mrt_".into(),
                 iss_in_authorization_response: true,
                 advertise_iss_parameter: true,
+                client_credentials: true,
                 ..Profile::standard(
                     ProviderId::Oidc,
                     "Mock OpenID Provider",
@@ -40,6 +41,7 @@ impl Oidc {
                         userinfo: "/userinfo".into(),
                         revocation: Some("/revoke".into()),
                         end_session: Some("/logout".into()),
+                        introspection: Some("/introspect".into()),
                     },
                 )
             },

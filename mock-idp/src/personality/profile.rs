@@ -96,6 +96,9 @@ pub struct Paths {
     pub revocation: Option<String>,
     /// End-session endpoint.
     pub end_session: Option<String>,
+    /// RFC 7662 introspection endpoint (the OIDC and generic personalities; the real providers
+    /// have none, or their own token-info APIs).
+    pub introspection: Option<String>,
 }
 
 /// A protected resource (profile API) besides userinfo: `GET /user/emails` at GitHub.
@@ -184,6 +187,10 @@ pub struct Profile {
     pub default_path_params: Vec<(&'static str, &'static str)>,
     /// Whether the token endpoint also answers GET (Facebook).
     pub token_endpoint_get: bool,
+    /// Whether the token endpoint has the `client_credentials` grant (Entra, the OIDC and
+    /// generic personalities); the others answer `unsupported_grant_type`, as GitHub's and
+    /// Google's do.
+    pub client_credentials: bool,
     /// Other paths the token endpoint answers on, as the real provider does (Google's
     /// `/oauth2/v4/token`, which long-lived client libraries still call).
     pub token_path_aliases: Vec<String>,
@@ -246,6 +253,7 @@ impl Profile {
             revocation_client_auth: true,
             default_path_params: Vec::new(),
             token_endpoint_get: false,
+            client_credentials: false,
             token_path_aliases: Vec::new(),
             resources_with_trailing_slash: false,
             client_auth_in_query: false,

@@ -44,16 +44,24 @@ pub fn discovery(p: &Profile, ctx: &DiscoveryContext<'_>) -> Option<Value> {
     if let Some(v) = url(&p.paths.end_session) {
         doc.insert("end_session_endpoint".into(), v);
     }
+    if let Some(v) = url(&p.paths.introspection) {
+        doc.insert("introspection_endpoint".into(), v);
+        doc.insert(
+            "introspection_endpoint_auth_methods_supported".into(),
+            json!(["client_secret_basic", "client_secret_post"]),
+        );
+    }
     doc.insert("scopes_supported".into(), json!(p.scopes_supported));
     doc.insert("response_types_supported".into(), json!(["code"]));
     doc.insert(
         "response_modes_supported".into(),
         json!(["query", "fragment", "form_post"]),
     );
-    doc.insert(
-        "grant_types_supported".into(),
-        json!(["authorization_code", "refresh_token"]),
-    );
+    let mut grants = vec!["authorization_code", "refresh_token"];
+    if p.client_credentials {
+        grants.push("client_credentials");
+    }
+    doc.insert("grant_types_supported".into(), json!(grants));
     doc.insert("subject_types_supported".into(), json!(["public"]));
     doc.insert(
         "id_token_signing_alg_values_supported".into(),

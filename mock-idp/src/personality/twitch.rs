@@ -77,6 +77,7 @@ impl Twitch {
                     userinfo: "/oauth2/userinfo".into(),
                     revocation: Some("/oauth2/revoke".into()),
                     end_session: None,
+                    introspection: None,
                 },
             )
         };

@@ -10,6 +10,7 @@ mod admin;
 mod cli;
 mod common;
 mod flow;
+mod grants;
 mod inspector;
 mod login_page;
 mod outcomes;

@@ -1,0 +1,96 @@
+//! RFC 7662 token introspection (the OIDC and generic personalities).
+//!
+//! The caller authenticates as at the token endpoint (§2.1: "the protected resource MUST be
+//! authenticated"); an unauthenticated caller gets `401 invalid_client`. An active access
+//! token is described (`active`, `scope`, `client_id`, `sub`, `exp`, `iss`, `token_type`,
+//! `aud`); anything else — unknown, expired, revoked, a refresh token — is `{"active": false}`
+//! and nothing more (§2.2: an inactive token's answer reveals nothing).
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde_json::json;
+
+use super::client_auth::authenticate_client;
+use super::params::{Params, require_form};
+use super::scripted::{infrastructure_response, outcome, take_infrastructure_fault};
+use crate::log::Recorder;
+use crate::outcome::Outcome;
+use crate::personality::TokenFailure;
+use crate::shared::Shared;
+use crate::types::{ClientId, Endpoint};
+
+/// `POST /introspect`.
+pub(super) async fn handle(
+    State(shared): State<Arc<Shared>>,
+    Extension(rec): Extension<Recorder>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    rec.endpoint(Endpoint::Introspection);
+    let form = Params::parse(&body);
+    rec.params(form.pairs());
+    let hint = form.get("client_id").map(ClientId::new);
+    if let Some(fault) = take_infrastructure_fault(&shared, Endpoint::Introspection, hint.as_ref()) {
+        return infrastructure_response(&shared, Endpoint::Introspection, fault, &rec).await;
+    }
+    let result = async {
+        require_form(&headers).map_err(TokenFailure::InvalidRequest)?;
+        if let Some(name) = form.repeated().first() {
+            return Err(TokenFailure::InvalidRequest(format!(
+                "parameter {name} is repeated"
+            )));
+        }
+        let client = authenticate_client(&shared, &headers, &form, &Params::default(), &rec)?.client;
+        let token = form
+            .get("token")
+            .ok_or_else(|| TokenFailure::InvalidRequest("token is missing (RFC 7662 §2.1)".into()))?;
+        if let Some(Outcome::OAuthError {
+            status,
+            error,
+            description,
+        }) = outcome(&shared, &rec, Endpoint::Introspection, Some(&client.id)).await
+        {
+            return Err(TokenFailure::Scripted {
+                status,
+                error,
+                description,
+            });
+        }
+        let now = shared.clock.now();
+        let store = shared.store.lock().unwrap();
+        let Ok(info) = store.check_access_token(token, now) else {
+            return Ok(Json(json!({"active": false})).into_response());
+        };
+        let sub = match store.users.get(&info.grant.user) {
+            Some(user) => shared.personality.subject_for_client(user, &info.grant.client),
+            // A client_credentials token stands for the client.
+            None => info.grant.client.to_string(),
+        };
+        let exp = info
+            .expires_at
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        Ok(Json(json!({
+            "active": true,
+            "scope": info.scopes.join(" "),
+            "client_id": info.grant.client.to_string(),
+            "sub": sub,
+            "aud": info.grant.client.to_string(),
+            "iss": shared.issuer,
+            "exp": exp,
+            "token_type": "Bearer",
+        }))
+        .into_response())
+    }
+    .await;
+    result.unwrap_or_else(|failure| {
+        rec.error(failure.code().to_owned());
+        shared.personality.token_error(&failure, &headers)
+    })
+}

@@ -1,0 +1,243 @@
+//! Grants beyond the browser login and the endpoints around them: `client_credentials`
+//! (RFC 6749 §4.4) where the provider has it, and RFC 7662 introspection — strictness,
+//! scripting, and the provider's refusal where it has no such grant.
+
+use mock_idp::personality::{GitHub, Google, Microsoft};
+use mock_idp::{Client, Endpoint, MockIdp, Outcome};
+use serde_json::{Value, json};
+
+use crate::common;
+
+async fn post(url: &str, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> (u16, Value) {
+    let mut req = common::http(None).post(url).form(form);
+    if let Some((id, secret)) = basic {
+        req = req.basic_auth(id, Some(secret));
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+async fn client_credentials(idp: &MockIdp, scope: &str, client: (&str, &str)) -> (u16, Value) {
+    post(
+        &idp.endpoint_url(Endpoint::Token).unwrap(),
+        &[("grant_type", "client_credentials"), ("scope", scope)],
+        Some(client),
+    )
+    .await
+}
+
+const MOCK: (&str, &str) = ("mock-client", "mock-secret");
+
+#[tokio::test]
+async fn client_credentials_issue_an_access_token_for_the_client_and_nothing_else() {
+    let idp = MockIdp::builder().start().await;
+    let (status, body) = client_credentials(&idp, "reports.read", MOCK).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["access_token"].is_string());
+    assert_eq!(body["token_type"], "Bearer");
+    assert!(body["expires_in"].is_number());
+    assert!(
+        body.get("refresh_token").is_none(),
+        "no refresh token (RFC 6749 §4.4.3): {body}"
+    );
+    assert!(body.get("id_token").is_none(), "no user, no ID token: {body}");
+    let discovery: Value = common::http(None)
+        .get(idp.discovery_url())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        discovery["grant_types_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("client_credentials")),
+        "advertised: {discovery}"
+    );
+}
+
+#[tokio::test]
+async fn client_credentials_refuse_openid_public_clients_and_clients_not_allowed() {
+    let idp = MockIdp::builder()
+        .client(Client::confidential("mock-client", "mock-secret").redirect_uri("http://127.0.0.1:9/cb"))
+        .client(
+            Client::confidential("web-only", "s3cret")
+                .redirect_uri("http://127.0.0.1:9/cb")
+                .no_client_credentials(),
+        )
+        .start()
+        .await;
+    let (status, body) = client_credentials(&idp, "openid", MOCK).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_scope")),
+        "{body}"
+    );
+    let (status, body) = client_credentials(&idp, "reports.read", ("web-only", "s3cret")).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unauthorized_client")),
+        "{body}"
+    );
+    let (status, body) = client_credentials(&idp, "reports.read", ("mock-client", "wrong")).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn client_credentials_can_be_scripted_like_any_token_request() {
+    let idp = MockIdp::builder().start().await;
+    idp.on_token().respond(Outcome::oauth_error(
+        400,
+        "invalid_scope",
+        Some("reports.write is not granted"),
+    ));
+    let (status, body) = client_credentials(&idp, "reports.write", MOCK).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error_description"], "reports.write is not granted");
+    let (status, _) = client_credentials(&idp, "reports.write", MOCK).await;
+    assert_eq!(status, 200, "once, then back to normal");
+}
+
+#[tokio::test]
+async fn entra_client_credentials_take_one_resource_default_scope() {
+    let idp = MockIdp::builder().personality(Microsoft::new()).start().await;
+    let (status, body) = client_credentials(&idp, "api://reports/.default", MOCK).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("refresh_token").is_none());
+    let (status, body) = client_credentials(&idp, "User.Read", MOCK).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_scope")),
+        "{body}"
+    );
+    assert!(
+        body["error_description"].as_str().unwrap().contains("/.default"),
+        "{body}"
+    );
+    assert!(body["error_codes"].is_array(), "AADSTS shape: {body}");
+}
+
+#[tokio::test]
+async fn providers_without_the_grant_refuse_it_in_their_own_shape() {
+    for idp in [
+        MockIdp::builder().personality(GitHub::oauth_app()).start().await,
+        MockIdp::builder().personality(Google::new()).start().await,
+    ] {
+        let (_, body) = client_credentials(&idp, "", MOCK).await;
+        let error = body["error"]
+            .as_str()
+            .or_else(|| body.as_str().filter(|s| s.contains("unsupported_grant_type")));
+        assert!(
+            error.is_some_and(|e| e.contains("unsupported_grant_type")),
+            "{}: {body}",
+            idp.provider().as_str()
+        );
+    }
+}
+
+#[tokio::test]
+async fn introspection_describes_active_tokens_to_an_authenticated_caller_only() {
+    let idp = MockIdp::builder().start().await;
+    let url = idp
+        .endpoint_url(Endpoint::Introspection)
+        .expect("advertised by the OIDC personality");
+    let (_, cc) = client_credentials(&idp, "reports.read", MOCK).await;
+    let token = cc["access_token"].as_str().unwrap();
+
+    let (status, body) = post(&url, &[("token", token)], None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "caller must authenticate: {body}"
+    );
+
+    let (status, body) = post(&url, &[("token", token)], Some(MOCK)).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["active"], true);
+    assert_eq!(body["scope"], "reports.read");
+    assert_eq!(body["client_id"], "mock-client");
+    assert_eq!(
+        body["sub"], "mock-client",
+        "a client_credentials token stands for the client"
+    );
+    assert!(body["exp"].is_u64());
+
+    let (_, body) = post(&url, &[("token", "not-a-token")], Some(MOCK)).await;
+    assert_eq!(
+        body,
+        json!({"active": false}),
+        "an inactive token reveals nothing"
+    );
+    idp.clock().advance(std::time::Duration::from_secs(24 * 3600));
+    let (_, body) = post(&url, &[("token", token)], Some(MOCK)).await;
+    assert_eq!(body, json!({"active": false}), "expired");
+
+    let discovery: Value = common::http(None)
+        .get(idp.discovery_url())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(discovery["introspection_endpoint"], json!(url));
+}
+
+#[tokio::test]
+async fn introspection_can_be_scripted_and_is_logged() {
+    let idp = MockIdp::builder().start().await;
+    let url = idp.endpoint_url(Endpoint::Introspection).unwrap();
+    idp.on(Endpoint::Introspection).respond(Outcome::ServerError);
+    let (status, _) = post(&url, &[("token", "x")], Some(MOCK)).await;
+    assert_eq!(status, 500);
+    let (status, _) = post(&url, &[("token", "x")], Some(MOCK)).await;
+    assert_eq!(status, 200);
+    assert_eq!(idp.requests_to(Endpoint::Introspection).len(), 2);
+}
+
+/// The wire of these grants, per personality, as reviewed snapshots.
+#[tokio::test]
+async fn snapshots_of_client_credentials_and_introspection() {
+    async fn cc(idp: &MockIdp, scope: &str) -> Value {
+        let resp = common::http(None)
+            .post(idp.endpoint_url(Endpoint::Token).unwrap())
+            .basic_auth("mock-client", Some("mock-secret"))
+            .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+            .send()
+            .await
+            .unwrap();
+        crate::providers::capture(idp, resp).await
+    }
+    let oidc = MockIdp::builder().start().await;
+    insta::assert_json_snapshot!("client_credentials_oidc", cc(&oidc, "reports.read").await);
+    let entra = MockIdp::builder().personality(Microsoft::new()).start().await;
+    insta::assert_json_snapshot!(
+        "client_credentials_microsoft",
+        cc(&entra, "api://reports/.default").await
+    );
+    insta::assert_json_snapshot!(
+        "client_credentials_microsoft_bad_scope",
+        cc(&entra, "User.Read").await
+    );
+    let github = MockIdp::builder().personality(GitHub::oauth_app()).start().await;
+    insta::assert_json_snapshot!("client_credentials_github", cc(&github, "").await);
+    let (_, body) = client_credentials(&oidc, "reports.read", MOCK).await;
+    let resp = common::http(None)
+        .post(oidc.endpoint_url(Endpoint::Introspection).unwrap())
+        .basic_auth("mock-client", Some("mock-secret"))
+        .form(&[("token", body["access_token"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
+    insta::assert_json_snapshot!("introspection_active", crate::providers::capture(&oidc, resp).await, {
+        ".body.exp" => "[exp]"
+    });
+}
