@@ -528,18 +528,26 @@ quirks), in `cargo test -p mock-idp`:\n"
 }
 
 /// openid-client (a certified RP library) uses the grants beyond the browser login:
-/// `client_credentials` and RFC 7662 introspection, against the OIDC personality over https.
+/// `client_credentials`, RFC 7662 introspection and the RFC 8628 device flow, against the OIDC
+/// personality over https.
 #[tokio::test(flavor = "multi_thread")]
-async fn openid_client_gets_client_credentials_and_introspects_them() {
+async fn openid_client_uses_client_credentials_introspection_and_the_device_flow() {
     if !ready() {
         return;
     }
-    let idp = MockIdp::builder().tls().no_verify_on_drop().start().await;
+    let idp = MockIdp::builder()
+        .tls()
+        .user(alice())
+        .no_verify_on_drop()
+        .start()
+        .await;
     let dir = tempfile::tempdir().expect("a temporary folder");
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, idp.ca_pem().expect("https")).expect("writing the CA");
     let job = json!({
         "discovery_url": idp.discovery_url(),
+        "base_url": idp.base_url(),
+        "user": "alice",
         "client_id": idp.client().id,
         "client_secret": idp.client().secret.map(|s| s.expose().to_owned()),
         "scope": "reports.read",
@@ -573,4 +581,10 @@ async fn openid_client_gets_client_credentials_and_introspects_them() {
     assert_eq!(result["introspection"]["sub"], idp.client().id.to_string());
     assert_eq!(result["introspection"]["scope"], "reports.read");
     assert_eq!(result["introspection_unknown"]["active"], false);
+    assert_eq!(result["device_codes"]["interval"], 5, "{result}");
+    assert_eq!(result["device"]["id_token"], true, "{result}");
+    assert_eq!(
+        result["device"]["sub"],
+        idp.provider_user_id("alice").unwrap().as_str()
+    );
 }

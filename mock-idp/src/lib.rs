@@ -135,6 +135,7 @@ mod authorization;
 mod builders;
 mod clients;
 mod clock;
+mod device;
 mod expect;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -24,6 +24,32 @@ use crate::users::{User, UserPatch};
 pub struct UnknownUser(pub UserId);
 
 impl Shared {
+    /// Decides a device authorization by its user code: approve as `user` (who must exist), or
+    /// deny (`None`).
+    pub fn decide_device(&self, user_code: &str, user: Option<UserId>) -> Result<(), String> {
+        let now = self.clock.now();
+        let mut store = self.store.lock().unwrap();
+        if let Some(u) = &user
+            && !store.users.contains_key(u)
+        {
+            return Err(UnknownUser(u.clone()).to_string());
+        }
+        store.devices.decide(user_code, user, now)
+    }
+
+    /// The user codes of device authorizations waiting for a person, oldest first.
+    pub fn waiting_devices(&self) -> Vec<(String, ClientId)> {
+        let now = self.clock.now();
+        self.store
+            .lock()
+            .unwrap()
+            .devices
+            .waiting(now)
+            .into_iter()
+            .map(|da| (da.user_code, da.client))
+            .collect()
+    }
+
     /// Adds or replaces a user.
     pub fn add_user(&self, user: User) {
         self.store.lock().unwrap().add_user(user);

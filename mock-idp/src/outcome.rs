@@ -402,7 +402,15 @@ impl Outcome {
             | Outcome::NarrowScope { .. }
             | Outcome::AuthorizeResponse { .. } => endpoint == E::Authorize,
             Outcome::OAuthError { .. } => {
-                matches!(endpoint, E::Token | E::Refresh | E::Userinfo | E::Revocation)
+                matches!(
+                    endpoint,
+                    E::Token
+                        | E::Refresh
+                        | E::Userinfo
+                        | E::Revocation
+                        | E::Introspection
+                        | E::DeviceAuthorization
+                )
             }
             Outcome::InvalidGrant | Outcome::IdToken { .. } | Outcome::TokenResponse { .. } => {
                 matches!(endpoint, E::Token | E::Refresh)

@@ -524,6 +524,7 @@ impl MockIdp {
             Endpoint::Userinfo => Some(p.userinfo.clone()),
             Endpoint::Revocation => p.revocation.clone(),
             Endpoint::Introspection => p.introspection.clone(),
+            Endpoint::DeviceAuthorization => p.device_authorization.clone(),
             Endpoint::EndSession => p.end_session.clone(),
         };
         let profile = self.shared.personality.profile();
@@ -606,6 +607,26 @@ impl MockIdp {
     /// Deletes a user; their tokens and IdP sessions stop working.
     pub fn remove_user(&self, id: &str) -> bool {
         self.shared.remove_user(&UserId::new(id))
+    }
+    /// Approves the device authorization showing `user_code` as `user`, as the person would on
+    /// the verification page; the device's next poll gets the tokens.
+    ///
+    /// ```no_run
+    /// # async fn f(idp: mock_idp::MockIdp) {
+    /// let code = idp.waiting_devices().pop().expect("a device asked").0;
+    /// idp.approve_device(&code, "alice").unwrap();
+    /// # }
+    /// ```
+    pub fn approve_device(&self, user_code: &str, user: &str) -> Result<(), String> {
+        self.shared.decide_device(user_code, Some(UserId::new(user)))
+    }
+    /// Denies the device authorization showing `user_code`: its polls get `access_denied`.
+    pub fn deny_device(&self, user_code: &str) -> Result<(), String> {
+        self.shared.decide_device(user_code, None)
+    }
+    /// The user codes (and clients) of device authorizations waiting for a person.
+    pub fn waiting_devices(&self) -> Vec<(String, ClientId)> {
+        self.shared.waiting_devices()
     }
     /// Revokes every grant and IdP session of a user.
     pub fn revoke_user(&self, id: &str) -> usize {

@@ -238,6 +238,8 @@ pub struct Store {
     consents: HashMap<(UserId, ClientId), ScopeSet>,
     /// Login pages waiting for a decision, by transaction id.
     pub pending: HashMap<String, PendingAuthorization>,
+    /// RFC 8628 device authorizations in flight.
+    pub devices: crate::device::DeviceCodes,
     /// When [`Store::purge`] may next walk the maps.
     next_purge: Option<SystemTime>,
 }
@@ -555,6 +557,7 @@ impl Store {
         self.codes.retain(|_, c| now < c.expires_at + day);
         self.pending.retain(|_, p| now < p.created + day);
         self.sessions.retain(|_, s| now < s.expires_at + day);
+        self.devices.purge(now);
     }
 
     /// Revokes everything and logs everyone out (admin reset keeps users and clients).

@@ -260,11 +260,13 @@ pub enum Endpoint {
     EndSession,
     /// RFC 7662 token introspection.
     Introspection,
+    /// RFC 8628 device authorization (the codes a device shows; its polls are [`Endpoint::Token`]).
+    DeviceAuthorization,
 }
 
 impl Endpoint {
     /// Every endpoint, in flow order.
-    pub const ALL: [Endpoint; 9] = [
+    pub const ALL: [Endpoint; 10] = [
         Endpoint::Discovery,
         Endpoint::Jwks,
         Endpoint::Authorize,
@@ -274,6 +276,7 @@ impl Endpoint {
         Endpoint::Revocation,
         Endpoint::EndSession,
         Endpoint::Introspection,
+        Endpoint::DeviceAuthorization,
     ];
 
     /// The snake_case name used in the admin API and in messages.
@@ -288,6 +291,7 @@ impl Endpoint {
             Endpoint::Revocation => "revocation",
             Endpoint::EndSession => "end_session",
             Endpoint::Introspection => "introspection",
+            Endpoint::DeviceAuthorization => "device_authorization",
         }
     }
 

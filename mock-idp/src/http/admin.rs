@@ -38,6 +38,9 @@ pub(super) fn router() -> Router<Arc<Shared>> {
         .route("/users", get(list_users).post(add_user))
         .route("/users/{id}", get(get_user).patch(patch_user).delete(delete_user))
         .route("/users/{id}/revoke", post(revoke_user))
+        .route("/devices", get(list_devices))
+        .route("/devices/{user_code}/approve", post(approve_device))
+        .route("/devices/{user_code}/deny", post(deny_device))
         .route("/clients", get(list_clients).post(add_client))
         .route("/clients/{id}", delete(delete_client))
         .route(
@@ -159,6 +162,38 @@ async fn delete_user(State(s): S, Path(id): Path<String>) -> Result<StatusCode, 
 
 async fn revoke_user(State(s): S, Path(id): Path<String>) -> Json<Value> {
     Json(json!({"revoked_grants": s.revoke_user(&UserId::new(id))}))
+}
+
+/// Device authorizations waiting for a person.
+async fn list_devices(State(s): S) -> Json<Value> {
+    let waiting: Vec<Value> = s
+        .waiting_devices()
+        .into_iter()
+        .map(|(code, client)| json!({"user_code": code, "client_id": client}))
+        .collect();
+    Json(json!(waiting))
+}
+
+#[derive(serde::Deserialize)]
+struct DeviceApproval {
+    user: String,
+}
+
+/// Approves a device as a user: `{"user": "alice"}`.
+async fn approve_device(
+    State(s): S,
+    Path(code): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, AdminError> {
+    let approval: DeviceApproval = parse(&body, "device approval")?;
+    s.decide_device(&code, Some(UserId::new(approval.user)))
+        .map_err(bad)?;
+    Ok(Json(json!({"approved": code})))
+}
+
+async fn deny_device(State(s): S, Path(code): Path<String>) -> Result<Json<Value>, AdminError> {
+    s.decide_device(&code, None).map_err(bad)?;
+    Ok(Json(json!({"denied": code})))
 }
 
 /// Clients as registered; secrets serialize as `***`.

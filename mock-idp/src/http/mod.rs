@@ -9,6 +9,7 @@
 mod admin;
 mod authorize;
 mod client_auth;
+mod device;
 mod discovery;
 mod end_session;
 mod idp_session;
@@ -62,6 +63,12 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     }
     if let Some(p) = &paths.revocation {
         r = r.route(p, post(revoke::handle));
+    }
+    if let Some(p) = &paths.device_authorization {
+        r = r.route(p, post(device::start));
+    }
+    if let Some(p) = &paths.device_verification {
+        r = r.route(p, get(device::page).post(device::decide));
     }
     if let Some(p) = &paths.introspection {
         r = r.route(p, post(introspect::handle));

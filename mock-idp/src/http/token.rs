@@ -128,18 +128,31 @@ async fn exchange(
         Some("client_credentials") if shared.personality.profile().client_credentials => {
             client_credentials_grant(&call).await
         }
-        Some(other) => Err(TokenFailure::UnsupportedGrantType(format!(
-            "grant_type {other:?} is not supported; use {}",
-            if shared.personality.profile().client_credentials {
-                "authorization_code, refresh_token or client_credentials"
-            } else {
-                "authorization_code or refresh_token"
+        Some(DEVICE_CODE_GRANT) if shared.personality.profile().paths.device_authorization.is_some() => {
+            device_code_grant(&call).await
+        }
+        Some(other) => {
+            let profile = shared.personality.profile();
+            let mut grants = vec!["authorization_code", "refresh_token"];
+            if profile.client_credentials {
+                grants.push("client_credentials");
             }
-        ))),
+            if profile.paths.device_authorization.is_some() {
+                grants.push(DEVICE_CODE_GRANT);
+            }
+            let last = grants.pop().expect("two at least");
+            Err(TokenFailure::UnsupportedGrantType(format!(
+                "grant_type {other:?} is not supported; use {} or {last}",
+                grants.join(", ")
+            )))
+        }
     }
 }
 
-/// A token request from an authenticated client: what both grants work with.
+/// RFC 8628 §3.4.
+const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// A token request from an authenticated client: what every grant works with.
 struct Call<'a> {
     shared: &'a Shared,
     rec: &'a Recorder,
@@ -327,6 +340,82 @@ async fn client_credentials_grant(call: &Call<'_>) -> Result<Response, TokenFail
                 grant_id,
                 grant: &grant,
                 refresh: false,
+                is_refresh: false,
+                fault: None,
+                change,
+            },
+        )
+    };
+    Ok(call.success(&success, &grant, false))
+}
+
+/// A device polls (RFC 8628 §3.4–3.5): pending, too fast, denied or expired until a person
+/// approves; then the tokens, once.
+async fn device_code_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
+    use crate::device::DeviceCodeProblem;
+    let (shared, rec, client) = (call.shared, call.rec, call.client);
+    let device_code = call.required("device_code")?;
+    let now = shared.clock.now();
+    let polled = shared
+        .store
+        .lock()
+        .unwrap()
+        .devices
+        .poll(device_code, &client.id, now);
+    let (user, scopes) = match polled {
+        Err(DeviceCodeProblem::Unknown) => return Err(TokenFailure::InvalidGrant(GrantProblem::CodeUnknown)),
+        Err(DeviceCodeProblem::OtherClient) => {
+            return Err(TokenFailure::InvalidGrant(GrantProblem::CodeClientMismatch));
+        }
+        Err(DeviceCodeProblem::Redeemed) => return Err(TokenFailure::InvalidGrant(GrantProblem::CodeReused)),
+        Ok(Err(problem)) => return Err(TokenFailure::Device(problem)),
+        Ok(Ok(approved)) => approved,
+    };
+    let mut change = None;
+    if let Some(scripted) = outcome(shared, rec, Endpoint::Token, Some(&client.id)).await {
+        match scripted {
+            Outcome::InvalidGrant => return Err(TokenFailure::InvalidGrant(GrantProblem::ScriptedCode)),
+            Outcome::OAuthError {
+                status,
+                error,
+                description,
+            } => {
+                return Err(TokenFailure::Scripted {
+                    status,
+                    error,
+                    description,
+                });
+            }
+            Outcome::TokenResponse { change: c } => change = Some(c),
+            _ => {}
+        }
+    }
+    let grant = Grant {
+        client: client.id.clone(),
+        user,
+        scopes: scopes.clone(),
+        requested: scopes,
+        request: Vec::new(),
+        auth_time: now
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        nonce: None,
+        // The person approved on the verification page: a consent, as at Google.
+        consent_shown: true,
+        revoked: false,
+    };
+    let refresh = shared.personality.issues_refresh_token(&grant, client);
+    let success = {
+        let mut store = shared.store.lock().unwrap();
+        let grant_id = store.create_grant(grant.clone());
+        mint(
+            shared,
+            &mut store,
+            MintRequest {
+                grant_id,
+                grant: &grant,
+                refresh,
                 is_refresh: false,
                 fault: None,
                 change,

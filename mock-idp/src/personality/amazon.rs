@@ -69,6 +69,8 @@ impl Amazon {
                     revocation: None,
                     end_session: None,
                     introspection: None,
+                    device_authorization: None,
+                    device_verification: None,
                 },
             )
         };

@@ -39,6 +39,23 @@ pub struct AuthorizeContext<'a> {
     pub request: &'a [(String, String)],
 }
 
+/// What the device-authorization response hook sees.
+#[derive(Debug)]
+pub struct DeviceContext<'a> {
+    /// Request headers (GitHub negotiates the format with `Accept`).
+    pub headers: &'a HeaderMap,
+    /// The device code the client polls with.
+    pub device_code: &'a str,
+    /// The code the person types.
+    pub user_code: &'a str,
+    /// The page the person opens (absolute).
+    pub verification_uri: String,
+    /// Seconds until both codes expire.
+    pub expires_in: u64,
+    /// Seconds between polls.
+    pub interval: u64,
+}
+
 /// What the token hooks see.
 #[derive(Debug)]
 pub struct TokenContext<'a> {

@@ -88,6 +88,8 @@ impl Facebook {
                     revocation: None,
                     end_session: None,
                     introspection: None,
+                    device_authorization: None,
+                    device_verification: None,
                 },
             )
         };

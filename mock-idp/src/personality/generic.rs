@@ -87,6 +87,8 @@ impl Generic {
                     revocation: Some("/oauth/revoke".into()),
                     end_session: Some("/oauth/logout".into()),
                     introspection: Some("/oauth/introspect".into()),
+                    device_authorization: Some("/oauth/device/code".into()),
+                    device_verification: Some("/oauth/device".into()),
                 },
             )
         };

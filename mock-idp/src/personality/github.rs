@@ -8,12 +8,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::context::{ResourceContext, TokenContext, TokenSource};
+use super::context::{DeviceContext, ResourceContext, TokenContext, TokenSource};
 use super::hooks::Hooks;
 use super::profile::{Paths, PkceSupport, Profile, ProviderId, Resource};
 use super::standard;
 use super::wire::{
-    AuthorizeFailure, BearerFailure, TokenFailure, TokenSuccess, form_no_store, json_no_store, stable_digits,
+    AuthorizeFailure, BearerFailure, DeviceProblem, TokenFailure, TokenSuccess, form_no_store, json_no_store,
+    stable_digits,
 };
 use crate::clients::{Client, Lifetimes, RefreshRotation};
 use crate::store::{Grant, GrantProblem};
@@ -87,6 +88,8 @@ impl GitHub {
                     revocation: None,
                     end_session: None,
                     introspection: None,
+                    device_authorization: Some("/login/device/code".into()),
+                    device_verification: Some("/login/device".into()),
                 },
             )
         };
@@ -175,6 +178,30 @@ fn api_json(status: StatusCode, body: Value, scopes: Option<&str>) -> Response {
 }
 
 impl Hooks for GitHub {
+    /// GitHub's device flow: codes for 15 minutes (`expires_in: 899`), a 5-second interval.
+    fn device_code_lifetimes(&self) -> (std::time::Duration, std::time::Duration) {
+        (
+            std::time::Duration::from_secs(899),
+            std::time::Duration::from_secs(5),
+        )
+    }
+
+    /// `POST /login/device/code` answers form-encoded unless the client asks for JSON, like
+    /// GitHub's token endpoint.
+    fn device_authorization_response(&self, ctx: &DeviceContext<'_>) -> Response {
+        negotiated(
+            ctx.headers,
+            StatusCode::OK,
+            vec![
+                ("device_code".into(), json!(ctx.device_code)),
+                ("user_code".into(), json!(ctx.user_code)),
+                ("verification_uri".into(), json!(ctx.verification_uri)),
+                ("expires_in".into(), json!(ctx.expires_in)),
+                ("interval".into(), json!(ctx.interval)),
+            ],
+        )
+    }
+
     /// GitHub's REST API: `{"message":"Not Found","documentation_url":…,"status":"404"}`
     /// (`status` a string, present since 2024).
     fn not_found(&self, _path: &str) -> Response {
@@ -305,6 +332,30 @@ impl Hooks for GitHub {
                 "The code passed is incorrect or expired.".to_owned(),
                 "bad-verification-code",
             ),
+            TokenFailure::Device(p) => {
+                // HTTP 200, like every GitHub token error; `slow_down` says the new interval.
+                let description = match p {
+                    DeviceProblem::AuthorizationPending => "The authorization request is still pending.",
+                    DeviceProblem::SlowDown => "Too many requests have been made in the same timeframe.",
+                    DeviceProblem::ExpiredToken => "The device_code has expired.",
+                    DeviceProblem::AccessDenied => "The authorization request was denied.",
+                };
+                let mut pairs = vec![
+                    ("error".to_owned(), json!(p.code())),
+                    ("error_description".into(), json!(description)),
+                    (
+                        "error_uri".into(),
+                        json!(format!(
+                            "https://docs.github.com/developers/apps/authorizing-oauth-apps#{}",
+                            p.code().replace('_', "-")
+                        )),
+                    ),
+                ];
+                if *p == DeviceProblem::SlowDown {
+                    pairs.push(("interval".into(), json!(10)));
+                }
+                return negotiated(headers, StatusCode::OK, pairs);
+            }
             TokenFailure::UnsupportedGrantType(_) => (
                 "unsupported_grant_type",
                 "The grant type is not supported.".to_owned(),

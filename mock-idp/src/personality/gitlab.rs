@@ -77,6 +77,8 @@ impl GitLab {
                     revocation: Some("/oauth/revoke".into()),
                     end_session: None,
                     introspection: None,
+                    device_authorization: None,
+                    device_verification: None,
                 },
             )
         };

@@ -9,13 +9,15 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::context::{
-    AuthorizeContext, ClaimsContext, DiscoveryContext, ResourceContext, TokenContext, request_param,
+    AuthorizeContext, ClaimsContext, DeviceContext, DiscoveryContext, ResourceContext, TokenContext,
+    request_param,
 };
 use super::hooks::Hooks;
 use super::profile::{Paths, Profile, ProviderId, Resource};
 use super::standard;
 use super::wire::{
-    AuthorizeFailure, BearerFailure, ClientProblem, TokenFailure, TokenSuccess, json_no_store, stable_digits,
+    AuthorizeFailure, BearerFailure, ClientProblem, DeviceProblem, TokenFailure, TokenSuccess, json_no_store,
+    stable_digits,
 };
 use crate::clients::{Client, Lifetimes, RefreshRotation};
 use crate::store::{Grant, GrantProblem};
@@ -78,6 +80,8 @@ impl Google {
                     revocation: Some("/revoke".into()),
                     end_session: None,
                     introspection: None,
+                    device_authorization: Some("/device/code".into()),
+                    device_verification: Some("/device".into()),
                 },
             )
         };
@@ -177,6 +181,28 @@ fn google_claims(user: &User, scopes: &ScopeSet) -> Map<String, Value> {
 }
 
 impl Hooks for Google {
+    /// Google's device flow (`/device/code`): codes for 30 minutes, `verification_url` (not
+    /// `_uri`), no `verification_uri_complete`.
+    fn device_code_lifetimes(&self) -> (std::time::Duration, std::time::Duration) {
+        (
+            std::time::Duration::from_secs(1800),
+            std::time::Duration::from_secs(5),
+        )
+    }
+
+    fn device_authorization_response(&self, ctx: &DeviceContext<'_>) -> Response {
+        json_no_store(
+            StatusCode::OK,
+            &json!({
+                "device_code": ctx.device_code,
+                "user_code": ctx.user_code,
+                "expires_in": ctx.expires_in,
+                "interval": ctx.interval,
+                "verification_url": ctx.verification_uri,
+            }),
+        )
+    }
+
     /// Google's userinfo answers a token granted any of `openid`, `email`, `profile` (or their
     /// `userinfo.*` URL forms): passport-google-oauth20's documented `scope: ['profile']` works.
     fn resource_missing_scope(&self, name: &str, scopes: &ScopeSet) -> Option<&'static str> {
@@ -325,6 +351,20 @@ impl Hooks for Google {
 
     fn token_error(&self, failure: &TokenFailure, _headers: &HeaderMap) -> Response {
         use GrantProblem as G;
+        if let TokenFailure::Device(p) = failure {
+            // Google's statuses for the device flow: 428 while pending, 403 for slow_down and
+            // access_denied, 400 for an expired code.
+            let (status, description) = match p {
+                DeviceProblem::AuthorizationPending => (428, "Precondition Required"),
+                DeviceProblem::SlowDown => (403, "Forbidden"),
+                DeviceProblem::AccessDenied => (403, "Forbidden"),
+                DeviceProblem::ExpiredToken => (400, "Bad Request"),
+            };
+            return json_no_store(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+                &json!({"error": p.code(), "error_description": description}),
+            );
+        }
         let (status, error, description) = match failure {
             TokenFailure::InvalidClient {
                 problem: ClientProblem::Unknown,

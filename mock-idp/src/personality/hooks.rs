@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::context::{
-    AuthorizeContext, ClaimsContext, DiscoveryContext, ResourceContext, TokenContext, TokenSource,
+    AuthorizeContext, ClaimsContext, DeviceContext, DiscoveryContext, ResourceContext, TokenContext,
+    TokenSource,
 };
 use super::profile::Profile;
 use super::standard;
@@ -137,6 +138,19 @@ pub trait Hooks: Send + Sync + fmt::Debug + 'static {
     /// The provider's answer when it is broken (scripted `ServerError`).
     fn server_error(&self, endpoint: Endpoint) -> Response {
         standard::server_error(endpoint)
+    }
+
+    /// How long device and user codes live, and the polling interval (RFC 8628 §3.2).
+    fn device_code_lifetimes(&self) -> (std::time::Duration, std::time::Duration) {
+        (
+            std::time::Duration::from_secs(600),
+            std::time::Duration::from_secs(5),
+        )
+    }
+
+    /// The device authorization response (RFC 8628 §3.2), in the provider's shape.
+    fn device_authorization_response(&self, ctx: &DeviceContext<'_>) -> Response {
+        standard::device_authorization_response(ctx)
     }
 
     /// The scopes a `client_credentials` request gets: no user means no `openid`.

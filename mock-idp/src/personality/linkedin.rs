@@ -66,6 +66,8 @@ impl LinkedIn {
                     revocation: Some("/oauth/v2/revoke".into()),
                     end_session: None,
                     introspection: None,
+                    device_authorization: None,
+                    device_verification: None,
                 },
             )
         };

@@ -9,13 +9,13 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
-use super::context::{ClaimsContext, DiscoveryContext, ResourceContext, TokenContext};
+use super::context::{ClaimsContext, DeviceContext, DiscoveryContext, ResourceContext, TokenContext};
 use super::hooks::Hooks;
 use super::profile::{Paths, Profile, ProviderId, Resource};
 use super::standard;
 use super::wire::{
-    AuthorizeFailure, BearerFailure, ClientProblem, TokenFailure, TokenSuccess, json_no_store, random_guid,
-    stable_guid,
+    AuthorizeFailure, BearerFailure, ClientProblem, DeviceProblem, TokenFailure, TokenSuccess, json_no_store,
+    random_guid, stable_guid,
 };
 use crate::clients::{Client, Lifetimes, RefreshRotation};
 use crate::store::{Grant, GrantProblem, TokenProblem};
@@ -83,6 +83,8 @@ impl Microsoft {
                     revocation: None,
                     end_session: Some(format!("{t}/oauth2/v2.0/logout")),
                     introspection: None,
+                    device_authorization: Some(format!("{t}/oauth2/v2.0/devicecode")),
+                    device_verification: Some("/devicelogin".into()),
                 },
             )
         };
@@ -196,6 +198,32 @@ fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
 }
 
 impl Hooks for Microsoft {
+    /// Entra's device flow (`/{tenant}/oauth2/v2.0/devicecode`): 15 minutes, and a `message`
+    /// to show the person.
+    fn device_code_lifetimes(&self) -> (std::time::Duration, std::time::Duration) {
+        (
+            std::time::Duration::from_secs(900),
+            std::time::Duration::from_secs(5),
+        )
+    }
+
+    fn device_authorization_response(&self, ctx: &DeviceContext<'_>) -> Response {
+        json_no_store(
+            StatusCode::OK,
+            &json!({
+                "user_code": ctx.user_code,
+                "device_code": ctx.device_code,
+                "verification_uri": ctx.verification_uri,
+                "expires_in": ctx.expires_in,
+                "interval": ctx.interval,
+                "message": format!(
+                    "To sign in, use a web browser to open the page {} and enter the code {} to authenticate.",
+                    ctx.verification_uri, ctx.user_code
+                ),
+            }),
+        )
+    }
+
     /// Entra's client credentials take exactly one `<resource>/.default` scope (the app
     /// permissions granted to the client for that resource).
     fn client_credentials_scopes(&self, requested: &ScopeSet) -> Result<ScopeSet, TokenFailure> {
@@ -465,6 +493,30 @@ impl Hooks for Microsoft {
                 };
                 aadsts(400, "invalid_grant", code, message)
             }
+            // Entra's device-flow errors: `authorization_declined` where RFC 8628 says
+            // access_denied. The AADSTS numbers of pending (70016) and expired (70019) are the
+            // documented ones; declined's is taken as 70000.
+            TokenFailure::Device(DeviceProblem::AuthorizationPending) => aadsts(
+                400,
+                "authorization_pending",
+                70016,
+                "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+            ),
+            TokenFailure::Device(DeviceProblem::SlowDown) => aadsts(
+                400,
+                "slow_down",
+                70016,
+                "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+            ),
+            TokenFailure::Device(DeviceProblem::ExpiredToken) => {
+                aadsts(400, "expired_token", 70019, "Verification code expired.")
+            }
+            TokenFailure::Device(DeviceProblem::AccessDenied) => aadsts(
+                400,
+                "authorization_declined",
+                70000,
+                "The user declined the device sign-in.",
+            ),
             TokenFailure::UnsupportedGrantType(_) => aadsts(
                 400,
                 "unsupported_grant_type",

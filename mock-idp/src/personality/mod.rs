@@ -56,7 +56,8 @@ pub use profile::{Paths, PkceSupport, Profile, ProviderId, Resource};
 pub use twitch::Twitch;
 
 pub(crate) use context::{
-    AuthorizeContext, ClaimsContext, DiscoveryContext, ResourceContext, TokenContext, TokenSource,
+    AuthorizeContext, ClaimsContext, DeviceContext, DiscoveryContext, ResourceContext, TokenContext,
+    TokenSource,
 };
 pub(crate) use hooks::Hooks;
 pub(crate) use wire::{AuthorizeFailure, BearerFailure, ClientProblem, TokenFailure, TokenSuccess};

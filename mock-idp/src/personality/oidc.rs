@@ -42,6 +42,8 @@ impl Oidc {
                         revocation: Some("/revoke".into()),
                         end_session: Some("/logout".into()),
                         introspection: Some("/introspect".into()),
+                        device_authorization: Some("/device_authorization".into()),
+                        device_verification: Some("/device".into()),
                     },
                 )
             },

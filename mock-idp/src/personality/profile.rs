@@ -99,6 +99,10 @@ pub struct Paths {
     /// RFC 7662 introspection endpoint (the OIDC and generic personalities; the real providers
     /// have none, or their own token-info APIs).
     pub introspection: Option<String>,
+    /// RFC 8628 device authorization endpoint (where the provider has the device flow).
+    pub device_authorization: Option<String>,
+    /// The page a person opens to enter the user code (`verification_uri`).
+    pub device_verification: Option<String>,
 }
 
 /// A protected resource (profile API) besides userinfo: `GET /user/emails` at GitHub.

@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::context::DiscoveryContext;
+use super::context::{DeviceContext, DiscoveryContext};
 use super::profile::Profile;
 use super::wire::{AuthorizeFailure, BearerFailure, TokenFailure, TokenSuccess, json_no_store};
 use crate::types::Endpoint;
@@ -60,6 +60,12 @@ pub fn discovery(p: &Profile, ctx: &DiscoveryContext<'_>) -> Option<Value> {
     let mut grants = vec!["authorization_code", "refresh_token"];
     if p.client_credentials {
         grants.push("client_credentials");
+    }
+    if p.paths.device_authorization.is_some() {
+        grants.push("urn:ietf:params:oauth:grant-type:device_code");
+    }
+    if let Some(v) = url(&p.paths.device_authorization) {
+        doc.insert("device_authorization_endpoint".into(), v);
     }
     doc.insert("grant_types_supported".into(), json!(grants));
     doc.insert("subject_types_supported".into(), json!(["public"]));
@@ -159,6 +165,21 @@ pub fn token_error(failure: &TokenFailure) -> Response {
         );
     }
     resp
+}
+
+/// RFC 8628 §3.2: the device authorization response.
+pub fn device_authorization_response(ctx: &DeviceContext<'_>) -> Response {
+    json_no_store(
+        StatusCode::OK,
+        &json!({
+            "device_code": ctx.device_code,
+            "user_code": ctx.user_code,
+            "verification_uri": ctx.verification_uri,
+            "verification_uri_complete": format!("{}?user_code={}", ctx.verification_uri, ctx.user_code),
+            "expires_in": ctx.expires_in,
+            "interval": ctx.interval,
+        }),
+    )
 }
 
 /// RFC 6749 §5.1 success response, fields in the RFC's order.

@@ -78,6 +78,8 @@ impl Twitch {
                     revocation: Some("/oauth2/revoke".into()),
                     end_session: None,
                     introspection: None,
+                    device_authorization: None,
+                    device_verification: None,
                 },
             )
         };

@@ -5,6 +5,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+pub use crate::device::DeviceProblem;
 use crate::store::{GrantProblem, TokenProblem};
 use crate::types::ScopeSet;
 
@@ -70,6 +71,8 @@ pub enum TokenFailure {
     UnsupportedGrantType(String),
     /// Scope not a subset of the grant.
     InvalidScope(String),
+    /// A device-code poll that gets no tokens (yet): RFC 8628 §3.5.
+    Device(DeviceProblem),
     /// Scripted error body.
     Scripted {
         /// Status.
@@ -92,6 +95,7 @@ impl TokenFailure {
             TokenFailure::UnsupportedGrantType(_) => "unsupported_grant_type",
             TokenFailure::InvalidScope(_) => "invalid_scope",
             TokenFailure::Scripted { error, .. } => error,
+            TokenFailure::Device(p) => p.code(),
         }
     }
     /// The description the standard personality sends.
@@ -104,6 +108,7 @@ impl TokenFailure {
             TokenFailure::InvalidClient { description, .. } => Some(description.clone()),
             TokenFailure::InvalidGrant(p) => Some(p.describe().to_owned()),
             TokenFailure::Scripted { description, .. } => description.clone(),
+            TokenFailure::Device(p) => Some(p.describe().to_owned()),
         }
     }
 }

@@ -9,6 +9,7 @@
 mod admin;
 mod cli;
 mod common;
+mod device;
 mod flow;
 mod grants;
 mod inspector;
