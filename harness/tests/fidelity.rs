@@ -587,4 +587,13 @@ async fn openid_client_uses_client_credentials_introspection_and_the_device_flow
         result["device"]["sub"],
         idp.provider_user_id("alice").unwrap().as_str()
     );
+    assert_eq!(
+        result["token_exchange"]["issued_token_type"], "urn:ietf:params:oauth:token-type:access_token",
+        "{result}"
+    );
+    assert_eq!(result["token_exchange"]["scope"], "email");
+    assert_eq!(
+        result["token_exchange"]["sub"],
+        idp.provider_user_id("alice").unwrap().as_str()
+    );
 }

@@ -77,6 +77,10 @@ pub enum GrantProblem {
     ScriptedCode,
     /// Scripted `invalid_grant` on refresh.
     ScriptedRefresh,
+    /// Password grant: no such user, a wrong password, or a user without one.
+    BadCredentials,
+    /// Token exchange: the subject token is unknown, expired or revoked.
+    SubjectTokenInactive,
 }
 
 impl GrantProblem {
@@ -126,6 +130,10 @@ impl GrantProblem {
             GrantProblem::UserGone => "the user of this grant is disabled or no longer exists",
             GrantProblem::ScriptedCode => "the authorization code is invalid or expired",
             GrantProblem::ScriptedRefresh => "the refresh token is invalid, expired or revoked",
+            GrantProblem::BadCredentials => "the username or password is wrong (or the user has no password)",
+            GrantProblem::SubjectTokenInactive => {
+                "subject_token is not an active access token of this IdP (unknown, expired or revoked)"
+            }
         }
     }
 }

@@ -62,6 +62,10 @@ pub struct User {
     /// personality documents the keys it reads.
     #[serde(default)]
     pub provider: Map<String, Value>,
+    /// The password the resource-owner password grant checks (Entra's ROPC, the generic
+    /// personality); `None`: the user cannot log in that way. Never shown (`***`).
+    #[serde(default)]
+    pub password: Option<crate::types::Secret>,
 }
 
 fn default_true() -> bool {
@@ -90,7 +94,13 @@ impl User {
             disabled: false,
             claims: Map::new(),
             provider: Map::new(),
+            password: None,
         }
+    }
+    /// Sets the password of the resource-owner password grant.
+    pub fn password(mut self, password: impl Into<String>) -> User {
+        self.password = Some(crate::types::Secret::new(password));
+        self
     }
     /// Sets the email address (verified unless [`User::email_unverified`] follows).
     pub fn email(mut self, email: impl Into<String>) -> User {

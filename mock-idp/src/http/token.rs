@@ -25,6 +25,7 @@ use crate::clients::{Client, RefreshRotation};
 use crate::lint::Finding;
 use crate::log::Recorder;
 use crate::outcome::Outcome;
+use crate::personality::{DEVICE_CODE_GRANT, TOKEN_EXCHANGE_GRANT};
 use crate::personality::{PkceSupport, TokenContext, TokenFailure, TokenSuccess};
 use crate::shared::Shared;
 use crate::store::{Grant, GrantProblem};
@@ -131,15 +132,12 @@ async fn exchange(
         Some(DEVICE_CODE_GRANT) if shared.personality.profile().paths.device_authorization.is_some() => {
             device_code_grant(&call).await
         }
+        Some("password") if shared.personality.profile().password_grant => password_grant(&call).await,
+        Some(TOKEN_EXCHANGE_GRANT) if shared.personality.profile().token_exchange => {
+            token_exchange_grant(&call).await
+        }
         Some(other) => {
-            let profile = shared.personality.profile();
-            let mut grants = vec!["authorization_code", "refresh_token"];
-            if profile.client_credentials {
-                grants.push("client_credentials");
-            }
-            if profile.paths.device_authorization.is_some() {
-                grants.push(DEVICE_CODE_GRANT);
-            }
+            let mut grants = shared.personality.profile().grant_types();
             let last = grants.pop().expect("two at least");
             Err(TokenFailure::UnsupportedGrantType(format!(
                 "grant_type {other:?} is not supported; use {} or {last}",
@@ -148,9 +146,6 @@ async fn exchange(
         }
     }
 }
-
-/// RFC 8628 §3.4.
-const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// A token request from an authenticated client: what every grant works with.
 struct Call<'a> {
@@ -423,6 +418,170 @@ async fn device_code_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
         )
     };
     Ok(call.success(&success, &grant, false))
+}
+
+/// A grant for `user` minted now, with the scripted token-endpoint outcome applied first (the
+/// grants without a code: password, token exchange).
+async fn mint_for_user(
+    call: &Call<'_>,
+    user: crate::types::UserId,
+    scopes: ScopeSet,
+) -> Result<Response, TokenFailure> {
+    let (shared, rec, client) = (call.shared, call.rec, call.client);
+    let mut change = None;
+    if let Some(scripted) = outcome(shared, rec, Endpoint::Token, Some(&client.id)).await {
+        match scripted {
+            Outcome::InvalidGrant => return Err(TokenFailure::InvalidGrant(GrantProblem::ScriptedCode)),
+            Outcome::OAuthError {
+                status,
+                error,
+                description,
+            } => {
+                return Err(TokenFailure::Scripted {
+                    status,
+                    error,
+                    description,
+                });
+            }
+            Outcome::TokenResponse { change: c } => change = Some(c),
+            _ => {}
+        }
+    }
+    let now = shared.clock.now();
+    let grant = Grant {
+        client: client.id.clone(),
+        user,
+        scopes: scopes.clone(),
+        requested: scopes,
+        request: call.form.pairs().to_vec(),
+        auth_time: now
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        nonce: None,
+        consent_shown: false,
+        revoked: false,
+    };
+    let refresh = shared.personality.issues_refresh_token(&grant, client);
+    let success = {
+        let mut store = shared.store.lock().unwrap();
+        let grant_id = store.create_grant(grant.clone());
+        mint(
+            shared,
+            &mut store,
+            MintRequest {
+                grant_id,
+                grant: &grant,
+                refresh,
+                is_refresh: false,
+                fault: None,
+                change,
+            },
+        )
+    };
+    Ok(call.success(&success, &grant, false))
+}
+
+/// The resource-owner password grant (RFC 6749 §4.3), where the provider still has it: the
+/// user's configured password, a confidential client, an enabled user.
+async fn password_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
+    let (shared, client, form) = (call.shared, call.client, call.form);
+    if client.is_public() {
+        return Err(TokenFailure::UnauthorizedClient(format!(
+            "client {} is public: the password grant needs a confidential client",
+            client.id
+        )));
+    }
+    let username = call.required("username")?;
+    let password = call.required("password")?;
+    let user = {
+        let store = shared.store.lock().unwrap();
+        store
+            .users
+            .values()
+            .find(|u| {
+                u.id.as_str() == username
+                    || u.username.as_deref() == Some(username)
+                    || u.email.as_deref() == Some(username)
+            })
+            .cloned()
+    };
+    let Some(user) =
+        user.filter(|u| !u.disabled && u.password.as_ref().is_some_and(|p| p.expose() == password))
+    else {
+        return Err(TokenFailure::InvalidGrant(GrantProblem::BadCredentials));
+    };
+    let scopes = ScopeSet::parse(
+        form.get("scope").unwrap_or(""),
+        &shared.personality.profile().scope_separators,
+    );
+    mint_for_user(call, user.id, scopes).await
+}
+
+/// RFC 8693 token exchange: an active access token of this IdP (`subject_token`) for a new one
+/// issued to the calling client, scopes no wider than the subject's.
+async fn token_exchange_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
+    const ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
+    let (shared, form) = (call.shared, call.form);
+    let subject = call.required("subject_token")?;
+    match call.required("subject_token_type")? {
+        ACCESS_TOKEN => {}
+        other => {
+            return Err(TokenFailure::InvalidRequest(format!(
+                "subject_token_type {other:?} is not supported; use {ACCESS_TOKEN}"
+            )));
+        }
+    }
+    if let Some(t) = form.get("requested_token_type")
+        && t != ACCESS_TOKEN
+    {
+        return Err(TokenFailure::InvalidRequest(format!(
+            "requested_token_type {t:?} is not supported; use {ACCESS_TOKEN}"
+        )));
+    }
+    if form.has("actor_token") {
+        return Err(TokenFailure::InvalidRequest(
+            "actor_token (delegation) is not supported; send subject_token alone (impersonation)".into(),
+        ));
+    }
+    let now = shared.clock.now();
+    let info = shared
+        .store
+        .lock()
+        .unwrap()
+        .check_access_token(subject, now)
+        .map_err(|_| TokenFailure::InvalidGrant(GrantProblem::SubjectTokenInactive))?;
+    let scopes = match form.get("scope") {
+        None => info.scopes.clone(),
+        Some(s) => {
+            let asked = ScopeSet::parse(s, &shared.personality.profile().scope_separators);
+            if !asked.is_subset(&info.scopes) {
+                return Err(TokenFailure::InvalidScope(format!(
+                    "scope {s:?} exceeds the subject token's ({})",
+                    info.scopes.join(" ")
+                )));
+            }
+            asked
+        }
+    };
+    let resp = mint_for_user(call, info.grant.user.clone(), scopes).await?;
+    Ok(with_issued_token_type(resp, ACCESS_TOKEN).await)
+}
+
+/// Adds RFC 8693 §2.2.1's `issued_token_type` to a JSON token response.
+async fn with_issued_token_type(resp: Response, token_type: &str) -> Response {
+    let (parts, body) = resp.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return Response::from_parts(parts, axum::body::Body::empty());
+    };
+    let mut json: serde_json::Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(_) => return Response::from_parts(parts, axum::body::Body::from(bytes)),
+    };
+    json["issued_token_type"] = serde_json::Value::String(token_type.to_owned());
+    let mut parts = parts;
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(json.to_string()))
 }
 
 async fn refresh_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {

@@ -69,6 +69,8 @@ impl Generic {
     pub fn new() -> Generic {
         let profile = Profile {
             client_credentials: true,
+            password_grant: true,
+            token_exchange: true,
             scopes_supported: ["openid", "email", "profile", "read"].map(String::from).to_vec(),
             default_scopes: "openid email profile".into(),
             access_token_prefix: "gat_".into(),

@@ -59,6 +59,8 @@ impl Microsoft {
         let profile = Profile {
             // `scope=<resource>/.default` at `/{tenant}/oauth2/v2.0/token`.
             client_credentials: true,
+            // ROPC, for work and school accounts without MFA (Microsoft discourages it).
+            password_grant: true,
             resources: vec![Resource::get("/v1.0/me", "me")],
             resources_with_trailing_slash: true,
             scopes_supported: ["openid", "profile", "email", "offline_access", "User.Read"]
@@ -484,6 +486,11 @@ impl Hooks for Microsoft {
                         "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.",
                     ),
                     G::UserGone => (50057, "The user account is disabled."),
+                    G::BadCredentials => (
+                        50126,
+                        "Error validating credentials due to invalid username or password.",
+                    ),
+                    G::SubjectTokenInactive => (50013, "Assertion failed signature validation."),
                     G::CodeUnknown | G::CodeClientMismatch => {
                         (70000, "The provided value for the 'code' parameter is not valid.")
                     }

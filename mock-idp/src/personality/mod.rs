@@ -52,7 +52,9 @@ pub use google::Google;
 pub use linkedin::LinkedIn;
 pub use microsoft::{CONSUMERS_TENANT, Microsoft};
 pub use oidc::Oidc;
-pub use profile::{Paths, PkceSupport, Profile, ProviderId, Resource};
+pub use profile::{
+    DEVICE_CODE_GRANT, Paths, PkceSupport, Profile, ProviderId, Resource, TOKEN_EXCHANGE_GRANT,
+};
 pub use twitch::Twitch;
 
 pub(crate) use context::{

@@ -29,6 +29,7 @@ impl Oidc {
                 iss_in_authorization_response: true,
                 advertise_iss_parameter: true,
                 client_credentials: true,
+                token_exchange: true,
                 ..Profile::standard(
                     ProviderId::Oidc,
                     "Mock OpenID Provider",

@@ -105,6 +105,11 @@ pub struct Paths {
     pub device_verification: Option<String>,
 }
 
+/// RFC 8628 §3.4's grant type.
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+/// RFC 8693 §2.1's grant type.
+pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+
 /// A protected resource (profile API) besides userinfo: `GET /user/emails` at GitHub.
 /// Requests to it count as the [`Endpoint::Userinfo`](crate::Endpoint::Userinfo) endpoint
 /// for scripting and expectations.
@@ -195,6 +200,12 @@ pub struct Profile {
     /// generic personalities); the others answer `unsupported_grant_type`, as GitHub's and
     /// Google's do.
     pub client_credentials: bool,
+    /// Whether the token endpoint has the resource-owner password grant (Entra's ROPC, the
+    /// generic personality); the OIDC personality refuses it, as OAuth 2.1 and RFC 9700 do.
+    pub password_grant: bool,
+    /// Whether the token endpoint has RFC 8693 token exchange (the OIDC and generic
+    /// personalities).
+    pub token_exchange: bool,
     /// Other paths the token endpoint answers on, as the real provider does (Google's
     /// `/oauth2/v4/token`, which long-lived client libraries still call).
     pub token_path_aliases: Vec<String>,
@@ -216,6 +227,24 @@ pub struct Profile {
 }
 
 impl Profile {
+    /// The grant types the token endpoint takes, for discovery and for the error that names them.
+    pub fn grant_types(&self) -> Vec<&'static str> {
+        let mut grants = vec!["authorization_code", "refresh_token"];
+        if self.client_credentials {
+            grants.push("client_credentials");
+        }
+        if self.password_grant {
+            grants.push("password");
+        }
+        if self.paths.device_authorization.is_some() {
+            grants.push(DEVICE_CODE_GRANT);
+        }
+        if self.token_exchange {
+            grants.push(TOKEN_EXCHANGE_GRANT);
+        }
+        grants
+    }
+
     /// `path` with its `{param}`s replaced by the defaults (`/{tenant}/x` → `/common/x`).
     pub fn fill_path(&self, path: &str) -> String {
         let mut out = path.to_owned();
@@ -258,6 +287,8 @@ impl Profile {
             default_path_params: Vec::new(),
             token_endpoint_get: false,
             client_credentials: false,
+            password_grant: false,
+            token_exchange: false,
             token_path_aliases: Vec::new(),
             resources_with_trailing_slash: false,
             client_auth_in_query: false,

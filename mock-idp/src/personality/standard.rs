@@ -57,13 +57,7 @@ pub fn discovery(p: &Profile, ctx: &DiscoveryContext<'_>) -> Option<Value> {
         "response_modes_supported".into(),
         json!(["query", "fragment", "form_post"]),
     );
-    let mut grants = vec!["authorization_code", "refresh_token"];
-    if p.client_credentials {
-        grants.push("client_credentials");
-    }
-    if p.paths.device_authorization.is_some() {
-        grants.push("urn:ietf:params:oauth:grant-type:device_code");
-    }
+    let grants = p.grant_types();
     if let Some(v) = url(&p.paths.device_authorization) {
         doc.insert("device_authorization_endpoint".into(), v);
     }

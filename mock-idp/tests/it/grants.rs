@@ -241,3 +241,161 @@ async fn snapshots_of_client_credentials_and_introspection() {
         ".body.exp" => "[exp]"
     });
 }
+
+#[tokio::test]
+async fn the_password_grant_checks_the_users_password_where_the_provider_has_it() {
+    use mock_idp::User;
+    use mock_idp::personality::Generic;
+    let idp = MockIdp::builder()
+        .personality(Generic::new())
+        .user(User::new("alice").password("correct horse"))
+        .user(User::new("bob"))
+        .start()
+        .await;
+    let token = idp.endpoint_url(Endpoint::Token).unwrap();
+    let grant = |user: &'static str, password: &'static str| {
+        let token = token.clone();
+        async move {
+            post(
+                &token,
+                &[
+                    ("grant_type", "password"),
+                    ("username", user),
+                    ("password", password),
+                    ("scope", "read"),
+                ],
+                Some(MOCK),
+            )
+            .await
+        }
+    };
+    let (status, body) = grant("alice", "correct horse").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["access_token"].is_string());
+    let (status, body) = grant("alice", "wrong").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    let (_, body) = grant("bob", "anything").await;
+    assert_eq!(
+        body["error"], "invalid_grant",
+        "a user without a password cannot: {body}"
+    );
+
+    let oidc = MockIdp::builder()
+        .user(User::new("alice").password("correct horse"))
+        .start()
+        .await;
+    let (_, body) = post(
+        &oidc.endpoint_url(Endpoint::Token).unwrap(),
+        &[
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", "correct horse"),
+        ],
+        Some(MOCK),
+    )
+    .await;
+    assert_eq!(
+        body["error"], "unsupported_grant_type",
+        "OAuth 2.1 has no password grant: {body}"
+    );
+
+    let entra = MockIdp::builder()
+        .personality(Microsoft::new())
+        .user(User::new("alice").password("correct horse"))
+        .start()
+        .await;
+    let (_, body) = post(
+        &entra.endpoint_url(Endpoint::Token).unwrap(),
+        &[
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", "nope"),
+            ("scope", "openid"),
+        ],
+        Some(MOCK),
+    )
+    .await;
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("AADSTS50126"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn token_exchange_trades_an_active_access_token_for_a_narrower_one() {
+    use mock_idp::personality::Oidc;
+    let idp = crate::providers::start(Oidc::new()).await;
+    let login = crate::providers::tokens(&idp, &[("scope", "openid profile email")]).await;
+    let subject = login["access_token"].as_str().unwrap();
+    let token = idp.endpoint_url(Endpoint::Token).unwrap();
+    const TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+    const GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+    let (status, body) = post(
+        &token,
+        &[
+            ("grant_type", GRANT),
+            ("subject_token", subject),
+            ("subject_token_type", TYPE),
+            ("scope", "profile"),
+        ],
+        Some(MOCK),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["issued_token_type"], TYPE);
+    assert_eq!(body["scope"], "profile");
+    let introspected = post(
+        &idp.endpoint_url(Endpoint::Introspection).unwrap(),
+        &[("token", body["access_token"].as_str().unwrap())],
+        Some(MOCK),
+    )
+    .await
+    .1;
+    assert_eq!(
+        introspected["sub"],
+        idp.provider_user_id("alice").unwrap(),
+        "the same user: {introspected}"
+    );
+
+    let (_, body) = post(
+        &token,
+        &[
+            ("grant_type", GRANT),
+            ("subject_token", subject),
+            ("subject_token_type", TYPE),
+            ("scope", "admin"),
+        ],
+        Some(MOCK),
+    )
+    .await;
+    assert_eq!(body["error"], "invalid_scope", "{body}");
+    let (_, body) = post(
+        &token,
+        &[
+            ("grant_type", GRANT),
+            ("subject_token", "forged"),
+            ("subject_token_type", TYPE),
+        ],
+        Some(MOCK),
+    )
+    .await;
+    assert_eq!(body["error"], "invalid_grant", "{body}");
+    let (_, body) = post(
+        &token,
+        &[
+            ("grant_type", GRANT),
+            ("subject_token", subject),
+            ("subject_token_type", "urn:ietf:params:oauth:token-type:saml2"),
+        ],
+        Some(MOCK),
+    )
+    .await;
+    assert_eq!(body["error"], "invalid_request", "{body}");
+}
