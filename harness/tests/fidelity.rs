@@ -528,8 +528,8 @@ quirks), in `cargo test -p mock-idp`:\n"
 }
 
 /// openid-client (a certified RP library) uses the grants beyond the browser login:
-/// `client_credentials`, RFC 7662 introspection and the RFC 8628 device flow, against the OIDC
-/// personality over https.
+/// `client_credentials`, RFC 7662 introspection, the RFC 8628 device flow, RFC 8693 token
+/// exchange and `private_key_jwt` client authentication, against the OIDC personality over https.
 #[tokio::test(flavor = "multi_thread")]
 async fn openid_client_uses_client_credentials_introspection_and_the_device_flow() {
     if !ready() {
@@ -596,4 +596,5 @@ async fn openid_client_uses_client_credentials_introspection_and_the_device_flow
         result["token_exchange"]["sub"],
         idp.provider_user_id("alice").unwrap().as_str()
     );
+    assert_eq!(result["private_key_jwt"]["access_token"], true, "{result}");
 }

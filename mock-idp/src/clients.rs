@@ -21,6 +21,10 @@ pub enum TokenAuthMethod {
     ClientSecretPost,
     /// Public client: `client_id` only, PKCE required.
     None,
+    /// A JWT signed with the client secret (HMAC; RFC 7523 §2.2, OIDC Core §9).
+    ClientSecretJwt,
+    /// A JWT signed with the client's private key; the public keys are [`Client::jwks`].
+    PrivateKeyJwt,
 }
 
 impl TokenAuthMethod {
@@ -30,6 +34,8 @@ impl TokenAuthMethod {
             TokenAuthMethod::ClientSecretBasic => "client_secret_basic",
             TokenAuthMethod::ClientSecretPost => "client_secret_post",
             TokenAuthMethod::None => "none",
+            TokenAuthMethod::ClientSecretJwt => "client_secret_jwt",
+            TokenAuthMethod::PrivateKeyJwt => "private_key_jwt",
         }
     }
 }
@@ -102,6 +108,9 @@ pub struct Client {
     /// Refresh-token rotation.
     #[serde(default)]
     pub refresh_rotation: RefreshRotation,
+    /// The public keys of a `private_key_jwt` client (a JWK Set: `{"keys": [...]}`).
+    #[serde(default)]
+    pub jwks: Option<serde_json::Value>,
     /// May use the `client_credentials` grant (confidential clients, where the provider has
     /// the grant); otherwise `unauthorized_client`.
     #[serde(default = "default_true")]
@@ -141,6 +150,9 @@ pub enum ClientError {
     /// Secret auth methods without a secret, or `none` with one.
     #[error("client {0}: auth methods need a secret (client_secret_basic/post) or none of them (none)")]
     AuthMethods(String),
+    /// `private_key_jwt` without public keys.
+    #[error("client {0}: private_key_jwt needs the client's public keys (jwks: {{\"keys\": [...]}})")]
+    NoKeys(String),
     /// Empty client id.
     #[error("a client id must not be empty")]
     EmptyId,
@@ -160,6 +172,17 @@ impl Client {
             refresh_tokens: true,
             refresh_rotation: RefreshRotation::Never,
             client_credentials: true,
+            jwks: None,
+        }
+    }
+    /// A client that authenticates with `private_key_jwt` only, with these public keys (a JWK
+    /// Set).
+    pub fn private_key_jwt(id: impl Into<String>, jwks: serde_json::Value) -> Client {
+        Client {
+            secret: None,
+            auth_methods: vec![TokenAuthMethod::PrivateKeyJwt],
+            jwks: Some(jwks),
+            ..Client::confidential(id, "")
         }
     }
     /// A public client (no secret, auth method `none`, PKCE required).
@@ -214,7 +237,7 @@ impl Client {
 
     /// Whether this client has no secret.
     pub fn is_public(&self) -> bool {
-        self.secret.is_none()
+        self.auth_methods.iter().all(|m| *m == TokenAuthMethod::None)
     }
 
     /// Checks that the registration is usable; called when a client is added.
@@ -235,7 +258,31 @@ impl Client {
                 ));
             }
         }
-        let secret_methods = self.auth_methods.iter().any(|m| *m != TokenAuthMethod::None);
+        let secret_methods = self.auth_methods.iter().any(|m| {
+            matches!(
+                m,
+                TokenAuthMethod::ClientSecretBasic
+                    | TokenAuthMethod::ClientSecretPost
+                    | TokenAuthMethod::ClientSecretJwt
+            )
+        });
+        if self.auth_methods.contains(&TokenAuthMethod::PrivateKeyJwt) {
+            let has_keys = self
+                .jwks
+                .as_ref()
+                .and_then(|j| j["keys"].as_array())
+                .is_some_and(|k| !k.is_empty());
+            if !has_keys {
+                return Err(ClientError::NoKeys(self.id.to_string()));
+            }
+            if !secret_methods && self.secret.is_none() {
+                return if self.auth_methods.is_empty() {
+                    Err(ClientError::AuthMethods(self.id.to_string()))
+                } else {
+                    Ok(())
+                };
+            }
+        }
         match (&self.secret, secret_methods) {
             (None, true) => return Err(ClientError::PublicClient(self.id.to_string())),
             (None, false) if self.pkce != PkcePolicy::Required => {

@@ -131,6 +131,7 @@
 
 #![deny(missing_docs)]
 
+mod assertion;
 mod authorization;
 mod builders;
 mod clients;

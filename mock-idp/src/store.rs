@@ -246,6 +246,8 @@ pub struct Store {
     consents: HashMap<(UserId, ClientId), ScopeSet>,
     /// Login pages waiting for a decision, by transaction id.
     pub pending: HashMap<String, PendingAuthorization>,
+    /// `jti`s of client assertions already used (replay protection).
+    pub assertions: crate::assertion::SeenAssertions,
     /// RFC 8628 device authorizations in flight.
     pub devices: crate::device::DeviceCodes,
     /// When [`Store::purge`] may next walk the maps.

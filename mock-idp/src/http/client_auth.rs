@@ -36,6 +36,9 @@ pub(super) fn authenticate_client(
         description: d.to_owned(),
         basic,
     };
+    if body.has("client_assertion") || body.has("client_assertion_type") {
+        return assertion_client(shared, headers, body, rec);
+    }
     let query_allowed = shared.personality.profile().client_auth_in_query;
     if query.has("client_secret") {
         rec.finding(Finding::secret_in_query());
@@ -173,6 +176,94 @@ pub(super) fn authenticate_client(
             ));
         }
     }
+    Ok(AuthenticatedClient { client })
+}
+
+/// `client_secret_jwt` / `private_key_jwt` (RFC 7523 §2.2): one assertion, no other
+/// credentials, a method the provider and the client accept, then every check of
+/// [`crate::assertion`].
+fn assertion_client(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: &Params,
+    rec: &Recorder,
+) -> Result<AuthenticatedClient, TokenFailure> {
+    use crate::assertion::{JWT_BEARER, read};
+    let invalid = |problem: ClientProblem, d: String| TokenFailure::InvalidClient {
+        problem,
+        description: d,
+        basic: false,
+    };
+    if headers.contains_key(header::AUTHORIZATION) || body.has("client_secret") {
+        rec.finding(Finding::multiple_client_auth());
+        return Err(TokenFailure::InvalidRequest(
+            "the client authenticated twice (a client_assertion and a secret); use exactly one method".into(),
+        ));
+    }
+    match body.get("client_assertion_type") {
+        Some(JWT_BEARER) => {}
+        other => {
+            return Err(TokenFailure::InvalidRequest(format!(
+                "client_assertion_type must be {JWT_BEARER}, not {other:?}"
+            )));
+        }
+    }
+    let jwt = body
+        .get("client_assertion")
+        .ok_or_else(|| TokenFailure::InvalidRequest("client_assertion is missing".into()))?;
+    let assertion = read(jwt).map_err(|why| invalid(ClientProblem::Malformed, why))?;
+    if let Some(id) = body.get("client_id")
+        && id != assertion.client_id
+    {
+        return Err(TokenFailure::InvalidRequest(format!(
+            "client_id {id:?} differs from the client_assertion's iss {:?}",
+            assertion.client_id
+        )));
+    }
+    let client_id = ClientId::new(&assertion.client_id);
+    rec.client(&client_id);
+    let client = shared
+        .store
+        .lock()
+        .unwrap()
+        .clients
+        .get(&client_id)
+        .cloned()
+        .ok_or_else(|| invalid(ClientProblem::Unknown, format!("unknown client {client_id}")))?;
+    let method = assertion.method;
+    if !shared.personality.profile().client_auth_methods.contains(&method) {
+        return Err(invalid(
+            ClientProblem::MethodRefused,
+            format!("this provider does not accept {}", method.as_str()),
+        ));
+    }
+    if !client.auth_methods.contains(&method) {
+        let registered: Vec<&str> = client.auth_methods.iter().map(|m| m.as_str()).collect();
+        return Err(invalid(
+            ClientProblem::MethodRefused,
+            format!(
+                "client {client_id} may not authenticate with {}; registered: {}",
+                method.as_str(),
+                registered.join(", ")
+            ),
+        ));
+    }
+    let profile = shared.personality.profile();
+    let mut audiences = vec![
+        shared.issuer.clone(),
+        format!("{}{}", shared.base, profile.paths.token),
+    ];
+    audiences.extend(
+        profile
+            .token_path_aliases
+            .iter()
+            .map(|p| format!("{}{p}", shared.base)),
+    );
+    let now = shared.clock.now();
+    let mut store = shared.store.lock().unwrap();
+    assertion
+        .verify(&client, &audiences, now, &mut store.assertions)
+        .map_err(|why| invalid(ClientProblem::WrongSecret, why))?;
     Ok(AuthenticatedClient { client })
 }
 

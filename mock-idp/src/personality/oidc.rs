@@ -5,6 +5,7 @@
 
 use super::hooks::Hooks;
 use super::profile::{Paths, Profile, ProviderId};
+use crate::clients::TokenAuthMethod;
 
 /// A spec-exact OpenID Provider — the default personality.
 ///
@@ -30,6 +31,13 @@ impl Oidc {
                 advertise_iss_parameter: true,
                 client_credentials: true,
                 token_exchange: true,
+                client_auth_methods: vec![
+                    TokenAuthMethod::ClientSecretBasic,
+                    TokenAuthMethod::ClientSecretPost,
+                    TokenAuthMethod::ClientSecretJwt,
+                    TokenAuthMethod::PrivateKeyJwt,
+                    TokenAuthMethod::None,
+                ],
                 ..Profile::standard(
                     ProviderId::Oidc,
                     "Mock OpenID Provider",

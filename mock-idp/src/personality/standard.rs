@@ -69,8 +69,24 @@ pub fn discovery(p: &Profile, ctx: &DiscoveryContext<'_>) -> Option<Value> {
     );
     doc.insert(
         "token_endpoint_auth_methods_supported".into(),
-        json!(["client_secret_basic", "client_secret_post", "none"]),
+        json!(
+            p.client_auth_methods
+                .iter()
+                .map(|m| m.as_str())
+                .collect::<Vec<_>>()
+        ),
     );
+    if p.client_auth_methods.iter().any(|m| {
+        matches!(
+            m,
+            crate::clients::TokenAuthMethod::ClientSecretJwt | crate::clients::TokenAuthMethod::PrivateKeyJwt
+        )
+    }) {
+        doc.insert(
+            "token_endpoint_auth_signing_alg_values_supported".into(),
+            json!(["RS256", "PS256", "ES256", "HS256"]),
+        );
+    }
     doc.insert(
         "claims_supported".into(),
         json!([

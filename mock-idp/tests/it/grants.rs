@@ -399,3 +399,154 @@ async fn token_exchange_trades_an_active_access_token_for_a_narrower_one() {
     .await;
     assert_eq!(body["error"], "invalid_request", "{body}");
 }
+
+/// A client assertion (RFC 7523 §2.2) for `client` with `aud`, signed by `key` (or HS256 with
+/// `secret`), expiring in a minute, with `jti`.
+fn assertion(
+    key: Option<&mock_idp::keys::SigningKey>,
+    secret: &str,
+    client: &str,
+    aud: &str,
+    jti: &str,
+    exp_in: i64,
+) -> String {
+    use base64::Engine;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let claims =
+        json!({"iss": client, "sub": client, "aud": aud, "jti": jti, "iat": now, "exp": now + exp_in});
+    match key {
+        Some(k) => k.sign(&claims),
+        None => {
+            let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+            let input = format!("{}.{}", b64(&json!({"alg": "HS256", "typ": "JWT"})), b64(&claims));
+            let tag = aws_lc_rs::hmac::sign(
+                &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret.as_bytes()),
+                input.as_bytes(),
+            );
+            format!(
+                "{input}.{}",
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag.as_ref())
+            )
+        }
+    }
+}
+
+#[tokio::test]
+async fn private_key_jwt_and_client_secret_jwt_authenticate_with_every_strict_check() {
+    use mock_idp::keys::{SigningAlg, SigningKey};
+    const TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+    let key = SigningKey::generate(SigningAlg::ES256);
+    let other = SigningKey::generate(SigningAlg::ES256);
+    let idp = MockIdp::builder()
+        .client(Client::private_key_jwt("signed", json!({"keys": [key.jwk()]})))
+        .client(
+            Client::confidential("hmac", "a-long-shared-secret-of-32-bytes!")
+                .auth_methods([mock_idp::TokenAuthMethod::ClientSecretJwt]),
+        )
+        .start()
+        .await;
+    let token = idp.endpoint_url(Endpoint::Token).unwrap();
+    let issuer = idp.issuer().to_owned();
+    let try_with = |jwt: String| {
+        let token = token.clone();
+        async move {
+            post(
+                &token,
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_assertion_type", TYPE),
+                    ("client_assertion", &jwt),
+                ],
+                None,
+            )
+            .await
+        }
+    };
+    let (status, body) = try_with(assertion(Some(&key), "", "signed", &token, "one", 60)).await;
+    assert_eq!(
+        status, 200,
+        "private_key_jwt with the token endpoint as aud: {body}"
+    );
+    let (status, body) = try_with(assertion(Some(&key), "", "signed", &issuer, "two", 60)).await;
+    assert_eq!(status, 200, "the issuer as aud: {body}");
+    let (status, body) = try_with(assertion(Some(&key), "", "signed", &token, "one", 60)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "a replayed jti: {body}"
+    );
+    assert!(
+        body["error_description"].as_str().unwrap().contains("replay"),
+        "{body}"
+    );
+    let (_, body) = try_with(assertion(Some(&other), "", "signed", &token, "three", 60)).await;
+    assert!(
+        body["error_description"].as_str().unwrap().contains("signature"),
+        "another key: {body}"
+    );
+    let (_, body) = try_with(assertion(
+        Some(&key),
+        "",
+        "signed",
+        "https://elsewhere.test/token",
+        "four",
+        60,
+    ))
+    .await;
+    assert!(
+        body["error_description"].as_str().unwrap().contains("aud"),
+        "{body}"
+    );
+    let (_, body) = try_with(assertion(Some(&key), "", "signed", &token, "five", -120)).await;
+    assert!(
+        body["error_description"].as_str().unwrap().contains("expired"),
+        "{body}"
+    );
+
+    let (status, body) = try_with(assertion(
+        None,
+        "a-long-shared-secret-of-32-bytes!",
+        "hmac",
+        &token,
+        "six",
+        60,
+    ))
+    .await;
+    assert_eq!(status, 200, "client_secret_jwt: {body}");
+    let (_, body) = try_with(assertion(None, "wrong-secret", "hmac", &token, "seven", 60)).await;
+    assert_eq!(body["error"], "invalid_client", "{body}");
+    let (_, body) = try_with(assertion(
+        None,
+        "a-long-shared-secret-of-32-bytes!",
+        "signed",
+        &token,
+        "eight",
+        60,
+    ))
+    .await;
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("may not authenticate with client_secret_jwt"),
+        "a method the client did not register: {body}"
+    );
+    let discovery: Value = common::http(None)
+        .get(idp.discovery_url())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        discovery["token_endpoint_auth_methods_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("private_key_jwt")),
+        "{discovery}"
+    );
+}

@@ -1,0 +1,202 @@
+//! JWT client authentication (RFC 7523 §2.2, OpenID Connect Core §9): `client_secret_jwt`
+//! (HMAC with the client's secret) and `private_key_jwt` (the client's registered public key),
+//! with the checks a strict authorization server makes — `iss` and `sub` both the client, the
+//! IdP (issuer or token endpoint) among the audiences, `exp` in the future, no `nbf`/`iat`
+//! from the future, and a `jti` never seen before while the assertion could still be used.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::Value;
+
+use crate::clients::{Client, TokenAuthMethod};
+
+/// RFC 7523 §2.2's `client_assertion_type`.
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// Clock skew allowed for `exp`, `nbf` and `iat`.
+const SKEW: Duration = Duration::from_secs(60);
+
+/// An assertion read but not yet verified: who it says it is and how it is signed.
+#[derive(Debug)]
+pub struct Unverified {
+    /// `iss` (must equal `sub`: the client id).
+    pub client_id: String,
+    /// The method its `alg` implies.
+    pub method: TokenAuthMethod,
+    alg: String,
+    kid: Option<String>,
+    claims: Value,
+    signing_input: String,
+    signature: Vec<u8>,
+}
+
+/// Reads an assertion's header and claims; the error says what is malformed.
+pub fn read(jwt: &str) -> Result<Unverified, String> {
+    let mut parts = jwt.split('.');
+    let (Some(h), Some(c), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err("client_assertion is not a JWS (three dot-separated parts)".into());
+    };
+    let decode = |p: &str, what: &str| {
+        URL_SAFE_NO_PAD
+            .decode(p)
+            .map_err(|_| format!("client_assertion's {what} is not base64url"))
+    };
+    let header: Value = serde_json::from_slice(&decode(h, "header")?)
+        .map_err(|_| "client_assertion's header is not JSON".to_owned())?;
+    let claims: Value = serde_json::from_slice(&decode(c, "payload")?)
+        .map_err(|_| "client_assertion's payload is not JSON".to_owned())?;
+    let alg = header["alg"].as_str().unwrap_or("").to_owned();
+    let method = match alg.as_str() {
+        "HS256" | "HS384" | "HS512" => TokenAuthMethod::ClientSecretJwt,
+        "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" => {
+            TokenAuthMethod::PrivateKeyJwt
+        }
+        other => {
+            return Err(format!(
+                "client_assertion alg {other:?} is not accepted (HS256, RS256, PS256, ES256…)"
+            ));
+        }
+    };
+    let iss = claims["iss"].as_str().unwrap_or("");
+    let sub = claims["sub"].as_str().unwrap_or("");
+    if iss.is_empty() || iss != sub {
+        return Err("client_assertion's iss and sub must both be the client_id (RFC 7523 §3)".into());
+    }
+    Ok(Unverified {
+        client_id: iss.to_owned(),
+        method,
+        alg,
+        kid: header["kid"].as_str().map(str::to_owned),
+        claims,
+        signing_input: format!("{h}.{c}"),
+        signature: decode(s, "signature")?,
+    })
+}
+
+/// The `jti`s of assertions already used, until they expire.
+#[derive(Debug, Default)]
+pub struct SeenAssertions {
+    until: HashMap<String, SystemTime>,
+}
+
+impl Unverified {
+    /// Verifies the signature with `client`'s secret or keys, then the claims; records the `jti`.
+    pub fn verify(
+        &self,
+        client: &Client,
+        audiences: &[String],
+        now: SystemTime,
+        seen: &mut SeenAssertions,
+    ) -> Result<(), String> {
+        if !self.signature_ok(client)? {
+            return Err("client_assertion's signature does not verify".into());
+        }
+        let aud_ok = match &self.claims["aud"] {
+            Value::String(a) => audiences.contains(a),
+            Value::Array(list) => list
+                .iter()
+                .filter_map(Value::as_str)
+                .any(|a| audiences.iter().any(|x| x == a)),
+            _ => false,
+        };
+        if !aud_ok {
+            return Err(format!(
+                "client_assertion's aud must name this IdP: {}",
+                audiences.join(" or ")
+            ));
+        }
+        let at = |name: &str| {
+            self.claims[name]
+                .as_u64()
+                .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s))
+        };
+        let exp = at("exp").ok_or("client_assertion has no exp (RFC 7523 §3)")?;
+        if now >= exp + SKEW {
+            return Err("client_assertion has expired".into());
+        }
+        if at("nbf").is_some_and(|nbf| nbf > now + SKEW) || at("iat").is_some_and(|iat| iat > now + SKEW) {
+            return Err("client_assertion is not valid yet (nbf or iat in the future)".into());
+        }
+        let jti = self.claims["jti"]
+            .as_str()
+            .filter(|j| !j.is_empty())
+            .ok_or("client_assertion has no jti: a strict server needs one to refuse replays")?;
+        seen.until.retain(|_, until| *until > now);
+        if seen.until.contains_key(jti) {
+            return Err(format!("client_assertion jti {jti:?} was used before (replay)"));
+        }
+        seen.until.insert(jti.to_owned(), exp + SKEW);
+        Ok(())
+    }
+
+    fn signature_ok(&self, client: &Client) -> Result<bool, String> {
+        use aws_lc_rs::{hmac, signature as sig};
+        let msg = self.signing_input.as_bytes();
+        if self.method == TokenAuthMethod::ClientSecretJwt {
+            let secret = client
+                .secret
+                .as_ref()
+                .ok_or("this client has no secret for client_secret_jwt")?;
+            let alg = match self.alg.as_str() {
+                "HS256" => hmac::HMAC_SHA256,
+                "HS384" => hmac::HMAC_SHA384,
+                _ => hmac::HMAC_SHA512,
+            };
+            let key = hmac::Key::new(alg, secret.expose().as_bytes());
+            return Ok(hmac::verify(&key, msg, &self.signature).is_ok());
+        }
+        let keys = client
+            .jwks
+            .as_ref()
+            .and_then(|j| j["keys"].as_array())
+            .ok_or("this client registered no jwks for private_key_jwt")?;
+        let candidates = keys.iter().filter(|k| {
+            self.kid
+                .as_deref()
+                .is_none_or(|kid| k["kid"].as_str() == Some(kid))
+        });
+        let field = |k: &Value, name: &str| k[name].as_str().and_then(|v| URL_SAFE_NO_PAD.decode(v).ok());
+        for key in candidates {
+            let ok = match (key["kty"].as_str(), self.alg.as_str()) {
+                (Some("RSA"), alg) if alg.starts_with("RS") || alg.starts_with("PS") => {
+                    let (Some(n), Some(e)) = (field(key, "n"), field(key, "e")) else {
+                        continue;
+                    };
+                    let params: &sig::RsaParameters = match alg {
+                        "RS256" => &sig::RSA_PKCS1_2048_8192_SHA256,
+                        "RS384" => &sig::RSA_PKCS1_2048_8192_SHA384,
+                        "RS512" => &sig::RSA_PKCS1_2048_8192_SHA512,
+                        "PS256" => &sig::RSA_PSS_2048_8192_SHA256,
+                        "PS384" => &sig::RSA_PSS_2048_8192_SHA384,
+                        _ => &sig::RSA_PSS_2048_8192_SHA512,
+                    };
+                    sig::RsaPublicKeyComponents { n: &n, e: &e }
+                        .verify(params, msg, &self.signature)
+                        .is_ok()
+                }
+                (Some("EC"), alg @ ("ES256" | "ES384")) => {
+                    let (Some(x), Some(y)) = (field(key, "x"), field(key, "y")) else {
+                        continue;
+                    };
+                    let point = [&[4u8][..], &x, &y].concat();
+                    let params = if alg == "ES256" {
+                        &sig::ECDSA_P256_SHA256_FIXED
+                    } else {
+                        &sig::ECDSA_P384_SHA384_FIXED
+                    };
+                    sig::UnparsedPublicKey::new(params, &point)
+                        .verify(msg, &self.signature)
+                        .is_ok()
+                }
+                _ => false,
+            };
+            if ok {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
