@@ -33,8 +33,23 @@ pub struct Unverified {
     signature: Vec<u8>,
 }
 
-/// Reads an assertion's header and claims; the error says what is malformed.
+/// Reads a client assertion's header and claims (`iss` = `sub` = the client); the error says
+/// what is malformed.
 pub fn read(jwt: &str) -> Result<Unverified, String> {
+    let a = read_any(jwt)?;
+    if a.claims["sub"].as_str() != Some(a.client_id.as_str()) {
+        return Err("client_assertion's iss and sub must both be the client_id (RFC 7523 §3)".into());
+    }
+    Ok(a)
+}
+
+/// Reads an authorization grant assertion (RFC 7523 §2.1): `iss` the client that signed it,
+/// `sub` the user it is for (or absent: the client itself, as Google's service accounts).
+pub fn read_grant(jwt: &str) -> Result<Unverified, String> {
+    read_any(jwt)
+}
+
+fn read_any(jwt: &str) -> Result<Unverified, String> {
     let mut parts = jwt.split('.');
     let (Some(h), Some(c), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err("client_assertion is not a JWS (three dot-separated parts)".into());
@@ -61,9 +76,8 @@ pub fn read(jwt: &str) -> Result<Unverified, String> {
         }
     };
     let iss = claims["iss"].as_str().unwrap_or("");
-    let sub = claims["sub"].as_str().unwrap_or("");
-    if iss.is_empty() || iss != sub {
-        return Err("client_assertion's iss and sub must both be the client_id (RFC 7523 §3)".into());
+    if iss.is_empty() {
+        return Err("the assertion has no iss (RFC 7523 §3)".into());
     }
     Ok(Unverified {
         client_id: iss.to_owned(),
@@ -83,13 +97,36 @@ pub struct SeenAssertions {
 }
 
 impl Unverified {
-    /// Verifies the signature with `client`'s secret or keys, then the claims; records the `jti`.
+    /// `sub`, when the assertion names one.
+    pub fn subject(&self) -> Option<&str> {
+        self.claims["sub"].as_str()
+    }
+
+    /// A claim, for grant-specific ones (Google's `scope`).
+    pub fn claim(&self, name: &str) -> Option<&str> {
+        self.claims[name].as_str()
+    }
+
+    /// Verifies the signature with `client`'s secret or keys, then the claims; records the `jti`
+    /// (required unless `jti_optional`: Google's service-account assertions carry none).
     pub fn verify(
         &self,
         client: &Client,
         audiences: &[String],
         now: SystemTime,
         seen: &mut SeenAssertions,
+    ) -> Result<(), String> {
+        self.verify_with(client, audiences, now, seen, false)
+    }
+
+    /// [`Unverified::verify`], with the `jti` optional or not.
+    pub fn verify_with(
+        &self,
+        client: &Client,
+        audiences: &[String],
+        now: SystemTime,
+        seen: &mut SeenAssertions,
+        jti_optional: bool,
     ) -> Result<(), String> {
         if !self.signature_ok(client)? {
             return Err("client_assertion's signature does not verify".into());
@@ -120,10 +157,13 @@ impl Unverified {
         if at("nbf").is_some_and(|nbf| nbf > now + SKEW) || at("iat").is_some_and(|iat| iat > now + SKEW) {
             return Err("client_assertion is not valid yet (nbf or iat in the future)".into());
         }
-        let jti = self.claims["jti"]
-            .as_str()
-            .filter(|j| !j.is_empty())
-            .ok_or("client_assertion has no jti: a strict server needs one to refuse replays")?;
+        let Some(jti) = self.claims["jti"].as_str().filter(|j| !j.is_empty()) else {
+            return if jti_optional {
+                Ok(())
+            } else {
+                Err("the assertion has no jti: a strict server needs one to refuse replays".into())
+            };
+        };
         seen.until.retain(|_, until| *until > now);
         if seen.until.contains_key(jti) {
             return Err(format!("client_assertion jti {jti:?} was used before (replay)"));

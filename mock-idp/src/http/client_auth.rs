@@ -248,6 +248,18 @@ fn assertion_client(
             ),
         ));
     }
+    let audiences = token_audiences(shared);
+    let now = shared.clock.now();
+    let mut store = shared.store.lock().unwrap();
+    assertion
+        .verify(&client, &audiences, now, &mut store.assertions)
+        .map_err(|why| invalid(ClientProblem::WrongSecret, why))?;
+    Ok(AuthenticatedClient { client })
+}
+
+/// What an assertion sent to the token endpoint may name as its `aud`: the issuer or the
+/// token endpoint's URL (any of its paths).
+pub(super) fn token_audiences(shared: &Shared) -> Vec<String> {
     let profile = shared.personality.profile();
     let mut audiences = vec![
         shared.issuer.clone(),
@@ -259,12 +271,15 @@ fn assertion_client(
             .iter()
             .map(|p| format!("{}{p}", shared.base)),
     );
-    let now = shared.clock.now();
-    let mut store = shared.store.lock().unwrap();
-    assertion
-        .verify(&client, &audiences, now, &mut store.assertions)
-        .map_err(|why| invalid(ClientProblem::WrongSecret, why))?;
-    Ok(AuthenticatedClient { client })
+    audiences
+}
+
+/// Whether a request carries any client credentials at all.
+pub(super) fn presents_credentials(headers: &HeaderMap, body: &Params) -> bool {
+    headers.contains_key(header::AUTHORIZATION)
+        || ["client_id", "client_secret", "client_assertion"]
+            .iter()
+            .any(|p| body.has(p))
 }
 
 /// The id and secret of an `Authorization: Basic` value (what follows the scheme), each

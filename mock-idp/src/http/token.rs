@@ -18,14 +18,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 
-use super::client_auth::{authenticate_client, basic_client_id};
+use super::client_auth::{authenticate_client, basic_client_id, presents_credentials, token_audiences};
 use super::params::{Params, require_form};
 use super::scripted::{infrastructure_response, outcome, take_infrastructure_fault};
 use crate::clients::{Client, RefreshRotation};
 use crate::lint::Finding;
 use crate::log::Recorder;
 use crate::outcome::Outcome;
-use crate::personality::{DEVICE_CODE_GRANT, TOKEN_EXCHANGE_GRANT};
+use crate::personality::{DEVICE_CODE_GRANT, JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT};
 use crate::personality::{PkceSupport, TokenContext, TokenFailure, TokenSuccess};
 use crate::shared::Shared;
 use crate::store::{Grant, GrantProblem};
@@ -110,6 +110,14 @@ async fn exchange(
             "parameter {name} is repeated (RFC 6749 §3.1)"
         )));
     }
+    let profile = shared.personality.profile();
+    if form.get("grant_type") == Some(JWT_BEARER_GRANT)
+        && profile.jwt_bearer
+        && !presents_credentials(headers, form)
+    {
+        // RFC 7523 §3.1: the signed assertion is enough (Google's service accounts).
+        return jwt_bearer_grant(shared, rec, headers, form).await;
+    }
     let client = authenticate_client(shared, headers, form, &req.query, rec)?.client;
     let call = Call {
         shared,
@@ -136,6 +144,12 @@ async fn exchange(
         Some(TOKEN_EXCHANGE_GRANT) if shared.personality.profile().token_exchange => {
             token_exchange_grant(&call).await
         }
+        Some(JWT_BEARER_GRANT)
+            if profile.on_behalf_of && form.get("requested_token_use") == Some("on_behalf_of") =>
+        {
+            on_behalf_of_grant(&call).await
+        }
+        Some(JWT_BEARER_GRANT) if profile.jwt_bearer => jwt_bearer_grant(shared, rec, headers, form).await,
         Some(other) => {
             let mut grants = shared.personality.profile().grant_types();
             let last = grants.pop().expect("two at least");
@@ -582,6 +596,93 @@ async fn with_issued_token_type(resp: Response, token_type: &str) -> Response {
     let mut parts = parts;
     parts.headers.remove(axum::http::header::CONTENT_LENGTH);
     Response::from_parts(parts, axum::body::Body::from(json.to_string()))
+}
+
+/// RFC 7523 §2.1: an assertion signed by a registered client (its `iss`) with its keys or
+/// secret, for the user it names (`sub`) or, without one, for the client itself (a Google
+/// service account); scopes from the request or the assertion's `scope` claim (Google's).
+async fn jwt_bearer_grant(
+    shared: &Shared,
+    rec: &Recorder,
+    headers: &HeaderMap,
+    form: &Params,
+) -> Result<Response, TokenFailure> {
+    let jwt = form
+        .get("assertion")
+        .ok_or_else(|| TokenFailure::InvalidRequest("assertion is missing (RFC 7523 §2.1)".into()))?;
+    let assertion = crate::assertion::read_grant(jwt).map_err(TokenFailure::BadAssertion)?;
+    let issuer = ClientId::new(&assertion.client_id);
+    rec.client(&issuer);
+    let client = shared
+        .store
+        .lock()
+        .unwrap()
+        .clients
+        .get(&issuer)
+        .cloned()
+        .ok_or_else(|| {
+            TokenFailure::BadAssertion(format!("the assertion's iss {issuer} is not a registered client"))
+        })?;
+    let now = shared.clock.now();
+    {
+        let mut store = shared.store.lock().unwrap();
+        assertion
+            .verify_with(
+                &client,
+                &token_audiences(shared),
+                now,
+                &mut store.assertions,
+                true,
+            )
+            .map_err(TokenFailure::BadAssertion)?;
+    }
+    let user = match assertion.subject() {
+        None => crate::types::UserId::new(format!("client:{}", client.id)),
+        Some(sub) => {
+            let store = shared.store.lock().unwrap();
+            let user = store
+                .users
+                .values()
+                .find(|u| u.id.as_str() == sub || u.email.as_deref() == Some(sub))
+                .filter(|u| !u.disabled)
+                .ok_or_else(|| {
+                    TokenFailure::BadAssertion(format!(
+                        "the assertion's sub {sub:?} is not a user of this IdP"
+                    ))
+                })?;
+            user.id.clone()
+        }
+    };
+    let separators = &shared.personality.profile().scope_separators;
+    let scopes = ScopeSet::parse(
+        form.get("scope").or(assertion.claim("scope")).unwrap_or(""),
+        separators,
+    );
+    let call = Call {
+        shared,
+        rec,
+        client: &client,
+        headers,
+        form,
+    };
+    mint_for_user(&call, user, scopes).await
+}
+
+/// Entra's on-behalf-of flow: a middle-tier API trades the user's access token (the
+/// `assertion`) for one to another API (`scope`), for the same user.
+async fn on_behalf_of_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
+    let shared = call.shared;
+    let assertion = call.required("assertion")?;
+    let scope = call.required("scope")?;
+    let now = shared.clock.now();
+    let info = shared
+        .store
+        .lock()
+        .unwrap()
+        .check_access_token(assertion, now)
+        .map_err(|_| TokenFailure::InvalidGrant(GrantProblem::SubjectTokenInactive))?;
+    let scopes = ScopeSet::parse(scope, &shared.personality.profile().scope_separators);
+    mint_for_user(call, info.grant.user.clone(), scopes).await
 }
 
 async fn refresh_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {

@@ -71,6 +71,7 @@ impl Generic {
             client_credentials: true,
             password_grant: true,
             token_exchange: true,
+            jwt_bearer: true,
             scopes_supported: ["openid", "email", "profile", "read"].map(String::from).to_vec(),
             default_scopes: "openid email profile".into(),
             access_token_prefix: "gat_".into(),

@@ -67,6 +67,8 @@ impl Google {
             // (googleapis/node-gtoken#466) yet the default of passport-google-oauth20 2.0, which
             // 3.5 million installs a month still log in with.
             token_path_aliases: vec!["/oauth2/v4/token".into()],
+            // Service accounts: a JWT signed with the account's key, no client authentication.
+            jwt_bearer: true,
             ..Profile::standard(
                 ProviderId::Google,
                 "Google",

@@ -61,6 +61,7 @@ impl Microsoft {
             client_credentials: true,
             // ROPC, for work and school accounts without MFA (Microsoft discourages it).
             password_grant: true,
+            on_behalf_of: true,
             resources: vec![Resource::get("/v1.0/me", "me")],
             resources_with_trailing_slash: true,
             scopes_supported: ["openid", "profile", "email", "offline_access", "User.Read"]

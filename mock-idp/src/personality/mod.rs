@@ -53,7 +53,8 @@ pub use linkedin::LinkedIn;
 pub use microsoft::{CONSUMERS_TENANT, Microsoft};
 pub use oidc::Oidc;
 pub use profile::{
-    DEVICE_CODE_GRANT, Paths, PkceSupport, Profile, ProviderId, Resource, TOKEN_EXCHANGE_GRANT,
+    DEVICE_CODE_GRANT, JWT_BEARER_GRANT, Paths, PkceSupport, Profile, ProviderId, Resource,
+    TOKEN_EXCHANGE_GRANT,
 };
 pub use twitch::Twitch;
 

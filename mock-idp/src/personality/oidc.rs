@@ -31,6 +31,7 @@ impl Oidc {
                 advertise_iss_parameter: true,
                 client_credentials: true,
                 token_exchange: true,
+                jwt_bearer: true,
                 client_auth_methods: vec![
                     TokenAuthMethod::ClientSecretBasic,
                     TokenAuthMethod::ClientSecretPost,

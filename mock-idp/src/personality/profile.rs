@@ -107,6 +107,8 @@ pub struct Paths {
 
 /// RFC 8628 §3.4's grant type.
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+/// RFC 7523 §2.1's grant type.
+pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// RFC 8693 §2.1's grant type.
 pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 
@@ -206,6 +208,12 @@ pub struct Profile {
     /// Whether the token endpoint has RFC 8693 token exchange (the OIDC and generic
     /// personalities).
     pub token_exchange: bool,
+    /// Whether the token endpoint takes RFC 7523 §2.1 JWT bearer assertions signed by a
+    /// registered client (the OIDC and generic personalities; Google's service accounts).
+    pub jwt_bearer: bool,
+    /// Whether a JWT bearer request with `requested_token_use=on_behalf_of` trades a user's
+    /// access token for one to another API (Entra's on-behalf-of flow).
+    pub on_behalf_of: bool,
     /// Other paths the token endpoint answers on, as the real provider does (Google's
     /// `/oauth2/v4/token`, which long-lived client libraries still call).
     pub token_path_aliases: Vec<String>,
@@ -241,6 +249,9 @@ impl Profile {
         }
         if self.token_exchange {
             grants.push(TOKEN_EXCHANGE_GRANT);
+        }
+        if self.jwt_bearer || self.on_behalf_of {
+            grants.push(JWT_BEARER_GRANT);
         }
         grants
     }
@@ -289,6 +300,8 @@ impl Profile {
             client_credentials: false,
             password_grant: false,
             token_exchange: false,
+            jwt_bearer: false,
+            on_behalf_of: false,
             token_path_aliases: Vec::new(),
             resources_with_trailing_slash: false,
             client_auth_in_query: false,

@@ -73,6 +73,8 @@ pub enum TokenFailure {
     InvalidScope(String),
     /// A device-code poll that gets no tokens (yet): RFC 8628 §3.5.
     Device(DeviceProblem),
+    /// An authorization grant assertion that does not hold (RFC 7523 §3.1: `invalid_grant`).
+    BadAssertion(String),
     /// Scripted error body.
     Scripted {
         /// Status.
@@ -96,6 +98,7 @@ impl TokenFailure {
             TokenFailure::InvalidScope(_) => "invalid_scope",
             TokenFailure::Scripted { error, .. } => error,
             TokenFailure::Device(p) => p.code(),
+            TokenFailure::BadAssertion(_) => "invalid_grant",
         }
     }
     /// The description the standard personality sends.
@@ -109,6 +112,7 @@ impl TokenFailure {
             TokenFailure::InvalidGrant(p) => Some(p.describe().to_owned()),
             TokenFailure::Scripted { description, .. } => description.clone(),
             TokenFailure::Device(p) => Some(p.describe().to_owned()),
+            TokenFailure::BadAssertion(d) => Some(d.clone()),
         }
     }
 }

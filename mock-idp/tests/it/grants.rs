@@ -550,3 +550,122 @@ async fn private_key_jwt_and_client_secret_jwt_authenticate_with_every_strict_ch
         "{discovery}"
     );
 }
+
+#[tokio::test]
+async fn jwt_bearer_assertions_get_tokens_for_the_user_they_name_or_the_signing_client() {
+    use mock_idp::keys::{SigningAlg, SigningKey};
+    use mock_idp::personality::Oidc;
+    const GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+    let key = SigningKey::generate(SigningAlg::ES256);
+    let idp = crate::providers::start(Oidc::new()).await;
+    idp.add_client(Client::private_key_jwt("svc", json!({"keys": [key.jwk()]})))
+        .unwrap();
+    let token = idp.endpoint_url(Endpoint::Token).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let signed = |sub: Option<&str>| {
+        let mut claims = json!({"iss": "svc", "aud": token, "iat": now, "exp": now + 300});
+        if let Some(s) = sub {
+            claims["sub"] = json!(s);
+        }
+        key.sign(&claims)
+    };
+    let (status, body) = post(
+        &token,
+        &[
+            ("grant_type", GRANT),
+            ("assertion", &signed(Some("alice"))),
+            ("scope", "profile"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let who = post(
+        &idp.endpoint_url(Endpoint::Introspection).unwrap(),
+        &[("token", body["access_token"].as_str().unwrap())],
+        Some(MOCK),
+    )
+    .await
+    .1;
+    assert_eq!(who["sub"], idp.provider_user_id("alice").unwrap(), "{who}");
+    let (_, body) = post(
+        &token,
+        &[("grant_type", GRANT), ("assertion", &signed(Some("nobody")))],
+        None,
+    )
+    .await;
+    assert_eq!(body["error"], "invalid_grant", "{body}");
+    let forged = SigningKey::generate(SigningAlg::ES256)
+        .sign(&json!({"iss": "svc", "sub": "alice", "aud": token, "exp": now + 300}));
+    let (_, body) = post(&token, &[("grant_type", GRANT), ("assertion", &forged)], None).await;
+    assert!(
+        body["error_description"].as_str().unwrap().contains("signature"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_google_service_account_signs_its_own_way_in() {
+    use mock_idp::keys::{SigningAlg, SigningKey};
+    let key = SigningKey::generate(SigningAlg::RS256);
+    let sa = "reports@project.iam.gserviceaccount.com";
+    let idp = MockIdp::builder().personality(Google::new()).start().await;
+    idp.add_client(Client::private_key_jwt(sa, json!({"keys": [key.jwk()]})))
+        .unwrap();
+    let token = idp.endpoint_url(Endpoint::Token).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // Google's service-account assertion: iss, scope and aud; no sub, no jti.
+    let jwt = key.sign(&json!({"iss": sa, "scope": "https://www.googleapis.com/auth/drive.readonly", "aud": token, "iat": now, "exp": now + 3600}));
+    let (status, body) = post(
+        &token,
+        &[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+            ("assertion", &jwt),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["access_token"].as_str().unwrap().starts_with("ya29."),
+        "{body}"
+    );
+    assert!(
+        body.get("refresh_token").is_none() && body.get("id_token").is_none(),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn entra_on_behalf_of_trades_a_users_token_for_another_api() {
+    let idp = crate::providers::start(Microsoft::new()).await;
+    let login = crate::providers::tokens(&idp, &[]).await;
+    let token = idp.endpoint_url(Endpoint::Token).unwrap();
+    let obo = |assertion: String| {
+        let token = token.clone();
+        async move {
+            post(
+                &token,
+                &[
+                    ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                    ("requested_token_use", "on_behalf_of"),
+                    ("assertion", &assertion),
+                    ("scope", "api://downstream/.default"),
+                ],
+                Some(MOCK),
+            )
+            .await
+        }
+    };
+    let (status, body) = obo(login["access_token"].as_str().unwrap().to_owned()).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = obo("not-a-token".into()).await;
+    assert_eq!(body["error"], "invalid_grant", "{body}");
+    assert!(body["error_codes"].is_array(), "AADSTS shape: {body}");
+}

@@ -661,7 +661,7 @@ async fn missing_and_unsupported_grant_types() {
             400,
             err(
                 "unsupported_grant_type",
-                "grant_type \"password\" is not supported; use authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:device_code or urn:ietf:params:oauth:grant-type:token-exchange"
+                "grant_type \"password\" is not supported; use authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:device_code, urn:ietf:params:oauth:grant-type:token-exchange or urn:ietf:params:oauth:grant-type:jwt-bearer"
             )
         )
     );
