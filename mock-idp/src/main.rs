@@ -88,6 +88,10 @@ struct Serve {
     /// Issuer identifier (default: the server's origin; not with `--provider all`).
     #[arg(long)]
     issuer: Option<String>,
+    /// Issue access tokens as RFC 9068 JWTs (`typ: at+jwt`) for this API (their `aud`), so the
+    /// API can validate bearer tokens with the IdP's keys.
+    #[arg(long, value_name = "AUDIENCE")]
+    jwt_access_tokens: Option<String>,
     /// Open the inspector (`/__inspector`: every request, decoded tokens, your client's
     /// mistakes, buttons for the next outcome) in a browser once the IdP is ready ($BROWSER,
     /// else xdg-open / open). With `--provider all`, the first provider's.
@@ -251,6 +255,9 @@ fn builder(args: &Serve, plan: &Plan, provider: ProviderId, port: u16) -> MockId
     }
     if let Some(host) = args.host.clone().or(plan.file.host.clone()) {
         b = b.host(host);
+    }
+    if let Some(audience) = &args.jwt_access_tokens {
+        b = b.jwt_access_tokens(audience.clone());
     }
     if let Some(issuer) = args.issuer.clone().or(plan.file.issuer.clone()) {
         b = b.issuer(issuer);

@@ -184,6 +184,19 @@ impl MockIdpBuilder {
         self.settings.advertise_iss = Some(advertise);
         self
     }
+    /// Issues access tokens as RFC 9068 JWTs (`typ: at+jwt`) with `aud` = `audience`, signed
+    /// with the IdP's published keys (`iss`, `sub`, `client_id`, `scope`, `exp`, `iat`, `jti`),
+    /// for an API that validates bearer tokens itself.
+    ///
+    /// ```no_run
+    /// # async fn f() {
+    /// let idp = mock_idp::MockIdp::builder().jwt_access_tokens("https://api.example").start().await;
+    /// # }
+    /// ```
+    pub fn jwt_access_tokens(mut self, audience: impl Into<String>) -> Self {
+        self.settings.jwt_access_token_audience = Some(audience.into());
+        self
+    }
     /// Show the HTML login and consent page.
     pub fn login_page(mut self) -> Self {
         self.settings.interaction = Interaction::LoginPage;

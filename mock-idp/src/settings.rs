@@ -36,4 +36,9 @@ pub struct Settings {
     /// linked from this one's inspector.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sibling_inspectors: Vec<(String, String)>,
+    /// Issue access tokens as RFC 9068 JWTs (`typ: at+jwt`) for this resource (`aud`), signed
+    /// with the IdP's keys, so an API behind a gateway can validate bearer tokens itself;
+    /// `None` (the default) keeps the provider's own format (opaque where the real one is).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt_access_token_audience: Option<String>,
 }

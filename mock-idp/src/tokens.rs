@@ -30,16 +30,55 @@ pub(crate) struct MintRequest<'a> {
 }
 
 /// Mints and stores the tokens; returns the response content.
+/// An RFC 9068 access token: a JWT typed `at+jwt`, signed with the IdP's active key.
+fn jwt_access_token(
+    shared: &Shared,
+    store: &Store,
+    req: &MintRequest<'_>,
+    audience: &str,
+    now: std::time::SystemTime,
+    lifetime: std::time::Duration,
+) -> String {
+    let secs = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    };
+    let sub = match store.users.get(&req.grant.user) {
+        Some(user) => shared.personality.subject_for_client(user, &req.grant.client),
+        None => req.grant.client.to_string(),
+    };
+    let claims = json!({
+        "iss": shared.issuer,
+        "sub": sub,
+        "aud": audience,
+        "client_id": req.grant.client.to_string(),
+        "scope": req.grant.scopes.join(" "),
+        "iat": secs(now),
+        "exp": secs(now + lifetime),
+        "jti": random_token(16),
+    });
+    let key = shared.keys.read().unwrap().active();
+    key.sign_with_header(
+        &json!({"alg": key.alg().as_str(), "kid": key.kid(), "typ": "at+jwt"}),
+        &claims,
+    )
+}
+
 pub(crate) fn mint(shared: &Shared, store: &mut Store, req: MintRequest<'_>) -> TokenSuccess {
     let personality = &shared.personality;
     let profile = personality.profile();
     let lifetimes = shared.lifetimes();
     let now = shared.clock.now();
-    let access = format!(
-        "{}{}",
-        profile.access_token_prefix,
-        random_token(profile.access_token_bytes)
-    );
+    let audience = shared.settings.read().unwrap().jwt_access_token_audience.clone();
+    let access = match audience {
+        Some(audience) => jwt_access_token(shared, store, &req, &audience, now, lifetimes.access_token),
+        None => format!(
+            "{}{}",
+            profile.access_token_prefix,
+            random_token(profile.access_token_bytes)
+        ),
+    };
     store.add_access_token(
         &access,
         req.grant_id,

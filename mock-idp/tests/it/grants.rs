@@ -669,3 +669,54 @@ async fn entra_on_behalf_of_trades_a_users_token_for_another_api() {
     assert_eq!(body["error"], "invalid_grant", "{body}");
     assert!(body["error_codes"].is_array(), "AADSTS shape: {body}");
 }
+
+/// RFC 9068: with an audience configured, access tokens are JWTs an API validates with the
+/// IdP's published keys; userinfo and introspection still accept them.
+#[tokio::test]
+async fn access_tokens_are_rfc_9068_jwts_for_a_configured_api() {
+    let idp = MockIdp::builder()
+        .jwt_access_tokens("https://api.example")
+        .start()
+        .await;
+    let (_, body) = client_credentials(&idp, "reports.read", MOCK).await;
+    let at = body["access_token"].as_str().unwrap();
+    let (header, claims) = common::jwt_parts(at);
+    assert_eq!(header["typ"], "at+jwt", "{header}");
+    assert_eq!(claims["aud"], "https://api.example");
+    assert_eq!(claims["iss"], idp.issuer());
+    assert_eq!(claims["client_id"], "mock-client");
+    assert_eq!(claims["scope"], "reports.read");
+    assert!(
+        claims["exp"].is_u64() && claims["iat"].is_u64() && claims["jti"].is_string(),
+        "{claims}"
+    );
+    let jwks: Value = common::http(None)
+        .get(idp.endpoint_url(Endpoint::Jwks).unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kid"] == header["kid"]),
+        "signed with a published key"
+    );
+    let (_, who) = post(
+        &idp.endpoint_url(Endpoint::Introspection).unwrap(),
+        &[("token", at)],
+        Some(MOCK),
+    )
+    .await;
+    assert_eq!(who["active"], true);
+    let opaque = MockIdp::builder().start().await;
+    let (_, body) = client_credentials(&opaque, "reports.read", MOCK).await;
+    assert!(
+        body["access_token"].as_str().unwrap().starts_with("mat_"),
+        "opaque by default"
+    );
+}
