@@ -42,6 +42,32 @@ pub struct Grant {
     pub revoked: bool,
 }
 
+impl Grant {
+    /// The authorization request's parameters a grant keeps for the provider hooks that read
+    /// them later (`access_type`, `max_age`, `claims`, `prompt`…): everything but what the
+    /// grant holds elsewhere (client, scopes, nonce) or what only the authorization step needs
+    /// (redirect, state, PKCE challenge). A grant lives as long as its tokens: this is most of
+    /// the memory a login leaves behind.
+    pub fn kept_request_params(params: &[(String, String)]) -> Vec<(String, String)> {
+        const DROPPED: [&str; 9] = [
+            "response_type",
+            "client_id",
+            "redirect_uri",
+            "scope",
+            "state",
+            "nonce",
+            "code_challenge",
+            "code_challenge_method",
+            "response_mode",
+        ];
+        params
+            .iter()
+            .filter(|(k, _)| !DROPPED.contains(&k.as_str()))
+            .cloned()
+            .collect()
+    }
+}
+
 /// What is wrong with an authorization code or refresh token (`invalid_grant`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GrantProblem {
@@ -179,7 +205,8 @@ struct CodeRecord {
 struct AccessRecord {
     grant: u64,
     expires_at: SystemTime,
-    scopes: ScopeSet,
+    /// `None`: the grant's scopes (almost always; a refresh may narrow them).
+    scopes: Option<ScopeSet>,
     revoked: bool,
 }
 
@@ -383,6 +410,9 @@ impl Store {
             _ => {}
         }
         rec.redeemed = true;
+        // Only reuse detection needs the record now: drop what the redemption checked.
+        rec.redirect_uri = None;
+        rec.pkce = None;
         let grant_id = rec.grant;
         let grant = &self.grants[&grant_id];
         if self.active_user(&grant.user).is_none() {
@@ -393,12 +423,13 @@ impl Store {
 
     /// Stores a new access token.
     pub fn add_access_token(&mut self, token: &str, grant: u64, scopes: ScopeSet, expires_at: SystemTime) {
+        let narrowed = self.grants.get(&grant).is_none_or(|g| g.scopes != scopes);
         self.access.insert(
             token.to_owned(),
             AccessRecord {
                 grant,
                 expires_at,
-                scopes,
+                scopes: narrowed.then_some(scopes),
                 revoked: false,
             },
         );
@@ -428,7 +459,7 @@ impl Store {
         }
         Ok(AccessInfo {
             grant: grant.clone(),
-            scopes: rec.scopes.clone(),
+            scopes: rec.scopes.clone().unwrap_or_else(|| grant.scopes.clone()),
             expires_at: rec.expires_at,
         })
     }

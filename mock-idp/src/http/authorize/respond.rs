@@ -142,7 +142,7 @@ fn approve(
         user: user.clone(),
         scopes,
         requested: req.scopes.clone(),
-        request: req.params.clone(),
+        request: Grant::kept_request_params(&req.params),
         auth_time,
         nonce: req.nonce.clone(),
         consent_shown,
