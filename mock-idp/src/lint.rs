@@ -4,6 +4,8 @@
 //! a weakness that a real provider would silently tolerate. All wording lives here so the
 //! request log, the admin API and the inspector say the same thing.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 /// What kind of mistake.
@@ -59,18 +61,19 @@ pub struct Finding {
     pub code: LintCode,
     /// Severity.
     pub severity: Severity,
-    /// What was seen, in plain words.
-    pub message: String,
+    /// What was seen, in plain words (static text unless it quotes the request: the request
+    /// log keeps thousands of findings).
+    pub message: Cow<'static, str>,
     /// What to do about it.
-    pub fix: String,
+    pub fix: Cow<'static, str>,
 }
 
 impl Finding {
     fn new(
         code: LintCode,
         severity: Severity,
-        message: impl Into<String>,
-        fix: impl Into<String>,
+        message: impl Into<Cow<'static, str>>,
+        fix: impl Into<Cow<'static, str>>,
     ) -> Finding {
         Finding {
             code,

@@ -187,7 +187,7 @@ impl Recorder {
 }
 
 /// A compact record of one answered request, kept for every request.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug)]
 pub struct Hit {
     /// Sequence number.
     pub seq: u64,
@@ -197,8 +197,8 @@ pub struct Hit {
     pub client_id: Option<ClientId>,
     /// Status (0 = never answered).
     pub status: u16,
-    /// Method and path, for reports.
-    pub line: String,
+    /// Method and path, for reports (shared: a run repeats a handful of them).
+    pub line: Arc<str>,
 }
 
 /// The log of one IdP instance.
@@ -207,6 +207,8 @@ pub struct RequestLog {
     records: VecDeque<Arc<Mutex<RecordedRequest>>>,
     hits: Vec<Hit>,
     next_seq: u64,
+    /// The distinct `method path` lines of the hits, shared by every hit that repeats one.
+    lines: std::collections::HashMap<String, Arc<str>>,
 }
 
 impl RequestLog {
@@ -259,12 +261,24 @@ impl RequestLog {
 
     fn count(&mut self, r: &RecordedRequest) {
         if let Some(endpoint) = r.endpoint {
+            let text = format!("{} {}", r.method, r.path);
+            let line = match self.lines.get(&text) {
+                Some(shared) => shared.clone(),
+                None => {
+                    let shared: Arc<str> = Arc::from(text.as_str());
+                    // Paths are few in a run; a client that invents them gets its own copies.
+                    if self.lines.len() < 1024 {
+                        self.lines.insert(text, shared.clone());
+                    }
+                    shared
+                }
+            };
             self.hits.push(Hit {
                 seq: r.seq,
                 endpoint,
                 client_id: r.client_id.clone(),
                 status: r.status,
-                line: format!("{} {}", r.method, r.path),
+                line,
             });
         }
     }
