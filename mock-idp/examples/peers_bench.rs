@@ -5,7 +5,7 @@
 //! Run through `bench/peers`, which installs the peers at pinned versions.
 //!
 //! Usage: peers_bench --axa BIN --opm BIN [--bin PATH] [--starts N] [--logins N]
-//!                    [--slow-logins N] [--concurrency N] [--only NAME]
+//!                    [--slow-logins N] [--concurrency N] [--only NAME] [--new-connections yes]
 //!
 //! oidc-provider-mock manages a few dozen logins a second: it gets `--slow-logins` (1,000)
 //! instead of `--logins` (10,000), and its line says how many it did.
@@ -60,6 +60,8 @@ struct Args {
     slow_logins: usize,
     concurrency: usize,
     only: Option<String>,
+    /// Open a new connection for every request (no keep-alive), as many real clients do.
+    new_connections: bool,
 }
 
 fn args() -> Args {
@@ -74,6 +76,7 @@ fn args() -> Args {
         slow_logins: 1_000,
         concurrency: 16,
         only: None,
+        new_connections: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -87,6 +90,7 @@ fn args() -> Args {
             "--slow-logins" => a.slow_logins = v.parse().expect("--slow-logins N"),
             "--only" => a.only = Some(v),
             "--concurrency" => a.concurrency = v.parse().expect("--concurrency N"),
+            "--new-connections" => a.new_connections = v == "yes",
             other => panic!("unknown flag {other}"),
         }
     }
@@ -270,10 +274,11 @@ async fn measure(t: &Target, a: &Args) -> Figures {
     let idle_rss = rss_mib(child.id());
     // 3. round trips, same driver for everyone
     let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let mut builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+    if a.new_connections {
+        builder = builder.pool_max_idle_per_host(0);
+    }
+    let http = builder.build().unwrap();
     let ep = endpoints(&http, &base).await;
     for _ in 0..200 {
         login(&http, &ep, t.authorize)

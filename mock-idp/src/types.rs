@@ -11,23 +11,35 @@ use serde::{Deserialize, Serialize};
 macro_rules! string_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(String);
+        ///
+        /// Cheap to clone: the text is shared (`Arc<str>`), so the grants, sessions and log hits
+        /// that name the same client or user do not each hold a copy.
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(std::sync::Arc<str>);
 
         impl $name {
             /// Wraps a string.
             pub fn new(value: impl Into<String>) -> Self {
-                Self(value.into())
+                Self(std::sync::Arc::from(value.into()))
             }
             /// The identifier as a string slice.
             pub fn as_str(&self) -> &str {
                 &self.0
             }
         }
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                String::deserialize(d).map(Self::new)
+            }
+        }
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}({:?})", stringify!($name), self.0)
+                write!(f, "{}({:?})", stringify!($name), &*self.0)
             }
         }
         impl fmt::Display for $name {
@@ -37,12 +49,12 @@ macro_rules! string_id {
         }
         impl From<&str> for $name {
             fn from(value: &str) -> Self {
-                Self(value.to_owned())
+                Self(std::sync::Arc::from(value))
             }
         }
         impl From<String> for $name {
             fn from(value: String) -> Self {
-                Self(value)
+                Self::new(value)
             }
         }
         impl AsRef<str> for $name {
@@ -118,19 +130,29 @@ impl From<String> for Secret {
     }
 }
 
-/// One OAuth scope value, such as `openid` or `read:user`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Scope(String);
+/// One OAuth scope value, such as `openid` or `read:user`. Cheap to clone (shared text): a
+/// grant, its tokens and its log records name the same scopes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Scope(std::sync::Arc<str>);
 
 impl Scope {
     /// Wraps a scope value.
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        Self(std::sync::Arc::from(value.into()))
     }
     /// The scope as a string slice.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+impl Serialize for Scope {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+impl<'de> Deserialize<'de> for Scope {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self::new)
     }
 }
 impl fmt::Display for Scope {
@@ -140,7 +162,7 @@ impl fmt::Display for Scope {
 }
 impl From<&str> for Scope {
     fn from(value: &str) -> Self {
-        Self(value.to_owned())
+        Self(std::sync::Arc::from(value))
     }
 }
 

@@ -126,6 +126,8 @@ pub(super) fn authenticate_client(
                 is_basic,
             )
         })?;
+    // The registered id, shared by the log's hits instead of a copy per request.
+    rec.client(&client.id);
     let accepted = &shared.personality.profile().client_auth_methods;
     if !accepted.contains(&method) {
         let names: Vec<&str> = accepted.iter().map(|m| m.as_str()).collect();

@@ -68,6 +68,8 @@ pub(super) fn validate(
             "register the client (MockIdp::add_client, POST /__admin/clients or the config file) or fix the client_id",
         ));
     };
+    // The registered id from here on: every grant and session of this client shares its text.
+    let client_id = client.id.clone();
     let profile = shared.personality.profile();
     let scopes = ScopeSet::parse(params.get("scope").unwrap_or(""), &profile.scope_separators);
     let is_oidc = profile.oidc && scopes.contains("openid");
