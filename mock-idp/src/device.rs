@@ -47,7 +47,10 @@ pub enum DeviceProblem {
     /// Nobody has decided yet: keep polling.
     AuthorizationPending,
     /// Polled before the interval passed: wait 5 s longer from now on.
-    SlowDown,
+    SlowDown {
+        /// The interval from now on, in seconds (GitHub says it in the answer).
+        interval_secs: u64,
+    },
     /// The device code expired.
     ExpiredToken,
     /// The person denied it.
@@ -59,7 +62,7 @@ impl DeviceProblem {
     pub fn code(self) -> &'static str {
         match self {
             DeviceProblem::AuthorizationPending => "authorization_pending",
-            DeviceProblem::SlowDown => "slow_down",
+            DeviceProblem::SlowDown { .. } => "slow_down",
             DeviceProblem::ExpiredToken => "expired_token",
             DeviceProblem::AccessDenied => "access_denied",
         }
@@ -69,7 +72,7 @@ impl DeviceProblem {
     pub fn describe(self) -> &'static str {
         match self {
             DeviceProblem::AuthorizationPending => "the user has not entered the user code yet; keep polling",
-            DeviceProblem::SlowDown => {
+            DeviceProblem::SlowDown { .. } => {
                 "polled before the interval passed; wait 5 seconds longer between polls"
             }
             DeviceProblem::ExpiredToken => "the device code has expired; start a new device authorization",
@@ -189,7 +192,9 @@ impl DeviceCodes {
         da.last_poll = Some(now);
         if too_soon {
             da.interval += Duration::from_secs(5);
-            return Ok(Err(DeviceProblem::SlowDown));
+            return Ok(Err(DeviceProblem::SlowDown {
+                interval_secs: da.interval.as_secs(),
+            }));
         }
         match da.decision.clone() {
             DeviceDecision::Pending => Ok(Err(DeviceProblem::AuthorizationPending)),
@@ -250,12 +255,12 @@ mod tests {
         );
         assert_eq!(
             codes.poll(&da.device_code, &tv, t0 + Duration::from_secs(2)),
-            Ok(Err(DeviceProblem::SlowDown))
+            Ok(Err(DeviceProblem::SlowDown { interval_secs: 10 }))
         );
         // The interval is now 10 s from the last poll.
         assert_eq!(
             codes.poll(&da.device_code, &tv, t0 + Duration::from_secs(9)),
-            Ok(Err(DeviceProblem::SlowDown))
+            Ok(Err(DeviceProblem::SlowDown { interval_secs: 15 }))
         );
         codes
             .decide(

@@ -112,47 +112,8 @@ pub(super) fn authenticate_client(
     let client_id = ClientId::new(id);
     rec.client(&client_id);
     let is_basic = method == TokenAuthMethod::ClientSecretBasic;
-    let client = shared
-        .store
-        .lock()
-        .unwrap()
-        .clients
-        .get(&client_id)
-        .cloned()
-        .ok_or_else(|| {
-            invalid(
-                ClientProblem::Unknown,
-                &format!("unknown client {client_id}"),
-                is_basic,
-            )
-        })?;
-    // The registered id, shared by the log's hits instead of a copy per request.
-    rec.client(&client.id);
-    let accepted = &shared.personality.profile().client_auth_methods;
-    if !accepted.contains(&method) {
-        let names: Vec<&str> = accepted.iter().map(|m| m.as_str()).collect();
-        return Err(invalid(
-            ClientProblem::MethodRefused,
-            &format!(
-                "this provider does not accept {}; it accepts: {}",
-                method.as_str(),
-                names.join(", ")
-            ),
-            is_basic,
-        ));
-    }
-    if !client.auth_methods.contains(&method) {
-        let registered: Vec<&str> = client.auth_methods.iter().map(|m| m.as_str()).collect();
-        return Err(invalid(
-            ClientProblem::MethodRefused,
-            &format!(
-                "client {client_id} may not authenticate with {}; registered: {}",
-                method.as_str(),
-                registered.join(", ")
-            ),
-            is_basic,
-        ));
-    }
+    let client = registered_client(shared, rec, &client_id, method)
+        .map_err(|(problem, why)| invalid(problem, &why, is_basic))?;
     match (&client.secret, secret) {
         (Some(expected), Some(presented)) if expected.matches(&presented) => {}
         (Some(_), Some(_)) => {
@@ -224,24 +185,50 @@ fn assertion_client(
     }
     let client_id = ClientId::new(&assertion.client_id);
     rec.client(&client_id);
+    let client = registered_client(shared, rec, &client_id, assertion.method)
+        .map_err(|(problem, why)| invalid(problem, why))?;
+    let audiences = token_audiences(shared);
+    let now = shared.clock.now();
+    let mut store = shared.store.lock().unwrap();
+    assertion
+        .verify(&client, &audiences, now, &mut store.assertions)
+        .map_err(|why| invalid(ClientProblem::WrongSecret, why))?;
+    Ok(AuthenticatedClient { client })
+}
+
+/// The registered client `client_id` names, if it may authenticate with `method` here: a method
+/// the provider accepts and the client registered. Records the registered id (shared by the
+/// log's hits instead of a copy per request).
+fn registered_client(
+    shared: &Shared,
+    rec: &Recorder,
+    client_id: &ClientId,
+    method: TokenAuthMethod,
+) -> Result<Client, (ClientProblem, String)> {
     let client = shared
         .store
         .lock()
         .unwrap()
         .clients
-        .get(&client_id)
+        .get(client_id)
         .cloned()
-        .ok_or_else(|| invalid(ClientProblem::Unknown, format!("unknown client {client_id}")))?;
-    let method = assertion.method;
-    if !shared.personality.profile().client_auth_methods.contains(&method) {
-        return Err(invalid(
+        .ok_or_else(|| (ClientProblem::Unknown, format!("unknown client {client_id}")))?;
+    rec.client(&client.id);
+    let accepted = &shared.personality.profile().client_auth_methods;
+    if !accepted.contains(&method) {
+        let names: Vec<&str> = accepted.iter().map(|m| m.as_str()).collect();
+        return Err((
             ClientProblem::MethodRefused,
-            format!("this provider does not accept {}", method.as_str()),
+            format!(
+                "this provider does not accept {}; it accepts: {}",
+                method.as_str(),
+                names.join(", ")
+            ),
         ));
     }
     if !client.auth_methods.contains(&method) {
         let registered: Vec<&str> = client.auth_methods.iter().map(|m| m.as_str()).collect();
-        return Err(invalid(
+        return Err((
             ClientProblem::MethodRefused,
             format!(
                 "client {client_id} may not authenticate with {}; registered: {}",
@@ -250,13 +237,7 @@ fn assertion_client(
             ),
         ));
     }
-    let audiences = token_audiences(shared);
-    let now = shared.clock.now();
-    let mut store = shared.store.lock().unwrap();
-    assertion
-        .verify(&client, &audiences, now, &mut store.assertions)
-        .map_err(|why| invalid(ClientProblem::WrongSecret, why))?;
-    Ok(AuthenticatedClient { client })
+    Ok(client)
 }
 
 /// What an assertion sent to the token endpoint may name as its `aud`: the issuer or the

@@ -15,10 +15,9 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use super::client_auth::authenticate_client;
-use super::params::{Params, require_form};
-use super::scripted::{infrastructure_response, outcome, take_infrastructure_fault};
+use super::params::{Params, check_form_request};
+use super::scripted::{infrastructure_response, scripted_error, take_infrastructure_fault};
 use crate::log::Recorder;
-use crate::outcome::Outcome;
 use crate::personality::{DeviceContext, TokenFailure};
 use crate::shared::Shared;
 use crate::types::{ClientId, Endpoint, ScopeSet, UserId};
@@ -40,25 +39,9 @@ pub(super) async fn start(
         return infrastructure_response(&shared, Endpoint::DeviceAuthorization, fault, &rec).await;
     }
     let result = async {
-        require_form(&headers).map_err(TokenFailure::InvalidRequest)?;
-        if let Some(name) = form.repeated().first() {
-            return Err(TokenFailure::InvalidRequest(format!(
-                "parameter {name} is repeated"
-            )));
-        }
+        check_form_request(&headers, &form)?;
         let client = authenticate_client(&shared, &headers, &form, &query, &rec)?.client;
-        if let Some(Outcome::OAuthError {
-            status,
-            error,
-            description,
-        }) = outcome(&shared, &rec, Endpoint::DeviceAuthorization, Some(&client.id)).await
-        {
-            return Err(TokenFailure::Scripted {
-                status,
-                error,
-                description,
-            });
-        }
+        scripted_error(&shared, &rec, Endpoint::DeviceAuthorization, Some(&client.id)).await?;
         let profile = shared.personality.profile();
         let scopes = ScopeSet::parse(form.get("scope").unwrap_or(""), &profile.scope_separators);
         let (lifetime, interval) = shared.personality.device_code_lifetimes();
@@ -81,7 +64,7 @@ pub(super) async fn start(
         Ok(shared.personality.device_authorization_response(&ctx))
     }
     .await;
-    result.unwrap_or_else(|failure| {
+    result.unwrap_or_else(|failure: TokenFailure| {
         rec.error(failure.code().to_owned());
         shared.personality.token_error(&failure, &headers)
     })

@@ -16,10 +16,9 @@ use axum::{Extension, Json};
 use serde_json::json;
 
 use super::client_auth::authenticate_client;
-use super::params::{Params, require_form};
-use super::scripted::{infrastructure_response, outcome, take_infrastructure_fault};
+use super::params::{Params, check_form_request};
+use super::scripted::{infrastructure_response, scripted_error, take_infrastructure_fault};
 use crate::log::Recorder;
-use crate::outcome::Outcome;
 use crate::personality::TokenFailure;
 use crate::shared::Shared;
 use crate::types::{ClientId, Endpoint};
@@ -39,28 +38,12 @@ pub(super) async fn handle(
         return infrastructure_response(&shared, Endpoint::Introspection, fault, &rec).await;
     }
     let result = async {
-        require_form(&headers).map_err(TokenFailure::InvalidRequest)?;
-        if let Some(name) = form.repeated().first() {
-            return Err(TokenFailure::InvalidRequest(format!(
-                "parameter {name} is repeated"
-            )));
-        }
+        check_form_request(&headers, &form)?;
         let client = authenticate_client(&shared, &headers, &form, &Params::default(), &rec)?.client;
         let token = form
             .get("token")
             .ok_or_else(|| TokenFailure::InvalidRequest("token is missing (RFC 7662 §2.1)".into()))?;
-        if let Some(Outcome::OAuthError {
-            status,
-            error,
-            description,
-        }) = outcome(&shared, &rec, Endpoint::Introspection, Some(&client.id)).await
-        {
-            return Err(TokenFailure::Scripted {
-                status,
-                error,
-                description,
-            });
-        }
+        scripted_error(&shared, &rec, Endpoint::Introspection, Some(&client.id)).await?;
         let now = shared.clock.now();
         let store = shared.store.lock().unwrap();
         let Ok(info) = store.check_access_token(token, now) else {
@@ -89,7 +72,7 @@ pub(super) async fn handle(
         .into_response())
     }
     .await;
-    result.unwrap_or_else(|failure| {
+    result.unwrap_or_else(|failure: TokenFailure| {
         rec.error(failure.code().to_owned());
         shared.personality.token_error(&failure, &headers)
     })

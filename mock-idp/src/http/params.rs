@@ -52,6 +52,22 @@ impl Params {
     }
 }
 
+/// The checks every form-posted OAuth endpoint (token, revocation, introspection, device
+/// authorization) makes first: a form-encoded body, no parameter given twice.
+pub(super) fn check_form_request(
+    headers: &HeaderMap,
+    form: &Params,
+) -> Result<(), crate::personality::TokenFailure> {
+    use crate::personality::TokenFailure;
+    require_form(headers).map_err(TokenFailure::InvalidRequest)?;
+    match form.repeated().first() {
+        Some(name) => Err(TokenFailure::InvalidRequest(format!(
+            "parameter {name} is repeated (RFC 6749 §3.1)"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Checks the body is form-encoded, as RFC 6749 requires of token requests.
 pub(super) fn require_form(headers: &HeaderMap) -> Result<(), String> {
     let ct = headers

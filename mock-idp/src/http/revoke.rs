@@ -14,10 +14,9 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use super::client_auth::authenticate_client;
-use super::params::{Params, require_form};
-use super::scripted::{infrastructure_response, outcome, take_infrastructure_fault};
+use super::params::{Params, check_form_request};
+use super::scripted::{infrastructure_response, scripted_error, take_infrastructure_fault};
 use crate::log::Recorder;
-use crate::outcome::Outcome;
 use crate::personality::TokenFailure;
 use crate::shared::Shared;
 use crate::types::{ClientId, Endpoint};
@@ -39,12 +38,7 @@ pub(super) async fn handle(
         return infrastructure_response(&shared, Endpoint::Revocation, fault, &rec).await;
     }
     let result = async {
-        require_form(&headers).map_err(TokenFailure::InvalidRequest)?;
-        if let Some(name) = form.repeated().first() {
-            return Err(TokenFailure::InvalidRequest(format!(
-                "parameter {name} is repeated"
-            )));
-        }
+        check_form_request(&headers, &form)?;
         // Providers that revoke by token alone (Google) still check credentials when sent.
         let authenticate = shared.personality.profile().revocation_client_auth
             || headers.contains_key(header::AUTHORIZATION)
@@ -71,18 +65,7 @@ pub(super) async fn handle(
             }
         }
         let client_id = client.as_ref().map(|c| c.id.clone()).or(hint);
-        if let Some(Outcome::OAuthError {
-            status,
-            error,
-            description,
-        }) = outcome(&shared, &rec, Endpoint::Revocation, client_id.as_ref()).await
-        {
-            return Err(TokenFailure::Scripted {
-                status,
-                error,
-                description,
-            });
-        }
+        scripted_error(&shared, &rec, Endpoint::Revocation, client_id.as_ref()).await?;
         shared
             .store
             .lock()

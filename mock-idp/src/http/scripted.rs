@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::log::Recorder;
 use crate::outcome::Outcome;
+use crate::personality::TokenFailure;
 use crate::script::Taken;
 use crate::shared::Shared;
 use crate::types::{ClientId, Endpoint};
@@ -39,6 +40,28 @@ pub(super) async fn outcome(
     rec.outcome(taken.outcome.describe());
     delay(shared, &taken).await;
     Some(taken.outcome)
+}
+
+/// The next scripted outcome where only a scripted OAuth error changes the answer (revocation,
+/// introspection, device authorization): that error, or nothing to do.
+pub(super) async fn scripted_error(
+    shared: &Shared,
+    rec: &Recorder,
+    endpoint: Endpoint,
+    client: Option<&ClientId>,
+) -> Result<(), TokenFailure> {
+    match outcome(shared, rec, endpoint, client).await {
+        Some(Outcome::OAuthError {
+            status,
+            error,
+            description,
+        }) => Err(TokenFailure::Scripted {
+            status,
+            error,
+            description,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Sleeps for a scripted delay, cut short if the IdP shuts down.

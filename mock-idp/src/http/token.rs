@@ -289,7 +289,7 @@ async fn code_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
 /// `client_credentials` (RFC 6749 §4.4): a confidential client allowed the grant, the scopes
 /// the personality accepts (no `openid`: there is no user); an access token and nothing else.
 async fn client_credentials_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
-    let (shared, rec, client, form) = (call.shared, call.rec, call.client, call.form);
+    let (shared, client, form) = (call.shared, call.client, call.form);
     if client.is_public() || !client.client_credentials {
         return Err(TokenFailure::UnauthorizedClient(format!(
             "client {} may not use the client_credentials grant{}",
@@ -304,65 +304,14 @@ async fn client_credentials_grant(call: &Call<'_>) -> Result<Response, TokenFail
     let separators = &shared.personality.profile().scope_separators;
     let requested = ScopeSet::parse(form.get("scope").unwrap_or(""), separators);
     let scopes = shared.personality.client_credentials_scopes(&requested)?;
-    let mut change = None;
-    if let Some(scripted) = outcome(shared, rec, Endpoint::Token, Some(&client.id)).await {
-        match scripted {
-            Outcome::InvalidGrant => return Err(TokenFailure::InvalidGrant(GrantProblem::ScriptedCode)),
-            Outcome::OAuthError {
-                status,
-                error,
-                description,
-            } => {
-                return Err(TokenFailure::Scripted {
-                    status,
-                    error,
-                    description,
-                });
-            }
-            Outcome::TokenResponse { change: c } => change = Some(c),
-            _ => {}
-        }
-    }
-    let now = shared.clock.now();
-    let grant = Grant {
-        client: client.id.clone(),
-        // No user: the token stands for the client itself (its `sub` at introspection).
-        user: crate::types::UserId::new(format!("client:{}", client.id)),
-        scopes: scopes.clone(),
-        requested: scopes,
-        request: form.pairs().to_vec(),
-        auth_time: now
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-        nonce: None,
-        consent_shown: false,
-        revoked: false,
-    };
-    let success = {
-        let mut store = shared.store.lock().unwrap();
-        let grant_id = store.create_grant(grant.clone());
-        mint(
-            shared,
-            &mut store,
-            MintRequest {
-                grant_id,
-                grant: &grant,
-                refresh: false,
-                is_refresh: false,
-                fault: None,
-                change,
-            },
-        )
-    };
-    Ok(call.success(&success, &grant, false))
+    mint_direct(call, client_itself(client), scopes, Direct::ForTheClient).await
 }
 
 /// A device polls (RFC 8628 §3.4–3.5): pending, too fast, denied or expired until a person
 /// approves; then the tokens, once.
 async fn device_code_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
     use crate::device::DeviceCodeProblem;
-    let (shared, rec, client) = (call.shared, call.rec, call.client);
+    let (shared, client) = (call.shared, call.client);
     let device_code = call.required("device_code")?;
     let now = shared.clock.now();
     let polled = shared
@@ -380,25 +329,61 @@ async fn device_code_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
         Ok(Err(problem)) => return Err(TokenFailure::Device(problem)),
         Ok(Ok(approved)) => approved,
     };
-    let mut change = None;
-    if let Some(scripted) = outcome(shared, rec, Endpoint::Token, Some(&client.id)).await {
-        match scripted {
-            Outcome::InvalidGrant => return Err(TokenFailure::InvalidGrant(GrantProblem::ScriptedCode)),
-            Outcome::OAuthError {
-                status,
-                error,
-                description,
-            } => {
-                return Err(TokenFailure::Scripted {
-                    status,
-                    error,
-                    description,
-                });
-            }
-            Outcome::TokenResponse { change: c } => change = Some(c),
-            _ => {}
-        }
+    // The person approved on the verification page: a consent, as at Google.
+    mint_direct(call, user, scopes, Direct::ForTheUser { consent_shown: true }).await
+}
+
+/// Whom a grant made at the token endpoint itself (no authorization code) is for.
+#[derive(Clone, Copy)]
+enum Direct {
+    /// A user: refresh tokens as the personality issues them.
+    ForTheUser {
+        /// Whether the user approved it on a page of the IdP (Google then issues refresh tokens).
+        consent_shown: bool,
+    },
+    /// The client itself (client credentials, a service account): an access token only.
+    ForTheClient,
+}
+
+/// The owner of a grant that stands for the client itself, not a user: an id no registered user
+/// has, so introspection and JWT access tokens name the client as `sub`.
+fn client_itself(client: &crate::clients::Client) -> crate::types::UserId {
+    crate::types::UserId::new(format!("client:{}", client.id))
+}
+
+/// The scripted token-endpoint outcome for a grant without a code: a failure, a changed
+/// response, or nothing.
+async fn scripted_change(
+    call: &Call<'_>,
+) -> Result<Option<crate::outcome::TokenResponseChange>, TokenFailure> {
+    match outcome(call.shared, call.rec, Endpoint::Token, Some(&call.client.id)).await {
+        Some(Outcome::InvalidGrant) => Err(TokenFailure::InvalidGrant(GrantProblem::ScriptedCode)),
+        Some(Outcome::OAuthError {
+            status,
+            error,
+            description,
+        }) => Err(TokenFailure::Scripted {
+            status,
+            error,
+            description,
+        }),
+        Some(Outcome::TokenResponse { change }) => Ok(Some(change)),
+        _ => Ok(None),
     }
+}
+
+/// A grant made at the token endpoint itself (client credentials, device code, password, token
+/// exchange, JWT bearer, on-behalf-of), minted now after the scripted outcome. It keeps no
+/// request parameters: the token request carries credentials, and no hook reads it later.
+async fn mint_direct(
+    call: &Call<'_>,
+    user: crate::types::UserId,
+    scopes: ScopeSet,
+    direct: Direct,
+) -> Result<Response, TokenFailure> {
+    let (shared, client) = (call.shared, call.client);
+    let change = scripted_change(call).await?;
+    let now = shared.clock.now();
     let grant = Grant {
         client: client.id.clone(),
         user,
@@ -410,73 +395,13 @@ async fn device_code_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
             .map(|d| d.as_secs())
             .unwrap_or(0),
         nonce: None,
-        // The person approved on the verification page: a consent, as at Google.
-        consent_shown: true,
+        consent_shown: matches!(direct, Direct::ForTheUser { consent_shown: true }),
         revoked: false,
     };
-    let refresh = shared.personality.issues_refresh_token(&grant, client);
-    let success = {
-        let mut store = shared.store.lock().unwrap();
-        let grant_id = store.create_grant(grant.clone());
-        mint(
-            shared,
-            &mut store,
-            MintRequest {
-                grant_id,
-                grant: &grant,
-                refresh,
-                is_refresh: false,
-                fault: None,
-                change,
-            },
-        )
+    let refresh = match direct {
+        Direct::ForTheUser { .. } => shared.personality.issues_refresh_token(&grant, client),
+        Direct::ForTheClient => false,
     };
-    Ok(call.success(&success, &grant, false))
-}
-
-/// A grant for `user` minted now, with the scripted token-endpoint outcome applied first (the
-/// grants without a code: password, token exchange).
-async fn mint_for_user(
-    call: &Call<'_>,
-    user: crate::types::UserId,
-    scopes: ScopeSet,
-) -> Result<Response, TokenFailure> {
-    let (shared, rec, client) = (call.shared, call.rec, call.client);
-    let mut change = None;
-    if let Some(scripted) = outcome(shared, rec, Endpoint::Token, Some(&client.id)).await {
-        match scripted {
-            Outcome::InvalidGrant => return Err(TokenFailure::InvalidGrant(GrantProblem::ScriptedCode)),
-            Outcome::OAuthError {
-                status,
-                error,
-                description,
-            } => {
-                return Err(TokenFailure::Scripted {
-                    status,
-                    error,
-                    description,
-                });
-            }
-            Outcome::TokenResponse { change: c } => change = Some(c),
-            _ => {}
-        }
-    }
-    let now = shared.clock.now();
-    let grant = Grant {
-        client: client.id.clone(),
-        user,
-        scopes: scopes.clone(),
-        requested: scopes,
-        request: call.form.pairs().to_vec(),
-        auth_time: now
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-        nonce: None,
-        consent_shown: false,
-        revoked: false,
-    };
-    let refresh = shared.personality.issues_refresh_token(&grant, client);
     let success = {
         let mut store = shared.store.lock().unwrap();
         let grant_id = store.create_grant(grant.clone());
@@ -529,7 +454,7 @@ async fn password_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
         form.get("scope").unwrap_or(""),
         &shared.personality.profile().scope_separators,
     );
-    mint_for_user(call, user.id, scopes).await
+    mint_direct(call, user.id, scopes, Direct::ForTheUser { consent_shown: false }).await
 }
 
 /// RFC 8693 token exchange: an active access token of this IdP (`subject_token`) for a new one
@@ -578,7 +503,13 @@ async fn token_exchange_grant(call: &Call<'_>) -> Result<Response, TokenFailure>
             asked
         }
     };
-    let resp = mint_for_user(call, info.grant.user.clone(), scopes).await?;
+    let resp = mint_direct(
+        call,
+        info.grant.user.clone(),
+        scopes,
+        Direct::ForTheUser { consent_shown: false },
+    )
+    .await?;
     Ok(with_issued_token_type(resp, ACCESS_TOKEN).await)
 }
 
@@ -636,8 +567,8 @@ async fn jwt_bearer_grant(
             )
             .map_err(TokenFailure::BadAssertion)?;
     }
-    let user = match assertion.subject() {
-        None => crate::types::UserId::new(format!("client:{}", client.id)),
+    let (user, direct) = match assertion.subject() {
+        None => (client_itself(&client), Direct::ForTheClient),
         Some(sub) => {
             let store = shared.store.lock().unwrap();
             let user = store
@@ -650,7 +581,7 @@ async fn jwt_bearer_grant(
                         "the assertion's sub {sub:?} is not a user of this IdP"
                     ))
                 })?;
-            user.id.clone()
+            (user.id.clone(), Direct::ForTheUser { consent_shown: false })
         }
     };
     let separators = &shared.personality.profile().scope_separators;
@@ -665,7 +596,7 @@ async fn jwt_bearer_grant(
         headers,
         form,
     };
-    mint_for_user(&call, user, scopes).await
+    mint_direct(&call, user, scopes, direct).await
 }
 
 /// Entra's on-behalf-of flow: a middle-tier API trades the user's access token (the
@@ -682,7 +613,13 @@ async fn on_behalf_of_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
         .check_access_token(assertion, now)
         .map_err(|_| TokenFailure::InvalidGrant(GrantProblem::SubjectTokenInactive))?;
     let scopes = ScopeSet::parse(scope, &shared.personality.profile().scope_separators);
-    mint_for_user(call, info.grant.user.clone(), scopes).await
+    mint_direct(
+        call,
+        info.grant.user.clone(),
+        scopes,
+        Direct::ForTheUser { consent_shown: false },
+    )
+    .await
 }
 
 async fn refresh_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {

@@ -336,7 +336,9 @@ impl Hooks for GitHub {
                 // HTTP 200, like every GitHub token error; `slow_down` says the new interval.
                 let description = match p {
                     DeviceProblem::AuthorizationPending => "The authorization request is still pending.",
-                    DeviceProblem::SlowDown => "Too many requests have been made in the same timeframe.",
+                    DeviceProblem::SlowDown { .. } => {
+                        "Too many requests have been made in the same timeframe."
+                    }
                     DeviceProblem::ExpiredToken => "The device_code has expired.",
                     DeviceProblem::AccessDenied => "The authorization request was denied.",
                 };
@@ -351,8 +353,8 @@ impl Hooks for GitHub {
                         )),
                     ),
                 ];
-                if *p == DeviceProblem::SlowDown {
-                    pairs.push(("interval".into(), json!(10)));
+                if let DeviceProblem::SlowDown { interval_secs } = p {
+                    pairs.push(("interval".into(), json!(interval_secs)));
                 }
                 return negotiated(headers, StatusCode::OK, pairs);
             }

@@ -358,7 +358,7 @@ impl Hooks for Google {
             // access_denied, 400 for an expired code.
             let (status, description) = match p {
                 DeviceProblem::AuthorizationPending => (428, "Precondition Required"),
-                DeviceProblem::SlowDown => (403, "Forbidden"),
+                DeviceProblem::SlowDown { .. } => (403, "Forbidden"),
                 DeviceProblem::AccessDenied => (403, "Forbidden"),
                 DeviceProblem::ExpiredToken => (400, "Bad Request"),
             };

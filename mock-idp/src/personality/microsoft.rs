@@ -510,7 +510,7 @@ impl Hooks for Microsoft {
                 70016,
                 "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
             ),
-            TokenFailure::Device(DeviceProblem::SlowDown) => aadsts(
+            TokenFailure::Device(DeviceProblem::SlowDown { .. }) => aadsts(
                 400,
                 "slow_down",
                 70016,

@@ -118,6 +118,22 @@ pub async fn code(idp: &MockIdp, http: &reqwest::Client, extra: &[(&str, &str)])
     param(&loc, "code").unwrap_or_else(|| panic!("no code in {loc}"))
 }
 
+/// POSTs a form asking for JSON, with Basic client credentials when given: the status and the
+/// body (JSON, or the text when it is not JSON).
+pub async fn post_form(url: &str, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> (u16, Value) {
+    let mut req = http(None)
+        .post(url)
+        .header("accept", "application/json")
+        .form(form);
+    if let Some((id, secret)) = basic {
+        req = req.basic_auth(id, Some(secret));
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
 /// POSTs a form to the token endpoint with Basic credentials of the default client.
 pub async fn token(idp: &MockIdp, http: &reqwest::Client, form: &[(&str, &str)]) -> (u16, Value) {
     let resp = http

@@ -12,17 +12,7 @@ use crate::common;
 const GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 async fn post(url: &str, form: &[(&str, &str)]) -> (u16, Value) {
-    let resp = common::http(None)
-        .post(url)
-        .basic_auth("mock-client", Some("mock-secret"))
-        .header("accept", "application/json")
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    common::post_form(url, form, Some(("mock-client", "mock-secret"))).await
 }
 
 async fn start(idp: &MockIdp, scope: &str) -> Value {
@@ -248,39 +238,64 @@ async fn snapshots_of_each_providers_device_flow() {
             ".body.device_code" => "[device_code]", ".body.user_code" => "[user_code]", ".body.message" => "[message]",
             ".body.verification_uri_complete" => "[verification_uri]?user_code=[user_code]"
         });
-        let fresh = start_any(&idp, &device_url).await;
+        let fresh = start_any(&device_url).await;
         let poll = |code: String| {
             let (idp, url) = (&idp, token_url.clone());
             async move { send(idp, url, &[("grant_type", GRANT), ("device_code", &code)], json).await }
         };
         insta::assert_json_snapshot!(format!("device_{name}__pending"), poll(fresh.0.clone()).await);
         insta::assert_json_snapshot!(format!("device_{name}__slow_down"), poll(fresh.0.clone()).await);
-        let denied = start_any(&idp, &device_url).await;
+        let denied = start_any(&device_url).await;
         idp.deny_device(&denied.1).unwrap();
         insta::assert_json_snapshot!(format!("device_{name}__denied"), poll(denied.0).await);
-        let old = start_any(&idp, &device_url).await;
+        let old = start_any(&device_url).await;
         idp.clock().advance(Duration::from_secs(3600));
         insta::assert_json_snapshot!(format!("device_{name}__expired"), poll(old.0).await);
     }
 }
 
-/// Starts a device authorization at any personality: (device code, user code).
-async fn start_any(idp: &MockIdp, url: &str) -> (String, String) {
-    let resp = common::http(None)
-        .post(url)
-        .header("accept", "application/json")
-        .form(&[
-            ("client_id", "mock-client"),
-            ("client_secret", "mock-secret"),
-            ("scope", "openid"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let body: Value = resp.json().await.unwrap();
-    let _ = idp;
+/// Starts a device authorization at any personality, credentials in the body (which every
+/// provider accepts): (device code, user code).
+async fn start_any(url: &str) -> (String, String) {
+    let form = [
+        ("client_id", "mock-client"),
+        ("client_secret", "mock-secret"),
+        ("scope", "openid"),
+    ];
+    let (status, body) = common::post_form(url, &form, None).await;
+    assert_eq!(status, 200, "{body}");
     (
         body["device_code"].as_str().unwrap().to_owned(),
         body["user_code"].as_str().unwrap().to_owned(),
     )
+}
+
+/// GitHub says the new interval in every `slow_down`: 5 s more each time a device polls too soon.
+#[tokio::test]
+async fn githubs_slow_down_names_the_growing_interval() {
+    let idp = MockIdp::builder()
+        .personality(mock_idp::personality::GitHub::oauth_app())
+        .start()
+        .await;
+    let (device, _) = start_any(&idp.endpoint_url(Endpoint::DeviceAuthorization).unwrap()).await;
+    let token = idp.endpoint_url(Endpoint::Token).unwrap();
+    let poll = [("grant_type", GRANT), ("device_code", device.as_str())];
+    let (status, body) = post(&token, &poll).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (200, Some("authorization_pending")),
+        "{body}"
+    );
+    let intervals: Vec<Value> = slow_down_intervals(&token, &poll).await;
+    assert_eq!(intervals, [json!(10), json!(15)], "each slow_down adds 5 s");
+}
+
+async fn slow_down_intervals(token: &str, poll: &[(&str, &str)]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for _ in 0..2 {
+        let (_, body) = post(token, poll).await;
+        assert_eq!(body["error"], "slow_down", "{body}");
+        out.push(body["interval"].clone());
+    }
+    out
 }

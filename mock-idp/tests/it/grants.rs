@@ -8,16 +8,7 @@ use serde_json::{Value, json};
 
 use crate::common;
 
-async fn post(url: &str, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> (u16, Value) {
-    let mut req = common::http(None).post(url).form(form);
-    if let Some((id, secret)) = basic {
-        req = req.basic_auth(id, Some(secret));
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-}
+use common::post_form as post;
 
 async fn client_credentials(idp: &MockIdp, scope: &str, client: (&str, &str)) -> (u16, Value) {
     post(
