@@ -33,3 +33,23 @@ pub fn require(binary: &str, package: &str, what: &str) -> Option<PathBuf> {
     eprintln!("{reason}");
     None
 }
+
+/// Whether the Node.js project in `dir` (relative to the workspace root) can run: Node.js, and
+/// its dependencies installed by `npm ci`. Otherwise, like [`require`]: a failure where
+/// components are required, one line saying what to run elsewhere.
+pub fn node_project(dir: &str, what: &str) -> bool {
+    if require("node", "nodejs npm", what).is_none() {
+        return false;
+    }
+    if crate::workspace::workspace_root()
+        .join(dir)
+        .join("node_modules")
+        .is_dir()
+    {
+        return true;
+    }
+    let reason = format!("{what} skipped: run `npm ci` in {dir}");
+    assert!(!components_required(), "{reason} — CI must do it (.ci/run)");
+    eprintln!("{reason}");
+    false
+}

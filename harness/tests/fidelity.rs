@@ -146,9 +146,7 @@ async fn run_cell(library: Library, provider: Provider, case: Case) -> Cell {
         Case::InvalidGrant => drop(idp.on_token().respond(Outcome::invalid_grant())),
         Case::Login | Case::Refresh => {}
     }
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let ca = dir.path().join("ca.pem");
-    std::fs::write(&ca, idp.ca_pem().expect("the mock serves https")).expect("writing the CA");
+    let (_dir, ca) = ca_file(&idp);
     let url = |e| idp.endpoint_url(e).unwrap_or_default();
     let job = json!({
         "library": library.id(),
@@ -168,32 +166,17 @@ async fn run_cell(library: Library, provider: Provider, case: Case) -> Cell {
         "redirect_uri": REDIRECT,
         "scope": scope(provider),
     });
-    let input = job.to_string();
-    let run = tokio::task::spawn_blocking(move || -> std::io::Result<std::process::Output> {
-        use std::io::Write as _;
-        let mut child = std::process::Command::new("node")
-            .arg("run.js")
-            .current_dir(workspace_root().join("fixtures/fidelity"))
-            .env("NODE_EXTRA_CA_CERTS", &ca)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()?;
-        child.stdin.take().expect("stdin").write_all(input.as_bytes())?;
-        child.wait_with_output()
-    });
-    let out = match tokio::time::timeout(std::time::Duration::from_secs(60), run).await {
-        Ok(Ok(Ok(out))) => out,
-        Ok(Ok(Err(e))) => {
-            return Cell {
-                passed: false,
-                what: format!("node failed: {e}"),
-            };
-        }
+    let ran = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        run_node("run.js", ca, job.to_string()),
+    )
+    .await;
+    let out = match ran {
+        Ok(Ok(out)) => out,
         Ok(Err(e)) => {
             return Cell {
                 passed: false,
-                what: format!("the runner panicked: {e}"),
+                what: format!("node failed: {e}"),
             };
         }
         Err(_) => {
@@ -375,19 +358,39 @@ fn cargo_versions() -> BTreeMap<String, String> {
 }
 
 fn ready() -> bool {
-    if gatecheck::system::require("node", "nodejs npm", "the fidelity corpus").is_none() {
-        return false;
-    }
-    if !workspace_root().join("fixtures/fidelity/node_modules").is_dir() {
-        let reason = "the fidelity corpus skipped: run `npm ci` in fixtures/fidelity";
-        assert!(
-            !gatecheck::system::components_required(),
-            "{reason} — CI must do it (.ci/run)"
-        );
-        eprintln!("{reason}");
-        return false;
-    }
-    true
+    gatecheck::system::node_project("fixtures/fidelity", "the fidelity corpus")
+}
+
+/// The mock's CA in a temporary file, for `NODE_EXTRA_CA_CERTS`.
+fn ca_file(idp: &MockIdp) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, idp.ca_pem().expect("the mock serves https")).expect("writing the CA");
+    (dir, ca)
+}
+
+/// Runs `script` of `fixtures/fidelity` with `job` on stdin and the mock's CA trusted, off the
+/// async runtime.
+async fn run_node(
+    script: &'static str,
+    ca: std::path::PathBuf,
+    job: String,
+) -> std::io::Result<std::process::Output> {
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write as _;
+        let mut child = std::process::Command::new("node")
+            .arg(script)
+            .current_dir(workspace_root().join("fixtures/fidelity"))
+            .env("NODE_EXTRA_CA_CERTS", &ca)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        child.stdin.take().expect("stdin").write_all(job.as_bytes())?;
+        child.wait_with_output()
+    })
+    .await
+    .unwrap_or_else(|e| Err(std::io::Error::other(format!("the runner panicked: {e}"))))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -541,9 +544,7 @@ async fn openid_client_uses_client_credentials_introspection_and_the_device_flow
         .no_verify_on_drop()
         .start()
         .await;
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let ca = dir.path().join("ca.pem");
-    std::fs::write(&ca, idp.ca_pem().expect("https")).expect("writing the CA");
+    let (_dir, ca) = ca_file(&idp);
     let job = json!({
         "discovery_url": idp.discovery_url(),
         "base_url": idp.base_url(),
@@ -553,26 +554,7 @@ async fn openid_client_uses_client_credentials_introspection_and_the_device_flow
         "scope": "reports.read",
     })
     .to_string();
-    let out = tokio::task::spawn_blocking(move || {
-        use std::io::Write as _;
-        let mut child = std::process::Command::new("node")
-            .arg("grants.js")
-            .current_dir(workspace_root().join("fixtures/fidelity"))
-            .env("NODE_EXTRA_CA_CERTS", &ca)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("node starts");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(job.as_bytes())
-            .expect("writing the job");
-        child.wait_with_output().expect("node ends")
-    })
-    .await
-    .expect("the runner");
+    let out = run_node("grants.js", ca, job).await.expect("node runs grants.js");
     let result: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
     assert!(result.get("error").is_none(), "{result}");
     assert_eq!(result["client_credentials"]["token_type"], "bearer", "{result}");

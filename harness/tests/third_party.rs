@@ -124,35 +124,19 @@ async fn mod_auth_openidc_matches_its_published_results() {
     check("mod_auth_openidc").await;
 }
 
-/// Whether the Node.js gateway in `fixtures/gateways/<dir>` can run: Node.js and its
-/// `npm ci`-installed modules. Locally a missing one skips with one line; CI must have both.
-fn node_gateway_ready(dir: &str, what: &str) -> bool {
-    if gatecheck::system::require("node", "nodejs npm", what).is_none() {
-        return false;
-    }
-    let modules = workspace_root().join(format!("fixtures/gateways/{dir}/node_modules"));
-    if !modules.is_dir() {
-        let reason = format!("{what} skipped: run `npm ci` in fixtures/gateways/{dir}");
-        assert!(
-            !gatecheck::system::components_required(),
-            "{reason} — CI must do it (.ci/run)"
-        );
-        eprintln!("{reason}");
-        return false;
-    }
-    true
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn express_openid_connect_matches_its_published_results() {
-    if node_gateway_ready("express-openid-connect", "express-openid-connect conformance") {
+    if gatecheck::system::node_project(
+        "fixtures/gateways/express-openid-connect",
+        "express-openid-connect conformance",
+    ) {
         check("express-openid-connect").await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn authjs_matches_its_published_results() {
-    if node_gateway_ready("authjs", "Auth.js conformance") {
+    if gatecheck::system::node_project("fixtures/gateways/authjs", "Auth.js conformance") {
         check("authjs").await;
     }
 }

@@ -96,6 +96,13 @@ pub struct SeenAssertions {
     until: HashMap<String, SystemTime>,
 }
 
+impl SeenAssertions {
+    /// Forgets the `jti`s of assertions that have expired (a replay of one fails on `exp`).
+    pub fn purge(&mut self, now: SystemTime) {
+        self.until.retain(|_, until| *until > now);
+    }
+}
+
 impl Unverified {
     /// `sub`, when the assertion names one.
     pub fn subject(&self) -> Option<&str> {
@@ -164,8 +171,7 @@ impl Unverified {
                 Err("the assertion has no jti: a strict server needs one to refuse replays".into())
             };
         };
-        seen.until.retain(|_, until| *until > now);
-        if seen.until.contains_key(jti) {
+        if seen.until.get(jti).is_some_and(|until| *until > now) {
             return Err(format!("client_assertion jti {jti:?} was used before (replay)"));
         }
         seen.until.insert(jti.to_owned(), exp + SKEW);

@@ -599,6 +599,7 @@ impl Store {
         self.pending.retain(|_, p| now < p.created + day);
         self.sessions.retain(|_, s| now < s.expires_at + day);
         self.devices.purge(now);
+        self.assertions.purge(now);
     }
 
     /// Revokes everything and logs everyone out (admin reset keeps users and clients).

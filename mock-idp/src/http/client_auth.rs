@@ -190,6 +190,7 @@ fn assertion_client(
     let audiences = token_audiences(shared);
     let now = shared.clock.now();
     let mut store = shared.store.lock().unwrap();
+    store.purge(now);
     assertion
         .verify(&client, &audiences, now, &mut store.assertions)
         .map_err(|why| invalid(ClientProblem::WrongSecret, why))?;
