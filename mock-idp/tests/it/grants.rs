@@ -711,3 +711,107 @@ async fn access_tokens_are_rfc_9068_jwts_for_a_configured_api() {
         "opaque by default"
     );
 }
+
+/// Grants made at the token endpoint itself follow the script like any token request.
+#[tokio::test]
+async fn the_password_grant_can_be_scripted_like_any_token_request() {
+    use mock_idp::User;
+    use mock_idp::personality::Generic;
+    let idp = MockIdp::builder()
+        .personality(Generic::new())
+        .user(User::new("alice").password("correct horse"))
+        .start()
+        .await;
+    idp.on_token().respond(Outcome::oauth_error(
+        400,
+        "invalid_scope",
+        Some("read is not granted"),
+    ));
+    let form = [
+        ("grant_type", "password"),
+        ("username", "alice"),
+        ("password", "correct horse"),
+    ];
+    let token = idp.endpoint_url(Endpoint::Token).unwrap();
+    let (status, body) = post(&token, &form, Some(MOCK)).await;
+    assert_eq!(
+        (status, body["error_description"].as_str()),
+        (400, Some("read is not granted")),
+        "{body}"
+    );
+    let (status, _) = post(&token, &form, Some(MOCK)).await;
+    assert_eq!(status, 200, "once, then back to normal");
+}
+
+/// The personality-specific wire of the grants without a browser, as reviewed snapshots:
+/// Google's service-account token, Entra's password refusal and on-behalf-of answer.
+#[tokio::test]
+async fn snapshots_of_service_account_password_and_on_behalf_of_answers() {
+    use mock_idp::User;
+    use mock_idp::keys::{SigningAlg, SigningKey};
+    // Google: a service account's assertion.
+    let key = SigningKey::generate(SigningAlg::RS256);
+    let sa = "reports@project.iam.gserviceaccount.com";
+    let google = MockIdp::builder().personality(Google::new()).start().await;
+    google
+        .add_client(Client::private_key_jwt(sa, json!({"keys": [key.jwk()]})))
+        .unwrap();
+    let token = google.endpoint_url(Endpoint::Token).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let jwt = key.sign(&json!({"iss": sa, "scope": "https://www.googleapis.com/auth/drive.readonly", "aud": token, "iat": now, "exp": now + 3600}));
+    let resp = common::http(None)
+        .post(&token)
+        .form(&[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+            ("assertion", jwt.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    insta::assert_json_snapshot!(
+        "service_account_google",
+        crate::providers::capture(&google, resp).await
+    );
+    // Entra: a wrong password, then on-behalf-of with a user's token.
+    let entra = crate::providers::start(Microsoft::new()).await;
+    entra.add_user(User::new("carol").password("right"));
+    let token = entra.endpoint_url(Endpoint::Token).unwrap();
+    let send = |form: Vec<(&'static str, String)>| {
+        let token = token.clone();
+        async move {
+            common::http(None)
+                .post(token)
+                .basic_auth("mock-client", Some("mock-secret"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let wrong = send(vec![
+        ("grant_type", "password".into()),
+        ("username", "carol".into()),
+        ("password", "wrong".into()),
+        ("scope", "openid".into()),
+    ])
+    .await;
+    insta::assert_json_snapshot!(
+        "password_microsoft_wrong",
+        crate::providers::capture(&entra, wrong).await
+    );
+    let login = crate::providers::tokens(&entra, &[]).await;
+    let obo = send(vec![
+        ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer".into()),
+        ("requested_token_use", "on_behalf_of".into()),
+        ("assertion", login["access_token"].as_str().unwrap().to_owned()),
+        ("scope", "api://downstream/.default".into()),
+    ])
+    .await;
+    insta::assert_json_snapshot!(
+        "on_behalf_of_microsoft",
+        crate::providers::capture(&entra, obo).await
+    );
+}
