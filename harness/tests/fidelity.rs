@@ -532,7 +532,8 @@ quirks), in `cargo test -p mock-idp`:\n"
 
 /// openid-client (a certified RP library) uses the grants beyond the browser login:
 /// `client_credentials`, RFC 7662 introspection, the RFC 8628 device flow, RFC 8693 token
-/// exchange and `private_key_jwt` client authentication, against the OIDC personality over https.
+/// exchange, an RFC 7523 JWT bearer grant, and `private_key_jwt` and `client_secret_jwt` client
+/// authentication, against the OIDC personality over https.
 #[tokio::test(flavor = "multi_thread")]
 async fn openid_client_uses_client_credentials_introspection_and_the_device_flow() {
     if !ready() {
@@ -579,4 +580,11 @@ async fn openid_client_uses_client_credentials_introspection_and_the_device_flow
         idp.provider_user_id("alice").unwrap().as_str()
     );
     assert_eq!(result["private_key_jwt"]["access_token"], true, "{result}");
+    assert_eq!(
+        result["jwt_bearer"]["sub"],
+        idp.provider_user_id("alice").unwrap().as_str(),
+        "{result}"
+    );
+    assert_eq!(result["jwt_bearer"]["scope"], "profile");
+    assert_eq!(result["client_secret_jwt"]["access_token"], true, "{result}");
 }
