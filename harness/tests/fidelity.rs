@@ -539,14 +539,23 @@ async fn openid_client_uses_client_credentials_introspection_and_the_device_flow
     if !ready() {
         return;
     }
+    let (ca_cert, ca_key) = mock_idp::tls::generate_ca().expect("a CA");
     let idp = MockIdp::builder()
-        .tls()
+        .tls_with_ca(ca_cert.clone(), ca_key.clone())
         .user(alice())
         .no_verify_on_drop()
         .start()
         .await;
     let (_dir, ca) = ca_file(&idp);
+    // A second IdP issuing RFC 9068 access tokens for an API, under the same CA.
+    let jwt_idp = MockIdp::builder()
+        .jwt_access_tokens("https://api.example")
+        .tls_with_ca(ca_cert.clone(), ca_key.clone())
+        .no_verify_on_drop()
+        .start()
+        .await;
     let job = json!({
+        "jwt_idp": {"discovery_url": jwt_idp.discovery_url()},
         "discovery_url": idp.discovery_url(),
         "base_url": idp.base_url(),
         "user": "alice",
@@ -587,4 +596,7 @@ async fn openid_client_uses_client_credentials_introspection_and_the_device_flow
     );
     assert_eq!(result["jwt_bearer"]["scope"], "profile");
     assert_eq!(result["client_secret_jwt"]["access_token"], true, "{result}");
+    assert_eq!(result["rfc9068"]["typ"], "at+jwt", "{result}");
+    assert_eq!(result["rfc9068"]["client_id"], "mock-client");
+    assert_eq!(result["rfc9068"]["scope"], "reports.read");
 }
