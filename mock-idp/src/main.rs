@@ -105,6 +105,11 @@ struct Serve {
     /// Generate a new signing key at every start and keep it nowhere.
     #[arg(long)]
     fresh_keys: bool,
+    /// Threads that serve requests. One (the default) answers thousands of logins a second
+    /// and keeps memory lowest; more only help a load test on a many-core machine
+    /// (BENCHMARKS.md, "Footprint after 10,000 logins").
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: u16,
 }
 
 fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
@@ -121,7 +126,17 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let Command::Serve(args) = cli.command;
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // One thread: a connection's buffers are allocated and freed on the same thread, so
+    // glibc keeps one malloc arena instead of one per worker (BENCHMARKS.md).
+    let mut builder = match args.threads {
+        1 => tokio::runtime::Builder::new_current_thread(),
+        n => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(usize::from(n));
+            b
+        }
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return fail(1, format!("cannot start the async runtime: {e}")),
     };
