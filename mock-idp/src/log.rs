@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::lint::Finding;
 use crate::types::{ClientId, Endpoint, mask};
@@ -92,32 +93,59 @@ pub struct RecordedRequest {
 }
 
 /// A JWT decoded (not verified) for display.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+///
+/// Kept compactly — the header and claims as the JSON text the token carried, parsed only
+/// when asked for — because the request log holds 2,000 records (BENCHMARKS.md, "Footprint
+/// after 10,000 logins"). Serialized as `{"name": …, "header": {…}, "claims": {…}}`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DecodedJwt {
-    /// Where it was (`id_token`, `access_token`).
-    pub name: String,
-    /// The JOSE header.
-    pub header: serde_json::Value,
-    /// The claims.
-    pub claims: serde_json::Value,
+    name: String,
+    header: Box<RawValue>,
+    claims: Box<RawValue>,
 }
 
 impl DecodedJwt {
-    /// Decodes `jwt` if it has the shape of a signed JWT with JSON header and claims.
+    /// Decodes `jwt` if it has the shape of a signed JWT whose header and claims are JSON
+    /// objects.
     pub fn decode(name: &str, jwt: &str) -> Option<DecodedJwt> {
         use base64::Engine as _;
         let mut parts = jwt.split('.');
         let (h, c) = (parts.next()?, parts.next()?);
         parts.next()?;
-        let json = |p: &str| -> Option<serde_json::Value> {
+        let object = |p: &str| -> Option<Box<RawValue>> {
             let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).ok()?;
-            serde_json::from_slice(&raw).ok()
+            let text = String::from_utf8(raw).ok()?;
+            // `from_string` checks it is one JSON value; a header or claims set is an object.
+            text.trim_start()
+                .starts_with('{')
+                .then(|| RawValue::from_string(text).ok())?
         };
         Some(DecodedJwt {
             name: name.to_owned(),
-            header: json(h)?,
-            claims: json(c)?,
+            header: object(h)?,
+            claims: object(c)?,
         })
+    }
+
+    /// Where it was (`id_token`, `access_token`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The JOSE header.
+    pub fn header(&self) -> serde_json::Value {
+        serde_json::from_str(self.header.get()).unwrap_or_default()
+    }
+
+    /// The claims.
+    pub fn claims(&self) -> serde_json::Value {
+        serde_json::from_str(self.claims.get()).unwrap_or_default()
+    }
+}
+
+impl PartialEq for DecodedJwt {
+    fn eq(&self, other: &DecodedJwt) -> bool {
+        self.name == other.name && self.header() == other.header() && self.claims() == other.claims()
     }
 }
 
@@ -171,8 +199,26 @@ impl Recorder {
     /// Counts the request for expectations now, before it is answered (stalled requests).
     pub fn count_now(&self) {
         if !self.counted.swap(true, Ordering::SeqCst) {
-            let r = self.inner.lock().unwrap().clone();
-            self.log.lock().unwrap().count(&r);
+            // What a hit keeps, copied out so the record's lock is not held with the log's
+            // (`RequestLog::records` takes them in the other order).
+            let hit = {
+                let r = self.inner.lock().unwrap();
+                r.endpoint.map(|endpoint| {
+                    (
+                        r.seq,
+                        endpoint,
+                        r.client_id.clone(),
+                        r.status,
+                        format!("{} {}", r.method, r.path),
+                    )
+                })
+            };
+            if let Some((seq, endpoint, client_id, status, line)) = hit {
+                self.log
+                    .lock()
+                    .unwrap()
+                    .count(seq, endpoint, client_id, status, line);
+            }
         }
     }
     /// Closes the record with the response status.
@@ -259,28 +305,32 @@ impl RequestLog {
         }
     }
 
-    fn count(&mut self, r: &RecordedRequest) {
-        if let Some(endpoint) = r.endpoint {
-            let text = format!("{} {}", r.method, r.path);
-            let line = match self.lines.get(&text) {
-                Some(shared) => shared.clone(),
-                None => {
-                    let shared: Arc<str> = Arc::from(text.as_str());
-                    // Paths are few in a run; a client that invents them gets its own copies.
-                    if self.lines.len() < 1024 {
-                        self.lines.insert(text, shared.clone());
-                    }
-                    shared
+    fn count(
+        &mut self,
+        seq: u64,
+        endpoint: Endpoint,
+        client_id: Option<ClientId>,
+        status: u16,
+        text: String,
+    ) {
+        let line = match self.lines.get(&text) {
+            Some(shared) => shared.clone(),
+            None => {
+                let shared: Arc<str> = Arc::from(text.as_str());
+                // Paths are few in a run; a client that invents them gets its own copies.
+                if self.lines.len() < 1024 {
+                    self.lines.insert(text, shared.clone());
                 }
-            };
-            self.hits.push(Hit {
-                seq: r.seq,
-                endpoint,
-                client_id: r.client_id.clone(),
-                status: r.status,
-                line,
-            });
-        }
+                shared
+            }
+        };
+        self.hits.push(Hit {
+            seq,
+            endpoint,
+            client_id,
+            status,
+            line,
+        });
     }
 
     /// Snapshots of the kept records, oldest first.
@@ -326,5 +376,36 @@ mod tests {
         assert!(!format!("{r:?}").contains("abcdefgh"));
         assert_eq!(r.params[1], ("grant_type".into(), "x".into()));
         assert_eq!(l.hits().len(), 1);
+    }
+
+    #[test]
+    fn decoded_tokens_keep_their_json_and_serialize_as_objects() {
+        use base64::Engine as _;
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let jwt = format!(
+            "{}.{}.sig",
+            b64(r#"{"alg":"RS256","kid":"k1"}"#),
+            b64(r#"{"sub":"alice","n":1}"#)
+        );
+        let t = DecodedJwt::decode("id_token", &jwt).unwrap();
+        assert_eq!(t.name(), "id_token");
+        assert_eq!(t.header()["kid"], "k1");
+        assert_eq!(t.claims()["sub"], "alice");
+        let wire = serde_json::to_value(&t).unwrap();
+        assert_eq!(
+            wire,
+            serde_json::json!({"name": "id_token", "header": {"alg": "RS256", "kid": "k1"}, "claims": {"sub": "alice", "n": 1}})
+        );
+        let back: DecodedJwt = serde_json::from_value(wire).unwrap();
+        assert_eq!(back, t);
+        // Not a JWT with JSON objects: nothing to show.
+        for bad in [
+            "opaque-token".to_owned(),
+            format!("{}.{}.sig", b64("[1]"), b64("{}")),
+            format!("{}.{}.sig", b64("{}"), b64("{\"sub\":")),
+            format!("{}.{}", b64("{}"), b64("{}")),
+        ] {
+            assert!(DecodedJwt::decode("access_token", &bad).is_none(), "{bad}");
+        }
     }
 }

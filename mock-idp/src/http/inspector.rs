@@ -236,8 +236,9 @@ form{{display:inline-block;margin:.15em .4em .15em 0}} button{{font:inherit}}
             h.push_str("</table>");
         }
         for t in &r.tokens {
-            let kid = t.header.get("kid").and_then(|k| k.as_str());
-            let alg = t.header.get("alg").and_then(|k| k.as_str()).unwrap_or("none");
+            let (header, claims) = (t.header(), t.claims());
+            let kid = header.get("kid").and_then(|k| k.as_str());
+            let alg = header.get("alg").and_then(|k| k.as_str()).unwrap_or("none");
             let key = match kid {
                 Some(kid) if keys.published().any(|k| k.kid() == kid) => {
                     format!("{alg}, key <code>{}</code> (published in the JWKS)", esc(kid))
@@ -251,9 +252,9 @@ form{{display:inline-block;margin:.15em .4em .15em 0}} button{{font:inherit}}
             let _ = write!(
                 h,
                 r#"<div class="token" data-token="{name}"><p><b>{name}</b> (decoded, issued by this IdP) · signed {key}</p><pre>{header}</pre><pre>{claims}</pre></div>"#,
-                name = esc(&t.name),
-                header = pretty(&t.header),
-                claims = pretty(&t.claims),
+                name = esc(t.name()),
+                header = pretty(&header),
+                claims = pretty(&claims),
             );
         }
         if !r.headers.is_empty() {
