@@ -5,9 +5,10 @@
 //! issued in the answer (header, claims and the key that signed them) and the lint findings —
 //! the client's mistakes in plain words with the fix. Forms queue what the next request gets
 //! (a denial, a narrowed scope, a revoked or expired refresh token, a server error, a refused
-//! code), pick the user the next login approves, mark a user's email unverified, and clear the
-//! log. Everything is rendered on the server; a twenty-line script reloads the page when a new
-//! request arrives and nothing is expanded.
+//! code), pick the user the next login approves, mark a user's email unverified, approve or
+//! deny a device flow waiting for a person, and clear the log. Everything is rendered on the
+//! server; a twenty-line script reloads the page when a new request arrives and nothing is
+//! expanded.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -146,6 +147,29 @@ form{{display:inline-block;margin:.15em .4em .15em 0}} button{{font:inherit}}
         r#"<form method="post" action="{PATH}/queue"><input type="hidden" name="what" value="narrow-scope">
 <button>Next login: grant only</button> <input name="scope" value="openid" size="18" aria-label="granted scopes"></form>"#
     );
+    let waiting = shared.waiting_devices();
+    if !waiting.is_empty() {
+        // A device flow (RFC 8628) waits for a person: approve it here as any user, or deny it.
+        let options: String = shared
+            .users()
+            .iter()
+            .map(|u| format!("<option>{}</option>", esc(u.id.as_str())))
+            .collect();
+        h.push_str(
+            "<h2>Devices waiting for a person</h2><table><tr><th>user code</th><th>client</th><th></th></tr>",
+        );
+        for (code, client) in &waiting {
+            let code = esc(code);
+            let _ = write!(
+                h,
+                r#"<tr data-device="{code}"><td><code>{code}</code></td><td><code>{client}</code></td><td>
+<form method="post" action="{PATH}/device"><input type="hidden" name="code" value="{code}"><input type="hidden" name="what" value="approve"><button>Approve as</button> <select name="user" aria-label="user">{options}</select></form>
+<form method="post" action="{PATH}/device"><input type="hidden" name="code" value="{code}"><input type="hidden" name="what" value="deny"><button>Deny</button></form></td></tr>"#,
+                client = esc(client.as_str()),
+            );
+        }
+        h.push_str("</table>");
+    }
     let script = shared.script_entries();
     if !script.is_empty() {
         h.push_str("<p>Queued:</p><ul>");
@@ -301,6 +325,8 @@ pub(super) struct Action {
     scope: String,
     #[serde(default)]
     user: String,
+    #[serde(default)]
+    code: String,
 }
 
 fn back() -> Response {
@@ -378,6 +404,19 @@ pub(super) async fn unverify(State(shared): State<Arc<Shared>>, Form(a): Form<Ac
     match shared.update_user(&id, &patch) {
         Ok(_) => back(),
         Err(e) => bad(e.to_string()),
+    }
+}
+
+/// Approves (as a user) or denies a device authorization waiting for a person.
+pub(super) async fn device(State(shared): State<Arc<Shared>>, Form(a): Form<Action>) -> Response {
+    let user = match a.what.as_str() {
+        "approve" => Some(UserId::new(a.user.as_str())),
+        "deny" => None,
+        other => return bad(format!("unknown device decision {other:?}: approve or deny")),
+    };
+    match shared.decide_device(&a.code, user) {
+        Ok(()) => back(),
+        Err(e) => bad(e),
     }
 }
 

@@ -83,6 +83,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/__inspector/queue", post(inspector::queue))
         .route("/__inspector/user", post(inspector::user))
         .route("/__inspector/unverify", post(inspector::unverify))
+        .route("/__inspector/device", post(inspector::device))
         .route("/__inspector/clear", post(inspector::clear));
     r.route("/__admin/", get(admin::index))
         .nest("/__admin", admin::router())

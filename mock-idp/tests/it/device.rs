@@ -299,3 +299,67 @@ async fn slow_down_intervals(token: &str, poll: &[(&str, &str)]) -> Vec<Value> {
     }
     out
 }
+
+#[tokio::test]
+async fn the_inspector_lists_waiting_devices_and_a_person_approves_or_denies_there() {
+    let idp = MockIdp::builder().start().await;
+    let inspector = idp.url("/__inspector");
+    let page = || async {
+        common::http(None)
+            .get(&inspector)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let press = |form: Vec<(&'static str, String)>| {
+        let url = idp.url("/__inspector/device");
+        async move {
+            common::http(None)
+                .post(url)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert!(!page().await.contains("Devices waiting"), "nothing waits yet");
+    let approved = start(&idp, "openid email").await;
+    let denied = start(&idp, "openid").await;
+    let (approved_code, denied_code) = (
+        approved["user_code"].as_str().unwrap().to_owned(),
+        denied["user_code"].as_str().unwrap().to_owned(),
+    );
+    let html = page().await;
+    for code in [&approved_code, &denied_code] {
+        assert!(
+            html.contains(&format!(r#"data-device="{code}""#)),
+            "{code} listed: {html}"
+        );
+    }
+    // The form posts back to the page (303); a decision nobody can make is a clear 400.
+    let decide = |code: &str, what: &str, user: &str| {
+        vec![
+            ("code", code.to_owned()),
+            ("what", what.to_owned()),
+            ("user", user.to_owned()),
+        ]
+    };
+    assert_eq!(press(decide(&approved_code, "approve", "nobody")).await, 400);
+    assert_eq!(press(decide(&approved_code, "maybe", "alice")).await, 400);
+    assert_eq!(press(decide(&approved_code, "approve", "alice")).await, 303);
+    assert_eq!(press(decide(&denied_code, "deny", "")).await, 303);
+    assert!(!page().await.contains("Devices waiting"), "both decided");
+
+    idp.clock().advance(Duration::from_secs(11));
+    let (status, body) = poll(&idp, approved["device_code"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, id_token) = common::jwt_parts(body["id_token"].as_str().unwrap());
+    assert_eq!(id_token["sub"], "alice", "{id_token}");
+    let (_, body) = poll(&idp, denied["device_code"].as_str().unwrap()).await;
+    assert_eq!(body["error"], "access_denied", "{body}");
+}
