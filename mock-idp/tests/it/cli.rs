@@ -82,7 +82,14 @@ fn wait_exit(child: &mut Child, within: Duration) -> Option<std::process::ExitSt
 
 #[tokio::test]
 async fn serve_prints_the_banner_answers_discovery_and_stops_on_ctrl_c() {
-    let mut run = start(&["--headless"]);
+    // One thread (the default) and a multi-threaded runtime serve and stop alike.
+    for threads in ["1", "2"] {
+        serves_and_stops(&["--headless", "--threads", threads]).await;
+    }
+}
+
+async fn serves_and_stops(args: &[&str]) {
+    let mut run = start(args);
     let issuer = field(&run.banner, "issuer");
     assert!(issuer.starts_with("http://127.0.0.1:"), "{issuer}");
     assert_eq!(field(&run.banner, "client id"), "mock-client");
@@ -181,6 +188,10 @@ fn bad_flags_and_config_exit_2_naming_the_problem() {
         &["serve", "--config", "/nonexistent/idp.toml"],
         "cannot read config file /nonexistent/idp.toml",
     );
+    fails_with(
+        &["serve", "--threads", "0", "--port", "0"],
+        "invalid value '0' for '--threads <THREADS>': 0 is not in 1..=256",
+    );
     let dir = std::env::temp_dir().join(format!("mockidp-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let cfg = dir.join("bad.toml");
@@ -224,6 +235,7 @@ fn help_explains_every_flag() {
         "--open",
         "--keys-dir",
         "--fresh-keys",
+        "--threads",
     ] {
         assert!(help.contains(flag), "{flag} undocumented:\n{help}");
     }
