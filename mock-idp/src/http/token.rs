@@ -137,7 +137,10 @@ async fn exchange(
         Some("client_credentials") if shared.personality.profile().client_credentials => {
             client_credentials_grant(&call).await
         }
-        Some(DEVICE_CODE_GRANT) if shared.personality.profile().paths.device_authorization.is_some() => {
+        Some(grant)
+            if (grant == DEVICE_CODE_GRANT || profile.device_code_grant_alias == Some(grant))
+                && profile.paths.device_authorization.is_some() =>
+        {
             device_code_grant(&call).await
         }
         Some("password") if shared.personality.profile().password_grant => password_grant(&call).await,
@@ -180,9 +183,12 @@ impl Call<'_> {
 
     /// The success answer, in the personality's shape.
     fn success(&self, success: &TokenSuccess, grant: &Grant, refresh: bool) -> Response {
+        let user = self.shared.store.lock().unwrap().users.get(&grant.user).cloned();
         let ctx = TokenContext {
             headers: self.headers,
             grant,
+            user: user.as_ref(),
+            params: self.form.pairs(),
             refresh,
         };
         self.shared.personality.token_success(success, &ctx)

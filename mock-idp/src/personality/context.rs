@@ -63,6 +63,11 @@ pub struct TokenContext<'a> {
     pub headers: &'a HeaderMap,
     /// The grant the tokens are for.
     pub grant: &'a Grant,
+    /// The user the grant is for, as they are now (`None` when it stands for the client itself:
+    /// client credentials, a service account).
+    pub user: Option<&'a User>,
+    /// The token request's form parameters (Entra answers `client_info=1` with `client_info`).
+    pub params: &'a [(String, String)],
     /// Whether this is a refresh.
     pub refresh: bool,
 }

@@ -37,7 +37,9 @@ pub const CONSUMERS_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 /// `offline_access`, a new one on every refresh while the old keeps working; `scope` reordered
 /// with the resource scope first; `ext_expires_in`; AADSTS errors with `error_codes`,
 /// `trace_id`, `correlation_id`, `timestamp` packed into `error_description` (quirk 19);
-/// Graph's `/oidc/userinfo` and `/v1.0/me` with Graph's error shape.
+/// Graph's `/oidc/userinfo` and `/v1.0/me` with Graph's error shape; what MSAL relies on:
+/// `client_info` (the user's home account, base64url `{"uid": oid, "utid": tid}`) when a user
+/// grant asks with `client_info=1`, and device-code polls with `grant_type=device_code`.
 ///
 /// Simplifications: login.microsoftonline.com and graph.microsoft.com are one origin; access
 /// tokens are opaque strings shaped like JWTs (apps must not parse Graph tokens anyway);
@@ -62,6 +64,8 @@ impl Microsoft {
             // ROPC, for work and school accounts without MFA (Microsoft discourages it).
             password_grant: true,
             on_behalf_of: true,
+            // MSAL polls with `grant_type=device_code`; the docs' URN works as well.
+            device_code_grant_alias: Some("device_code"),
             resources: vec![Resource::get("/v1.0/me", "me")],
             resources_with_trailing_slash: true,
             scopes_supported: ["openid", "profile", "email", "offline_access", "User.Read"]
@@ -122,6 +126,12 @@ impl Microsoft {
             .map(str::to_owned)
             .or_else(|| user.email.clone())
             .unwrap_or_else(|| format!("{}@mock.onmicrosoft.com", user.id))
+    }
+
+    /// Entra's `client_info`: `{"uid": oid, "utid": tid}` in base64url.
+    fn client_info(&self, user: &User) -> String {
+        let info = json!({"uid": Microsoft::oid(user), "utid": self.tid(user)});
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(info.to_string())
     }
 
     /// Pairwise `sub`: the same user has a different `sub` in every app.
@@ -406,7 +416,7 @@ impl Hooks for Microsoft {
         claims.insert("aio".into(), json!("Df2UVXL1ix!lMCWMSOJBcFat"));
     }
 
-    fn token_success(&self, success: &TokenSuccess, _ctx: &TokenContext<'_>) -> Response {
+    fn token_success(&self, success: &TokenSuccess, ctx: &TokenContext<'_>) -> Response {
         let mut body = Map::new();
         body.insert("token_type".into(), json!(success.token_type));
         if let Some(s) = &success.scope {
@@ -424,6 +434,14 @@ impl Hooks for Microsoft {
         }
         if let Some(i) = &success.id_token {
             body.insert("id_token".into(), json!(i));
+        }
+        // `client_info=1` (MSAL sends it on every token request) asks for the user's home
+        // account: base64url JSON of `uid` (object id) and `utid` (home tenant), which MSAL
+        // makes the account's `homeAccountId` (`uid.utid`). None for an app-only token.
+        if let Some(user) = ctx.user
+            && ctx.params.iter().any(|(k, v)| k == "client_info" && v == "1")
+        {
+            body.insert("client_info".into(), json!(self.client_info(user)));
         }
         json_no_store(StatusCode::OK, &Value::Object(body))
     }

@@ -228,6 +228,9 @@ pub struct Profile {
     pub redirect_uri_required_at_token: bool,
     /// Whether a token request without `grant_type` is a code exchange (GitHub, Facebook).
     pub grant_type_optional: bool,
+    /// A second `grant_type` the device code grant is polled with besides RFC 8628's URN
+    /// (Entra: `device_code`, which MSAL sends).
+    pub device_code_grant_alias: Option<&'static str>,
     /// Whether a refresh kills the access tokens issued before it (GitHub Apps).
     pub refresh_revokes_access_tokens: bool,
     /// Whether `userinfo` needs the `openid` scope.
@@ -307,6 +310,7 @@ impl Profile {
             client_auth_in_query: false,
             refresh_revokes_access_tokens: false,
             grant_type_optional: false,
+            device_code_grant_alias: None,
             redirect_uri_required_at_token: true,
             userinfo_requires_openid: oidc,
         }

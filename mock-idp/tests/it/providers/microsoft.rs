@@ -210,3 +210,86 @@ async fn quirk_19_microsoft_errors_pack_aadsts_trace_and_correlation_ids() {
     );
     assert!(d.contains(body["trace_id"].as_str().unwrap()));
 }
+
+/// What MSAL (`@azure/msal-node`, harness/tests/fidelity.rs) sends and reads, which the mock
+/// once missed: it polls the device flow with `grant_type=device_code` (the documented URN works
+/// too), and sends `client_info=1` on every user grant, answered with the user's home account —
+/// base64url `{"uid": oid, "utid": tid}`, MSAL's `homeAccountId` `uid.utid` (MSAL's own test
+/// fixtures carry it in every token response). An app-only token and a request without
+/// `client_info=1` get none.
+#[tokio::test]
+async fn msal_polls_with_device_code_and_gets_client_info() {
+    use base64::Engine as _;
+    let idp = start(Microsoft::new()).await;
+    let device_url = idp.endpoint_url(mock_idp::Endpoint::DeviceAuthorization).unwrap();
+    let (status, codes) = common::post_form(
+        &device_url,
+        &[
+            ("client_id", "mock-client"),
+            ("client_secret", "mock-secret"),
+            ("scope", "openid profile offline_access User.Read"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{codes}");
+    idp.approve_device(codes["user_code"].as_str().unwrap(), "alice")
+        .unwrap();
+    let device_code = codes["device_code"].as_str().unwrap();
+    let resp = token_request(
+        &idp,
+        &[
+            ("grant_type", "device_code"),
+            ("device_code", device_code),
+            ("client_info", "1"),
+            ("scope", "openid profile offline_access User.Read"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let got: Value = resp.json().await.unwrap();
+    // The home account names the user Graph knows, in the tenant of her ID token.
+    let info: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(got["client_info"].as_str().expect("client_info"))
+            .unwrap(),
+    )
+    .unwrap();
+    let me: Value = get_resource(&idp.url("/v1.0/me"), got["access_token"].as_str())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id_token = jwt_parts(got["id_token"].as_str().unwrap()).1;
+    assert_eq!(info["uid"], me["id"], "{info} vs Graph {me}");
+    assert_eq!(info["utid"], id_token["tid"], "{info}");
+    insta::assert_json_snapshot!("client_info_microsoft", super::normalize(&idp, got));
+
+    // The same grant again, MSAL's way: the code was redeemed.
+    let again = token_request(
+        &idp,
+        &[("grant_type", "device_code"), ("device_code", device_code)],
+    )
+    .await;
+    assert_eq!(again.status(), 400);
+
+    // App-only: no user, no client_info.
+    let app: Value = token_request(
+        &idp,
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "https://graph.microsoft.com/.default"),
+            ("client_info", "1"),
+        ],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert!(
+        app["access_token"].is_string() && app.get("client_info").is_none(),
+        "{app}"
+    );
+    // Not asked for: none (the login snapshots have none either).
+    assert!(tokens(&idp, &[]).await.get("client_info").is_none());
+}
