@@ -28,6 +28,30 @@ pub enum TokenAuthMethod {
 }
 
 impl TokenAuthMethod {
+    /// Every method, in the order discovery lists them.
+    pub const ALL: [TokenAuthMethod; 5] = [
+        TokenAuthMethod::ClientSecretBasic,
+        TokenAuthMethod::ClientSecretPost,
+        TokenAuthMethod::ClientSecretJwt,
+        TokenAuthMethod::PrivateKeyJwt,
+        TokenAuthMethod::None,
+    ];
+
+    /// The method with this registered name (`client_secret_basic`, …).
+    pub fn parse(name: &str) -> Option<TokenAuthMethod> {
+        TokenAuthMethod::ALL.into_iter().find(|m| m.as_str() == name)
+    }
+
+    /// Whether the method proves the client secret (Basic, post or an HMAC-signed JWT).
+    pub fn uses_secret(self) -> bool {
+        matches!(
+            self,
+            TokenAuthMethod::ClientSecretBasic
+                | TokenAuthMethod::ClientSecretPost
+                | TokenAuthMethod::ClientSecretJwt
+        )
+    }
+
     /// The registered name (`client_secret_basic`, …).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -153,6 +177,18 @@ pub enum ClientError {
     /// `private_key_jwt` without public keys.
     #[error("client {0}: private_key_jwt needs the client's public keys (jwks: {{\"keys\": [...]}})")]
     NoKeys(String),
+    /// A key of [`Client::jwks`] that cannot verify a client assertion.
+    #[error(
+        "client {client}: jwks key {index} is not usable: {why} (register public RSA keys (kty, n, e) or EC P-256/P-384 keys (kty, crv, x, y))"
+    )]
+    BadKey {
+        /// Client id.
+        client: String,
+        /// The key's position in `keys`.
+        index: usize,
+        /// What is wrong.
+        why: String,
+    },
     /// Empty client id.
     #[error("a client id must not be empty")]
     EmptyId,
@@ -258,14 +294,16 @@ impl Client {
                 ));
             }
         }
-        let secret_methods = self.auth_methods.iter().any(|m| {
-            matches!(
-                m,
-                TokenAuthMethod::ClientSecretBasic
-                    | TokenAuthMethod::ClientSecretPost
-                    | TokenAuthMethod::ClientSecretJwt
-            )
-        });
+        let secret_methods = self.auth_methods.iter().any(|m| m.uses_secret());
+        if let Some(keys) = self.jwks.as_ref().and_then(|j| j["keys"].as_array()) {
+            for (index, key) in keys.iter().enumerate() {
+                check_public_key(key).map_err(|why| ClientError::BadKey {
+                    client: self.id.to_string(),
+                    index,
+                    why,
+                })?;
+            }
+        }
         if self.auth_methods.contains(&TokenAuthMethod::PrivateKeyJwt) {
             let has_keys = self
                 .jwks
@@ -295,6 +333,35 @@ impl Client {
             return Err(ClientError::AuthMethods(self.id.to_string()));
         }
         Ok(())
+    }
+}
+
+/// Whether a JWK can verify client assertions the way `assertion.rs` checks them: an RSA key
+/// with `n` and `e`, or an EC P-256/P-384 key with `x` and `y`, all base64url; and public
+/// only (a registration is listed by `GET /__admin/clients`).
+fn check_public_key(key: &serde_json::Value) -> Result<(), String> {
+    use base64::Engine;
+    let b64 = |name: &str| match key[name].as_str() {
+        None => Err(format!("it has no `{name}`")),
+        Some(v) => base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(v)
+            .map(|_| ())
+            .map_err(|_| format!("`{name}` is not base64url without padding")),
+    };
+    if key.get("d").is_some() {
+        return Err("it contains the private key (`d`); register the public key only".into());
+    }
+    match key["kty"].as_str() {
+        Some("RSA") => b64("n").and(b64("e")),
+        Some("EC") => match key["crv"].as_str() {
+            Some("P-256" | "P-384") => b64("x").and(b64("y")),
+            other => Err(format!(
+                "curve {} is not supported",
+                other.map_or("(none)".to_owned(), |c| format!("{c:?}"))
+            )),
+        },
+        Some(kty) => Err(format!("kty {kty:?} is not supported")),
+        None => Err("it has no `kty`".into()),
     }
 }
 
@@ -364,6 +431,36 @@ mod tests {
                 .redirect_uri("https://a.example/cb")
                 .validate()
                 .is_ok()
+        );
+    }
+
+    #[test]
+    fn jwks_keys_must_be_public_keys_that_can_verify() {
+        let key = crate::keys::SigningKey::generate(crate::keys::SigningAlg::ES256);
+        let with = |k: serde_json::Value| {
+            Client::private_key_jwt("svc", serde_json::json!({"keys": [k]})).validate()
+        };
+        assert!(with(key.jwk().clone()).is_ok());
+        let mut private = key.jwk().clone();
+        private["d"] = "c2VjcmV0".into();
+        let err = with(private).unwrap_err().to_string();
+        assert!(err.contains("key 0") && err.contains("private key"), "{err}");
+        let err = with(serde_json::json!({"kty": "oct", "k": "c2VjcmV0"}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"oct\" is not supported"), "{err}");
+        let err = with(serde_json::json!({"kty": "RSA", "n": "not base64!"}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`n` is not base64url"), "{err}");
+        assert_eq!(
+            TokenAuthMethod::parse("private_key_jwt"),
+            Some(TokenAuthMethod::PrivateKeyJwt)
+        );
+        assert!(
+            TokenAuthMethod::ALL
+                .iter()
+                .all(|m| TokenAuthMethod::parse(m.as_str()) == Some(*m))
         );
     }
 }

@@ -14,6 +14,7 @@
 //! tls = false
 //! signing_alg = "RS256"       # or "ES256"
 //! interaction = "login_page"  # or "headless"
+//! jwt_access_tokens = "https://api.example"  # RFC 9068 access tokens for this audience
 //!
 //! [lifetimes]
 //! code = "60s"
@@ -24,10 +25,16 @@
 //! secret = "my-app-secret"
 //! redirect_uris = ["http://localhost:3000/auth/callback"]
 //!
+//! [[clients]]
+//! id = "reports-job"          # a service: private_key_jwt only, no browser
+//! auth_methods = ["private_key_jwt"]
+//! jwks = { keys = [{ kty = "EC", crv = "P-256", x = "…", y = "…" }] }
+//!
 //! [[users]]
 //! id = "alice"
 //! email = "alice@example.com"
 //! name = "Alice Example"
+//! password = "correct horse"  # for the password grant (Entra, generic)
 //! claims = { groups = ["admins"] }
 //! ```
 
@@ -62,6 +69,8 @@ pub struct ConfigFile {
     pub signing_alg: Option<String>,
     /// Headless or login page.
     pub interaction: Option<Interaction>,
+    /// The audience of RFC 9068 JWT access tokens (opaque tokens when absent).
+    pub jwt_access_tokens: Option<String>,
     /// Lifetimes.
     pub lifetimes: Option<Lifetimes>,
     /// Clients.
@@ -145,6 +154,16 @@ impl ConfigFile {
                 return Err(field(&format!("users[{i}].id"), "must not be empty".into()));
             }
         }
+        if cfg
+            .jwt_access_tokens
+            .as_deref()
+            .is_some_and(|a| a.trim().is_empty())
+        {
+            return Err(field(
+                "jwt_access_tokens",
+                "must name the API the tokens are for (their `aud`), e.g. \"https://api.example\"".into(),
+            ));
+        }
         if cfg.ca_cert.is_some() != cfg.ca_key.is_some() {
             return Err(field(
                 "ca_cert",
@@ -213,5 +232,27 @@ mod tests {
         assert_eq!(cfg.clients[0].redirect_uris, ["http://localhost:3000/cb"]);
         assert_eq!(cfg.users[0].claims["groups"][0], "admins");
         assert_eq!(cfg.lifetimes.unwrap().code.as_secs(), 30);
+    }
+
+    #[test]
+    fn grants_are_configured_in_the_file() {
+        let key = mock_idp::keys::SigningKey::generate(SigningAlg::ES256);
+        let (x, y) = (key.jwk()["x"].as_str().unwrap(), key.jwk()["y"].as_str().unwrap());
+        let cfg = load(&format!(
+            "jwt_access_tokens = \"https://api.example\"\n\
+             [[clients]]\nid = \"job\"\nauth_methods = [\"private_key_jwt\"]\nclient_credentials = true\n\
+             jwks = {{ keys = [{{ kty = \"EC\", crv = \"P-256\", x = \"{x}\", y = \"{y}\" }}] }}\n\
+             [[users]]\nid = \"alice\"\npassword = \"correct horse\"\n"
+        ))
+        .unwrap();
+        assert_eq!(cfg.jwt_access_tokens.as_deref(), Some("https://api.example"));
+        assert_eq!(cfg.clients[0].jwks.as_ref().unwrap()["keys"][0]["x"], x);
+        assert!(cfg.users[0].password.as_ref().unwrap().matches("correct horse"));
+        let err = load("[[clients]]\nid = \"job\"\nauth_methods = [\"private_key_jwt\"]\njwks = { keys = [{ kty = \"oct\" }] }\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("clients[0]") && err.contains("jwks key 0"), "{err}");
+        let err = load("jwt_access_tokens = \"\"").unwrap_err().to_string();
+        assert!(err.contains("`jwt_access_tokens`"), "{err}");
     }
 }

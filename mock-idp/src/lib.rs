@@ -55,10 +55,17 @@
 //! | Discovery | `GET /.well-known/openid-configuration` |
 //! | JWKS | `GET /jwks` |
 //! | Authorization | `GET|POST /authorize` (headless, or the login/consent page) |
-//! | Token | `POST /token` (`authorization_code`, `refresh_token`) |
+//! | Token | `POST /token` (`authorization_code`, `refresh_token`, `client_credentials`, device code, token exchange, JWT bearer) |
 //! | Userinfo | `GET|POST /userinfo` |
 //! | Revocation (RFC 7009) | `POST /revoke` |
+//! | Introspection (RFC 7662) | `POST /introspect` |
+//! | Device authorization (RFC 8628) | `POST /device_authorization`, the page `GET /device` |
 //! | End session | `GET|POST /logout` |
+//!
+//! The grants without a browser — client credentials, introspection, the device flow, the
+//! password grant, token exchange, JWT bearer and on-behalf-of, `private_key_jwt` and
+//! `client_secret_jwt`, RFC 9068 access tokens — each with a `mock-idp serve` and a Rust
+//! example: `docs/grants.md` in the repository.
 //!
 //! ## Strictness
 //!
@@ -81,24 +88,34 @@
 //! GET    /__admin/config                      issuer, paths, discovery, default client
 //! GET    /__admin/settings                    lifetimes and interaction mode
 //! PUT    /__admin/settings                    {"interaction":"login_page","lifetimes":{"code":"60s","access_token":"1h",
-//!                                              "id_token":"1h","refresh_token":"30days","idp_session":"8h"}}
+//!                                              "id_token":"1h","refresh_token":"30days","idp_session":"8h"},
+//!                                              "jwt_access_token_audience":"https://api.example"}
 //! GET    /__admin/users                       list
 //! POST   /__admin/users                       {"id":"bob","email":"bob@example.com","email_verified":false,
-//!                                              "claims":{"groups":["admins"]}}
+//!                                              "claims":{"groups":["admins"]},"password":"for the password grant"}
 //! GET    /__admin/users/bob
 //! PATCH  /__admin/users/bob                   {"email":"new@example.com"}   ({"email":null} removes it,
-//!                                              {"disabled":true} disables the account)
+//!                                              {"disabled":true} disables the account,
+//!                                              {"password":"new"} or {"password":null})
 //! DELETE /__admin/users/bob                   user gone: tokens and sessions stop working
 //! POST   /__admin/users/bob/revoke            revoke all grants and IdP sessions of bob
+//! GET    /__admin/devices                     device authorizations waiting: [{"user_code","client_id"}]
+//! POST   /__admin/devices/WDJB-MJHT/approve   {"user":"alice"}: the device's next poll gets tokens
+//! POST   /__admin/devices/WDJB-MJHT/deny      its polls get access_denied
 //! GET    /__admin/clients
 //! POST   /__admin/clients                     {"id":"app","secret":"s3cret",
 //!                                              "redirect_uris":["http://127.0.0.1:8080/cb"],
 //!                                              "post_logout_redirect_uris":[],
 //!                                              "auth_methods":["client_secret_basic"],
 //!                                              "pkce":"required","allow_plain_pkce":false,
-//!                                              "refresh_tokens":true,"refresh_rotation":"rotate"}
+//!                                              "refresh_tokens":true,"refresh_rotation":"rotate",
+//!                                              "client_credentials":true}
+//!                                             {"id":"job","auth_methods":["private_key_jwt"],
+//!                                              "jwks":{"keys":[{"kty":"EC","crv":"P-256","x":"…","y":"…"}]}}
 //! DELETE /__admin/clients/app
 //! POST   /__admin/outcomes                    {"endpoint":"token","outcome":{"kind":"invalid_grant"}}
+//!                                             ("token": every grant at the token endpoint but refresh,
+//!                                              device polls included)
 //!                                             {"endpoint":"authorize","outcome":{"kind":"deny"},"client_id":"app"}
 //!                                             {"endpoint":"token","outcome":{"kind":"id_token","fault":"invalid_iss"},
 //!                                              "times":3}
@@ -179,3 +196,9 @@ pub use users::{User, UserPatch};
 #[cfg(doctest)]
 #[doc = include_str!(concat!(env!("OUT_DIR"), "/readme_example.md"))]
 pub struct ReadmeExample;
+
+/// `docs/grants.md`, whose Rust examples run here as doctests (its shell examples run in
+/// `tests/cli_grants.rs`), so the guide cannot drift from the API unnoticed.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/grants.md")]
+pub struct GrantsGuide;

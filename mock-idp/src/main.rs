@@ -13,7 +13,9 @@ mod config;
 
 use clap::{Parser, Subcommand};
 use config::ConfigFile;
-use mock_idp::{Client, Endpoint, Interaction, MockIdp, MockIdpBuilder, ProviderId, SigningAlg};
+use mock_idp::{
+    Client, Endpoint, Interaction, MockIdp, MockIdpBuilder, ProviderId, SigningAlg, TokenAuthMethod, User,
+};
 
 #[derive(Parser)]
 #[command(
@@ -67,9 +69,28 @@ struct Serve {
     /// Client id of the default client (ignored when the config file defines clients).
     #[arg(long, default_value = mock_idp::DEFAULT_CLIENT_ID)]
     client_id: String,
-    /// Client secret of the default client.
-    #[arg(long, default_value = mock_idp::DEFAULT_CLIENT_SECRET)]
-    client_secret: String,
+    /// Client secret of the default client [default: mock-secret]. A client that
+    /// authenticates only with `none` or `private_key_jwt` has no secret.
+    #[arg(long)]
+    client_secret: Option<String>,
+    /// How the default client authenticates at the token, introspection, revocation and
+    /// device endpoints; repeat for several [default: client_secret_basic and
+    /// client_secret_post]. `none` alone makes a public client (PKCE required);
+    /// `private_key_jwt` needs --client-jwks.
+    #[arg(long = "auth-method", value_name = "METHOD", value_parser = auth_method_parser())]
+    auth_methods: Vec<TokenAuthMethod>,
+    /// The default client's public keys (a JWK Set file, `{"keys": [...]}`): they verify its
+    /// `private_key_jwt` assertions and the JWT bearer grants it signs. Checked at start-up.
+    #[arg(long, value_name = "FILE")]
+    client_jwks: Option<PathBuf>,
+    /// The default client may not use the client_credentials grant (`unauthorized_client`).
+    #[arg(long)]
+    no_client_credentials: bool,
+    /// A user, instead of the default `alice`: ID, or ID:PASSWORD to let the password grant
+    /// (Entra, generic) log in as them. Repeat for several. A user of the config file with the
+    /// same id keeps its claims and gets the password; richer users go in the config file.
+    #[arg(long = "user", value_name = "ID[:PASSWORD]")]
+    users: Vec<UserArg>,
     /// Redirect URI(s) of the default client, matched exactly. Repeat for several.
     #[arg(
         long = "redirect-uri",
@@ -110,6 +131,43 @@ struct Serve {
     /// (BENCHMARKS.md, "Footprint after 10,000 logins").
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
     threads: u16,
+}
+
+/// `--auth-method`: one of the registered names, listed by `--help` and in clap's error.
+fn auth_method_parser() -> impl clap::builder::TypedValueParser<Value = TokenAuthMethod> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(TokenAuthMethod::ALL.map(TokenAuthMethod::as_str))
+        .map(|name: String| TokenAuthMethod::parse(&name).expect("a possible value is a method"))
+}
+
+/// `--user ID[:PASSWORD]`.
+#[derive(Clone, Debug)]
+struct UserArg {
+    id: String,
+    password: Option<String>,
+}
+
+impl std::str::FromStr for UserArg {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<UserArg, String> {
+        let (id, password) = match value.split_once(':') {
+            Some((id, password)) => (id, Some(password.to_owned())),
+            None => (value, None),
+        };
+        if id.is_empty() {
+            return Err("a user needs an id: write ID or ID:PASSWORD, e.g. alice:correct-horse".into());
+        }
+        if password.as_deref() == Some("") {
+            return Err(format!(
+                "empty password for {id}: write {id}:PASSWORD, or {id} alone for a user without one"
+            ));
+        }
+        Ok(UserArg {
+            id: id.to_owned(),
+            password,
+        })
+    }
 }
 
 fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
@@ -153,6 +211,9 @@ struct Plan {
     tls: Option<(String, String)>,
     file: ConfigFile,
     client: Option<Client>,
+    /// The config file's users with `--user` applied.
+    users: Vec<User>,
+    jwt_access_tokens: Option<String>,
     key: Option<std::sync::Arc<mock_idp::keys::SigningKey>>,
 }
 
@@ -227,14 +288,30 @@ fn plan(args: &Serve) -> Result<Plan, String> {
         None
     };
     let client = if file.clients.is_empty() {
-        let mut c = Client::confidential(&args.client_id, &args.client_secret);
-        c.redirect_uris = args.redirect_uris.clone();
-        c.post_logout_redirect_uris = args.post_logout_redirect_uris.clone();
-        c.validate().map_err(|e| format!("--redirect-uri: {e}"))?;
-        Some(c)
+        Some(default_client(args)?)
     } else {
+        for (set, flag) in [
+            (!args.auth_methods.is_empty(), "--auth-method"),
+            (args.client_jwks.is_some(), "--client-jwks"),
+            (args.no_client_credentials, "--no-client-credentials"),
+        ] {
+            if set {
+                return Err(format!(
+                    "{flag} sets the default client, but the config file defines [[clients]]: \
+                     set auth_methods, jwks or client_credentials there instead"
+                ));
+            }
+        }
         None
     };
+    let users = users(args, &file.users);
+    let jwt_access_tokens = args.jwt_access_tokens.clone().or(file.jwt_access_tokens.clone());
+    if jwt_access_tokens.as_deref().is_some_and(|a| a.trim().is_empty()) {
+        return Err(
+            "--jwt-access-tokens: name the API the tokens are for (their aud), e.g. https://api.example"
+                .into(),
+        );
+    }
     let key = if args.fresh_keys {
         None
     } else {
@@ -255,7 +332,114 @@ fn plan(args: &Serve) -> Result<Plan, String> {
         tls,
         file,
         client,
+        users,
+        jwt_access_tokens,
     })
+}
+
+/// The default client from `--client-id`, `--client-secret`, `--auth-method`, `--client-jwks`,
+/// `--no-client-credentials` and the redirect URIs; every mismatch named by its flag.
+fn default_client(args: &Serve) -> Result<Client, String> {
+    let mut methods: Vec<TokenAuthMethod> = Vec::new();
+    for m in &args.auth_methods {
+        if !methods.contains(m) {
+            methods.push(*m);
+        }
+    }
+    if methods.is_empty() {
+        methods = vec![
+            TokenAuthMethod::ClientSecretBasic,
+            TokenAuthMethod::ClientSecretPost,
+        ];
+    }
+    let names = |ms: &[TokenAuthMethod]| ms.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ");
+    let with_secret: Vec<TokenAuthMethod> = methods.iter().copied().filter(|m| m.uses_secret()).collect();
+    if methods.contains(&TokenAuthMethod::None) && !with_secret.is_empty() {
+        return Err(format!(
+            "--auth-method: none (a public client, no secret) cannot go with {}; pick one kind",
+            names(&with_secret)
+        ));
+    }
+    let secret = match (&args.client_secret, with_secret.is_empty()) {
+        (Some(_), true) => {
+            return Err(format!(
+                "--client-secret: the client authenticates with {} only, so it has no secret; \
+                 drop --client-secret or add --auth-method client_secret_basic",
+                names(&methods)
+            ));
+        }
+        (Some(s), false) => Some(s.clone()),
+        (None, false) => Some(mock_idp::DEFAULT_CLIENT_SECRET.to_owned()),
+        (None, true) => None,
+    };
+    let mut c = match secret {
+        Some(secret) => Client::confidential(&args.client_id, secret),
+        None if methods == [TokenAuthMethod::None] => Client::public(&args.client_id),
+        None => {
+            let mut c = Client::confidential(&args.client_id, "");
+            c.secret = None;
+            c
+        }
+    };
+    c = c.auth_methods(methods.iter().copied());
+    c.redirect_uris = args.redirect_uris.clone();
+    c.post_logout_redirect_uris = args.post_logout_redirect_uris.clone();
+    c.client_credentials = !args.no_client_credentials;
+    match &args.client_jwks {
+        Some(path) => c.jwks = Some(read_jwks(path)?),
+        None if methods.contains(&TokenAuthMethod::PrivateKeyJwt) => {
+            return Err(
+                "--auth-method private_key_jwt needs the client's public keys: add --client-jwks FILE \
+                 (a JWK Set, {\"keys\": [...]})"
+                    .into(),
+            );
+        }
+        None => {}
+    }
+    c.validate().map_err(|e| match e {
+        mock_idp::ClientError::BadRedirectUri { .. } => format!("--redirect-uri: {e}"),
+        mock_idp::ClientError::BadKey { .. } => format!(
+            "--client-jwks {}: {e}",
+            args.client_jwks.as_deref().unwrap_or(Path::new("")).display()
+        ),
+        e => format!("--auth-method: {e}"),
+    })?;
+    Ok(c)
+}
+
+/// Reads `--client-jwks`: a JSON JWK Set with at least one key (each key is checked by
+/// `Client::validate`).
+fn read_jwks(path: &Path) -> Result<serde_json::Value, String> {
+    let flag = format!("--client-jwks {}", path.display());
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{flag}: cannot read it: {e}"))?;
+    let jwks: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{flag}: not JSON: {e}"))?;
+    match jwks.get("keys").and_then(|k| k.as_array()) {
+        Some(keys) if !keys.is_empty() => Ok(jwks),
+        _ => Err(format!(
+            "{flag}: expected a JWK Set with public keys, {{\"keys\": [{{\"kty\": \"EC\", …}}]}}"
+        )),
+    }
+}
+
+/// The config file's users with `--user` applied: a user named there gets the password, any
+/// other is added (email `<id>@example.com`).
+fn users(args: &Serve, from_file: &[User]) -> Vec<User> {
+    let mut users = from_file.to_vec();
+    for arg in &args.users {
+        let existing = users.iter_mut().find(|u| u.id.as_str() == arg.id);
+        let user = match existing {
+            Some(u) => u,
+            None => {
+                users.push(User::new(&arg.id));
+                users.last_mut().expect("just pushed")
+            }
+        };
+        if let Some(p) = &arg.password {
+            *user = user.clone().password(p);
+        }
+    }
+    users
 }
 
 fn builder(args: &Serve, plan: &Plan, provider: ProviderId, port: u16) -> MockIdpBuilder {
@@ -271,7 +455,7 @@ fn builder(args: &Serve, plan: &Plan, provider: ProviderId, port: u16) -> MockId
     if let Some(host) = args.host.clone().or(plan.file.host.clone()) {
         b = b.host(host);
     }
-    if let Some(audience) = &args.jwt_access_tokens {
+    if let Some(audience) = &plan.jwt_access_tokens {
         b = b.jwt_access_tokens(audience.clone());
     }
     if let Some(issuer) = args.issuer.clone().or(plan.file.issuer.clone()) {
@@ -296,7 +480,7 @@ fn builder(args: &Serve, plan: &Plan, provider: ProviderId, port: u16) -> MockId
             }
         }
     }
-    for u in plan.file.users.clone() {
+    for u in plan.users.clone() {
         b = b.user(u);
     }
     b

@@ -228,6 +228,14 @@ pub struct UserPatch {
     /// Claims to add or replace (a `null` value removes the claim).
     #[serde(default)]
     pub claims: Map<String, Value>,
+    /// New password of the resource-owner password grant; `null` removes it (the user can no
+    /// longer log in that way).
+    #[serde(
+        default,
+        with = "double_option_secret",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub password: Option<Option<crate::types::Secret>>,
 }
 
 impl UserPatch {
@@ -247,6 +255,9 @@ impl UserPatch {
         }
         if let Some(v) = self.disabled {
             user.disabled = v;
+        }
+        if let Some(v) = &self.password {
+            user.password = v.clone();
         }
         for (k, v) in &self.claims {
             if v.is_null() {
@@ -269,6 +280,22 @@ mod double_option {
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
         Option::<String>::deserialize(d).map(Some)
+    }
+}
+
+mod double_option_secret {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::types::Secret;
+
+    pub fn serialize<S: Serializer>(value: &Option<Option<Secret>>, s: S) -> Result<S::Ok, S::Error> {
+        match value {
+            None => s.serialize_none(),
+            Some(inner) => inner.serialize(s),
+        }
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<Secret>>, D::Error> {
+        Option::<Secret>::deserialize(d).map(Some)
     }
 }
 
@@ -302,5 +329,11 @@ mod tests {
         assert_eq!(u.email.as_deref(), Some("b@x.org"));
         assert!(u.claims.is_empty());
         assert!(serde_json::from_str::<UserPatch>(r#"{"emial": "typo"}"#).is_err());
+        let p: UserPatch = serde_json::from_str(r#"{"password": "s3cret"}"#).unwrap();
+        p.apply(&mut u);
+        assert!(u.password.as_ref().is_some_and(|p| p.matches("s3cret")));
+        let p: UserPatch = serde_json::from_str(r#"{"password": null}"#).unwrap();
+        p.apply(&mut u);
+        assert_eq!(u.password, None);
     }
 }

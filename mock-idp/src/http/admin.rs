@@ -86,6 +86,8 @@ pub(super) async fn index() -> Json<Value> {
         "routes": [
             "GET /__admin/config", "GET|PUT /__admin/settings",
             "GET|POST /__admin/users", "GET|PATCH|DELETE /__admin/users/{id}", "POST /__admin/users/{id}/revoke",
+            "GET /__admin/devices", "POST /__admin/devices/{user_code}/approve",
+            "POST /__admin/devices/{user_code}/deny",
             "GET|POST /__admin/clients", "DELETE /__admin/clients/{id}",
             "GET|POST|DELETE /__admin/outcomes", "DELETE /__admin/outcomes/{id}",
             "GET /__admin/clock", "POST /__admin/clock/advance", "POST /__admin/clock/reset",
@@ -174,7 +176,8 @@ async fn list_devices(State(s): S) -> Json<Value> {
     Json(json!(waiting))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct DeviceApproval {
     user: String,
 }
