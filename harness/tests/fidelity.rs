@@ -5,7 +5,9 @@
 //! `invalid_grant` at the token endpoint — and each must pass or be explained in
 //! `fixtures/fidelity/known.toml` with the real provider's documented behaviour. A failure no
 //! entry explains, or an entry whose cell passes, fails the test. `docs/fidelity.md` is the
-//! matrix this produces (`GATECHECK_BLESS=1` rewrites it).
+//! matrix this produces (`GATECHECK_BLESS=1` rewrites it), with the grant tests below it
+//! (`GRANT_TESTS`): openid-client, `@azure/msal-node` and jose driving the grants beyond the
+//! browser login (`grants.js`, `password.js`, `entra.js`).
 //!
 //! The Rust crates (`oauth2`, `openidconnect`) drive every personality in mock-idp's own tests
 //! (`mock-idp/tests/it/providers/`); this corpus adds the npm libraries. Needs Node.js and
@@ -455,6 +457,31 @@ async fn real_client_libraries_log_in_against_every_personality() {
     );
 }
 
+/// The tests below that drive grants other than the browser login, for docs/fidelity.md:
+/// (npm packages, personality, what they drive, test).
+const GRANT_TESTS: &[(&[&str], &str, &str, &str)] = &[
+    (
+        &["openid-client", "jose"],
+        "OIDC",
+        "client credentials, introspection, device flow, token exchange, JWT bearer, \
+`private_key_jwt`, `client_secret_jwt`, RFC 9068 access tokens validated by an API",
+        "openid_client_uses_client_credentials_introspection_and_the_device_flow",
+    ),
+    (
+        &["openid-client"],
+        "Generic, Microsoft",
+        "resource-owner password (right and wrong password)",
+        "openid_client_uses_the_password_grant_at_generic_and_entra",
+    ),
+    (
+        &["@azure/msal-node", "openid-client"],
+        "Microsoft",
+        "MSAL: client credentials (and its cache), username/password (right and wrong), \
+on-behalf-of, device code with a refresh; openid-client: on-behalf-of (and a dead assertion)",
+        "msal_node_and_openid_client_drive_entra_grants",
+    ),
+];
+
 fn render(
     cells: &BTreeMap<(Library, Provider, Case), Cell>,
     known: &Known,
@@ -498,6 +525,23 @@ crates `oauth2` and `openidconnect` drive every personality in `mock-idp/tests/i
             let _ = write!(row, " {mark}: {} |", cell.what.replace('|', "\\|"));
         }
         let _ = writeln!(s, "{row}");
+    }
+    let _ = writeln!(
+        s,
+        "\n## Grants beyond the browser login\n\nEach row is one test of `harness/tests/fidelity.rs` \
+(they run in CI as well): the library drives the grants at the personality and the test judges the outcome \
+(whose token it is, for which API, what a refusal looks like).\n"
+    );
+    let _ = writeln!(
+        s,
+        "| Library | Personality | Grants and endpoints | Test |\n|---|---|---|---|"
+    );
+    for (packages, personality, what, test) in GRANT_TESTS {
+        let libs: Vec<String> = packages
+            .iter()
+            .map(|p| format!("`{p}` {}", versions.get(*p).map(String::as_str).unwrap_or("?")))
+            .collect();
+        let _ = writeln!(s, "| {} | {personality} | {what} | `{test}` |", libs.join(", "));
     }
     let _ = writeln!(
         s,
@@ -600,3 +644,234 @@ async fn openid_client_uses_client_credentials_introspection_and_the_device_flow
     assert_eq!(result["rfc9068"]["client_id"], "mock-client");
     assert_eq!(result["rfc9068"]["scope"], "reports.read");
 }
+
+/// Runs `script` and reads its one JSON line; a run without one fails the test with what the
+/// script printed.
+async fn run_json(script: &'static str, ca: std::path::PathBuf, job: Value) -> Value {
+    let ran = tokio::time::timeout(
+        std::time::Duration::from_secs(90),
+        run_node(script, ca, job.to_string()),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("{script}: no answer within 90 s"))
+    .unwrap_or_else(|e| panic!("node runs {script}: {e}"));
+    serde_json::from_slice(&out_line(&ran.stdout)).unwrap_or_else(|_| {
+        panic!(
+            "{script} printed no JSON line: {}\n{}",
+            String::from_utf8_lossy(&ran.stdout),
+            String::from_utf8_lossy(&ran.stderr)
+        )
+    })
+}
+
+/// The last non-empty line a script printed.
+fn out_line(stdout: &[u8]) -> Vec<u8> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .rfind(|l| !l.trim().is_empty())
+        .unwrap_or_default()
+        .as_bytes()
+        .to_vec()
+}
+
+/// The password alice types; anything else is wrong.
+const PASSWORD: &str = "correct horse battery staple";
+
+/// Alice's Entra object id (`oid`): Graph's `id` for her, the same in every app.
+const ALICE_OID: &str = "5e2a6f0c-1b7d-4c39-9a44-0f6de1a3b8c2";
+
+/// Alice with a password, and her object id in Entra.
+fn alice_with_password() -> User {
+    alice()
+        .password(PASSWORD)
+        .provider_attr("microsoft", "oid", ALICE_OID)
+}
+
+/// openid-client drives the resource-owner password grant (RFC 6749 §4.3) through its generic
+/// grant at the generic personality (no discovery: the server metadata written by hand) and at
+/// Entra (the tenant's discovery): alice's password gets a token the provider's profile API
+/// answers for her; a wrong one gets no token but `invalid_grant` (Entra: AADSTS50126).
+#[tokio::test(flavor = "multi_thread")]
+async fn openid_client_uses_the_password_grant_at_generic_and_entra() {
+    if !ready() {
+        return;
+    }
+    for provider in [Provider::Generic, Provider::Microsoft] {
+        let idp = provider
+            .personality(MockIdp::builder(), Flavour::Standard)
+            .tls()
+            .user(alice_with_password())
+            .no_verify_on_drop()
+            .start()
+            .await;
+        let (_dir, ca) = ca_file(&idp);
+        let entra = provider == Provider::Microsoft;
+        let job = json!({
+            "base_url": idp.base_url(),
+            "discovery_url": entra
+                .then(|| format!("{}/{TENANT}/v2.0/.well-known/openid-configuration", idp.base_url())),
+            "server": {
+                "issuer": idp.issuer(),
+                "token_endpoint": idp.endpoint_url(mock_idp::Endpoint::Token),
+            },
+            "client_id": idp.client().id,
+            "client_secret": idp.client().secret.map(|s| s.expose().to_owned()),
+            "username": "alice@example.com",
+            "password": PASSWORD,
+            "wrong_password": "Tr0ub4dor&3",
+            "scope": if entra { "openid profile email offline_access User.Read" } else { "read" },
+            // Entra's users are read from Graph (the library's own URL, sent to the mock).
+            "profile_url": if entra {
+                "https://graph.microsoft.com/v1.0/me".to_owned()
+            } else {
+                idp.endpoint_url(mock_idp::Endpoint::Userinfo).expect("a profile endpoint")
+            },
+        });
+        let result = run_json("password.js", ca, job).await;
+        let p = provider.id();
+        assert!(result.get("error").is_none(), "{p}: {result}");
+        // Entra's users are Graph's ids (`oid`); the generic provider's its own.
+        let alice_id = if entra {
+            ALICE_OID.to_owned()
+        } else {
+            idp.provider_user_id("alice").expect("alice")
+        };
+        assert_eq!(result["token"]["profile_status"], 200, "{p}: {result}");
+        assert_eq!(result["token"]["profile_id"], alice_id.as_str(), "{p}: {result}");
+        let wrong = &result["wrong_password"];
+        assert_eq!(
+            wrong["name"], "ResponseBodyError",
+            "{p}: no token for a wrong password: {result}"
+        );
+        assert_eq!(wrong["code"], "invalid_grant", "{p}: {result}");
+        assert_eq!(wrong["status"], 400, "{p}: {result}");
+        if entra {
+            // The ID token names alice in her tenant: oid = Graph's id, her tid.
+            assert_eq!(result["token"]["id_token"]["oid"], alice_id.as_str(), "{result}");
+            assert_eq!(result["token"]["id_token"]["tid"], TENANT, "{result}");
+            assert_eq!(result["token"]["refresh_token"], true, "offline_access: {result}");
+            assert!(
+                text(&wrong["description"]).starts_with("AADSTS50126:"),
+                "Entra's code for bad credentials: {result}"
+            );
+        }
+    }
+}
+
+/// Entra at the microsoft personality, driven by openid-client (on-behalf-of) and by
+/// Microsoft's own `@azure/msal-node` (client credentials, username/password, on-behalf-of,
+/// the device code flow and a refresh), with MSAL's own authority and Graph URLs.
+#[tokio::test(flavor = "multi_thread")]
+async fn msal_node_and_openid_client_drive_entra_grants() {
+    if !ready() {
+        return;
+    }
+    let idp = Provider::Microsoft
+        .personality(MockIdp::builder(), Flavour::Standard)
+        .tls()
+        .user(alice_with_password())
+        .client(mock_idp::Client::confidential(API_CLIENT, API_SECRET))
+        .client(mock_idp::Client::public(PUBLIC_CLIENT))
+        .no_verify_on_drop()
+        .start()
+        .await;
+    let (_dir, ca) = ca_file(&idp);
+    let job = json!({
+        "base_url": idp.base_url(),
+        "tenant": TENANT,
+        "client_id": API_CLIENT,
+        "client_secret": API_SECRET,
+        "public_client_id": PUBLIC_CLIENT,
+        "user": "alice",
+        "username": "alice@example.com",
+        "password": PASSWORD,
+        "wrong_password": "Tr0ub4dor&3",
+        "api_scope": format!("api://{API_CLIENT}/access_as_user"),
+    });
+    let result = run_json("entra.js", ca, job).await;
+    assert!(result.get("error").is_none(), "{result}");
+    // MSAL's account for alice: home account `oid.tid` (from `client_info`), her object id and
+    // tenant, her sign-in name; Graph answers each user token for her.
+    let home = format!("{ALICE_OID}.{TENANT}");
+    let alice_account = |step: &str| {
+        // MSAL warns of what it misses in a user's token response (before the fix: "No client
+        // info in response"). Client credentials are app-only: MSAL sends no `client_info=1`
+        // and warns the same against Entra, so that step's warnings are not judged.
+        assert_eq!(
+            result[step]["warnings"],
+            json!([]),
+            "{step}: MSAL warned: {result:#}"
+        );
+        let a = &result[step]["account"];
+        assert_eq!(a["homeAccountId"], home.as_str(), "{step}: {result:#}");
+        assert_eq!(a["localAccountId"], ALICE_OID, "{step}: {result:#}");
+        assert_eq!(a["tenantId"], TENANT, "{step}: {result:#}");
+        assert_eq!(a["username"], "alice@example.com", "{step}: {result:#}");
+    };
+    let graph_says_alice = |me: &Value, step: &str| {
+        assert_eq!(me["status"], 200, "{step}: Graph refused the token: {result:#}");
+        assert_eq!(me["id"], ALICE_OID, "{step}: {result:#}");
+    };
+
+    // openid-client: on-behalf-of gets a Graph token for alice; a dead assertion gets none.
+    let obo = &result["openid_client_obo"];
+    assert!(obo.get("error").is_none(), "{result:#}");
+    graph_says_alice(&obo["me"], "openid_client_obo");
+    assert_eq!(obo["dead_assertion"]["name"], "ResponseBodyError", "{result:#}");
+    assert_eq!(obo["dead_assertion"]["code"], "invalid_grant", "{result:#}");
+
+    // MSAL client credentials: an app token for Graph, no account; the second from its cache.
+    let cc = &result["msal_client_credentials"];
+    assert_eq!(cc["tokenType"], "Bearer", "{result:#}");
+    assert_eq!(cc["account"], Value::Null, "{result:#}");
+    assert_eq!(
+        cc["scopes"],
+        json!(["https://graph.microsoft.com/.default"]),
+        "{result:#}"
+    );
+    assert_eq!(cc["second_from_cache"], true, "{result:#}");
+    assert_eq!(cc["same_token"], true, "{result:#}");
+
+    // MSAL username/password: alice's account; a wrong password: Entra's AADSTS50126, no token.
+    alice_account("msal_password");
+    assert_eq!(result["msal_password"]["id_token"], true, "{result:#}");
+    let wrong = &result["msal_wrong_password"]["error"];
+    assert_eq!(wrong["name"], "ServerError", "{result:#}");
+    assert_eq!(wrong["code"], "invalid_grant", "{result:#}");
+    assert!(text(&wrong["description"]).contains("AADSTS50126"), "{result:#}");
+
+    // MSAL on-behalf-of: alice's password token traded for a Graph token for her.
+    alice_account("msal_obo");
+    graph_says_alice(&result["msal_obo"]["me"], "msal_obo");
+
+    // MSAL device code: the message shown, alice approves, her account; a forced refresh
+    // gets a new token for her from the network.
+    let device = &result["msal_device_code"];
+    assert!(device.get("error").is_none(), "{result:#}");
+    assert!(
+        text(&device["shown"]["message"]).contains("enter the code"),
+        "{result:#}"
+    );
+    alice_account("msal_device_code");
+    graph_says_alice(&device["me"], "msal_device_code");
+    assert_eq!(device["refreshed"]["fromCache"], false, "{result:#}");
+    assert_eq!(device["refreshed"]["new_token"], true, "{result:#}");
+    graph_says_alice(&device["refreshed"]["me"], "msal_device_code refresh");
+
+    // The libraries kept their own URLs (openid-client its discovery at the mock).
+    assert_eq!(
+        result["origins"],
+        json!([
+            idp.base_url(),
+            "https://graph.microsoft.com",
+            "https://login.microsoftonline.com"
+        ]),
+        "{result:#}"
+    );
+}
+
+/// A public client of Entra (no secret): MSAL's PublicClientApplication for the device flow.
+const PUBLIC_CLIENT: &str = "6731de76-14a6-49ae-97bc-6eba6914391e";
+/// The middle-tier API: a confidential client (Entra's application ids are GUIDs).
+const API_CLIENT: &str = "b6f2e1c4-8d3a-4f5e-9c7b-2a1d0e3f4a5b";
+const API_SECRET: &str = "Xy8Q~mock.secret-value_0123456789abcdefgh";
