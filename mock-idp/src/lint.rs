@@ -40,6 +40,8 @@ pub enum LintCode {
     RefreshTokenReused,
     /// Authorization request without `response_type`, at a provider that tolerates it.
     MissingResponseType,
+    /// Token-style request with a JSON body, at a provider that takes it (GitHub).
+    JsonBody,
 }
 
 /// How bad it is.
@@ -229,6 +231,17 @@ impl Finding {
                 "your app sent no `response_type`; {provider} assumes `code`, but OAuth 2.0 requires it and other providers refuse the request"
             ),
             "send response_type=code",
+        )
+    }
+    /// Parameters posted as JSON, which only some providers take.
+    pub(crate) fn json_body(provider: &str) -> Finding {
+        Finding::new(
+            LintCode::JsonBody,
+            Severity::Info,
+            format!(
+                "your app posted its parameters as JSON; {provider} takes that, but OAuth 2.0 (RFC 6749 §4.1.3) and other providers require application/x-www-form-urlencoded"
+            ),
+            "post the parameters form-encoded if the code must work with another provider",
         )
     }
     /// Rotated refresh token reused.

@@ -142,6 +142,51 @@ pub(super) fn authenticate_client(
     Ok(AuthenticatedClient { client })
 }
 
+/// The registered client `client_id`, whoever asks.
+fn known_client(
+    shared: &Shared,
+    rec: &Recorder,
+    client_id: &ClientId,
+) -> Result<Client, (ClientProblem, String)> {
+    let client = shared
+        .store
+        .lock()
+        .unwrap()
+        .clients
+        .get(client_id)
+        .cloned()
+        .ok_or_else(|| (ClientProblem::Unknown, format!("unknown client {client_id}")))?;
+    rec.client(&client.id);
+    Ok(client)
+}
+
+/// The client of a device flow request: where the provider identifies it by `client_id`
+/// alone (`Profile::device_flow_by_client_id`: GitHub, whose device flow takes no secret), a
+/// request with nothing but a `client_id` names a registered client; any credentials that
+/// are sent are checked as [`authenticate_client`] does, and so is every other provider's
+/// device flow (RFC 8628 §3.1, §3.4: client authentication per RFC 6749 §2.3.1).
+pub(super) fn device_flow_client(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: &Params,
+    query: &Params,
+    rec: &Recorder,
+) -> Result<AuthenticatedClient, TokenFailure> {
+    let by_id = shared.personality.profile().device_flow_by_client_id
+        && !headers.contains_key(header::AUTHORIZATION)
+        && !["client_secret", "client_assertion"].iter().any(|p| body.has(p));
+    match body.get("client_id") {
+        Some(id) if by_id => known_client(shared, rec, &ClientId::new(id))
+            .map(|client| AuthenticatedClient { client })
+            .map_err(|(problem, description)| TokenFailure::InvalidClient {
+                problem,
+                description,
+                basic: false,
+            }),
+        _ => authenticate_client(shared, headers, body, query, rec),
+    }
+}
+
 /// `client_secret_jwt` / `private_key_jwt` (RFC 7523 §2.2): one assertion, no other
 /// credentials, a method the provider and the client accept, then every check of
 /// [`crate::assertion`].
@@ -206,15 +251,7 @@ fn registered_client(
     client_id: &ClientId,
     method: TokenAuthMethod,
 ) -> Result<Client, (ClientProblem, String)> {
-    let client = shared
-        .store
-        .lock()
-        .unwrap()
-        .clients
-        .get(client_id)
-        .cloned()
-        .ok_or_else(|| (ClientProblem::Unknown, format!("unknown client {client_id}")))?;
-    rec.client(&client.id);
+    let client = known_client(shared, rec, client_id)?;
     let accepted = &shared.personality.profile().client_auth_methods;
     if !accepted.contains(&method) {
         let names: Vec<&str> = accepted.iter().map(|m| m.as_str()).collect();

@@ -14,9 +14,10 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
-use super::client_auth::authenticate_client;
+use super::client_auth::device_flow_client;
 use super::params::{Params, check_form_request};
 use super::scripted::{infrastructure_response, scripted_error, take_infrastructure_fault};
+use crate::lint::Finding;
 use crate::log::Recorder;
 use crate::personality::{DeviceContext, TokenFailure};
 use crate::shared::Shared;
@@ -32,15 +33,18 @@ pub(super) async fn start(
 ) -> Response {
     rec.endpoint(Endpoint::DeviceAuthorization);
     let query = Params::from_query(uri.query());
-    let form = Params::parse(&body);
+    let form = Params::from_body(&headers, &body, shared.personality.profile().json_bodies);
     rec.params(form.pairs());
+    if form.is_json() {
+        rec.finding(Finding::json_body(&shared.personality.profile().display_name));
+    }
     let hint = form.get("client_id").map(ClientId::new);
     if let Some(fault) = take_infrastructure_fault(&shared, Endpoint::DeviceAuthorization, hint.as_ref()) {
         return infrastructure_response(&shared, Endpoint::DeviceAuthorization, fault, &rec).await;
     }
     let result = async {
         check_form_request(&headers, &form)?;
-        let client = authenticate_client(&shared, &headers, &form, &query, &rec)?.client;
+        let client = device_flow_client(&shared, &headers, &form, &query, &rec)?.client;
         scripted_error(&shared, &rec, Endpoint::DeviceAuthorization, Some(&client.id)).await?;
         let profile = shared.personality.profile();
         let scopes = ScopeSet::parse(form.get("scope").unwrap_or(""), &profile.scope_separators);

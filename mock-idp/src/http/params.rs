@@ -1,6 +1,7 @@
 //! Request parameters as RFC 6749 reads them: query or form body, in arrival order,
 //! repeated names detectable (§3.1), empty values counting as absent; and the form-encoding
-//! check of token-style requests. Every endpoint parses through here.
+//! check of token-style requests (with the JSON bodies GitHub also takes). Every endpoint
+//! parses through here.
 
 use axum::http::{HeaderMap, header};
 
@@ -9,6 +10,10 @@ use axum::http::{HeaderMap, header};
 #[derive(Clone, Debug, Default)]
 pub(super) struct Params {
     pairs: Vec<(String, String)>,
+    /// The body was a JSON object (accepted where the provider takes one).
+    json: bool,
+    /// Why a JSON body could not be read as parameters.
+    problem: Option<String>,
 }
 
 impl Params {
@@ -18,7 +23,45 @@ impl Params {
             pairs: form_urlencoded::parse(raw)
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect(),
+            ..Params::default()
         }
+    }
+    /// The parameters of a POST body: form-encoded, or — where the provider takes it
+    /// (`json_ok`: GitHub, whose own libraries post JSON) — one flat JSON object.
+    pub fn from_body(headers: &HeaderMap, body: &[u8], json_ok: bool) -> Params {
+        if !(json_ok && mime_of(headers).eq_ignore_ascii_case("application/json")) {
+            return Params::parse(body);
+        }
+        let flat = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body)
+            .map_err(|e| format!("the JSON body is not one object: {e}"))
+            .and_then(|object| {
+                object
+                    .into_iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| match v {
+                        serde_json::Value::String(s) => Ok((k, s)),
+                        serde_json::Value::Number(n) => Ok((k, n.to_string())),
+                        serde_json::Value::Bool(b) => Ok((k, b.to_string())),
+                        _ => Err(format!("the JSON body's {k:?} is not a string")),
+                    })
+                    .collect::<Result<Vec<_>, String>>()
+            });
+        match flat {
+            Ok(pairs) => Params {
+                pairs,
+                json: true,
+                problem: None,
+            },
+            Err(problem) => Params {
+                json: true,
+                problem: Some(problem),
+                ..Params::default()
+            },
+        }
+    }
+    /// Whether the parameters came as a JSON body.
+    pub fn is_json(&self) -> bool {
+        self.json
     }
     /// Parses a URL query (none: no parameters).
     pub fn from_query(query: Option<&str>) -> Params {
@@ -59,7 +102,7 @@ pub(super) fn check_form_request(
     form: &Params,
 ) -> Result<(), crate::personality::TokenFailure> {
     use crate::personality::TokenFailure;
-    require_form(headers).map_err(TokenFailure::InvalidRequest)?;
+    check_body(headers, form).map_err(TokenFailure::InvalidRequest)?;
     match form.repeated().first() {
         Some(name) => Err(TokenFailure::InvalidRequest(format!(
             "parameter {name} is repeated (RFC 6749 §3.1)"
@@ -68,14 +111,31 @@ pub(super) fn check_form_request(
     }
 }
 
+/// Checks the body `form` was read from: a JSON object where the provider takes one
+/// ([`Params::from_body`]), else form-encoded.
+pub(super) fn check_body(headers: &HeaderMap, form: &Params) -> Result<(), String> {
+    match (&form.problem, form.json) {
+        (Some(problem), _) => Err(problem.clone()),
+        (None, true) => Ok(()),
+        (None, false) => require_form(headers),
+    }
+}
+
+fn mime_of(headers: &HeaderMap) -> &str {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    ct.split(';').next().unwrap_or("").trim()
+}
+
 /// Checks the body is form-encoded, as RFC 6749 requires of token requests.
 pub(super) fn require_form(headers: &HeaderMap) -> Result<(), String> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let mime = ct.split(';').next().unwrap_or("").trim();
-    if mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+    if mime_of(headers).eq_ignore_ascii_case("application/x-www-form-urlencoded") {
         Ok(())
     } else if ct.is_empty() {
         Err("missing Content-Type: send the parameters as application/x-www-form-urlencoded".into())

@@ -18,8 +18,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 
-use super::client_auth::{authenticate_client, basic_client_id, presents_credentials, token_audiences};
-use super::params::{Params, require_form};
+use super::client_auth::{
+    authenticate_client, basic_client_id, device_flow_client, presents_credentials, token_audiences,
+};
+use super::params::{Params, check_body};
 use super::scripted::{infrastructure_response, outcome, take_infrastructure_fault};
 use crate::clients::{Client, RefreshRotation};
 use crate::lint::Finding;
@@ -61,7 +63,7 @@ pub(super) async fn handle(
         }
     } else {
         TokenRequest {
-            form: Params::parse(&body),
+            form: Params::from_body(&headers, &body, profile.json_bodies),
             query,
         }
     };
@@ -101,10 +103,13 @@ async fn exchange(
     req: &TokenRequest,
     from_query: bool,
 ) -> Result<Response, TokenFailure> {
-    if !from_query {
-        require_form(headers).map_err(TokenFailure::InvalidRequest)?;
-    }
     let form = &req.form;
+    if !from_query {
+        check_body(headers, form).map_err(TokenFailure::InvalidRequest)?;
+    }
+    if form.is_json() {
+        rec.finding(Finding::json_body(&shared.personality.profile().display_name));
+    }
     if let Some(name) = form.repeated().first() {
         return Err(TokenFailure::InvalidRequest(format!(
             "parameter {name} is repeated (RFC 6749 §3.1)"
@@ -118,7 +123,14 @@ async fn exchange(
         // RFC 7523 §3.1: the signed assertion is enough (Google's service accounts).
         return jwt_bearer_grant(shared, rec, headers, form).await;
     }
-    let client = authenticate_client(shared, headers, form, &req.query, rec)?.client;
+    let device_poll = form
+        .get("grant_type")
+        .is_some_and(|g| g == DEVICE_CODE_GRANT || profile.device_code_grant_alias == Some(g));
+    let client = if device_poll {
+        device_flow_client(shared, headers, form, &req.query, rec)?.client
+    } else {
+        authenticate_client(shared, headers, form, &req.query, rec)?.client
+    };
     let call = Call {
         shared,
         rec,

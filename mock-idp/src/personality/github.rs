@@ -74,6 +74,8 @@ impl GitHub {
             pkce_methods_advertised: vec![],
             client_auth_in_query: true,
             grant_type_optional: true,
+            json_bodies: true,
+            device_flow_by_client_id: true,
             redirect_uri_required_at_token: false,
             ..Profile::standard(
                 ProviderId::Github,

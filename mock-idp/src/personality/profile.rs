@@ -228,6 +228,12 @@ pub struct Profile {
     pub redirect_uri_required_at_token: bool,
     /// Whether a token request without `grant_type` is a code exchange (GitHub, Facebook).
     pub grant_type_optional: bool,
+    /// Whether the token and device endpoints also take a JSON object body (GitHub: its own
+    /// libraries, `@octokit/oauth-methods` and `@octokit/auth-oauth-device`, post JSON).
+    pub json_bodies: bool,
+    /// Whether the device flow names the client by `client_id` alone, with no secret (GitHub:
+    /// "client_id" is the only credential its `/login/device/code` and device polls take).
+    pub device_flow_by_client_id: bool,
     /// A second `grant_type` the device code grant is polled with besides RFC 8628's URN
     /// (Entra: `device_code`, which MSAL sends).
     pub device_code_grant_alias: Option<&'static str>,
@@ -310,6 +316,8 @@ impl Profile {
             client_auth_in_query: false,
             refresh_revokes_access_tokens: false,
             grant_type_optional: false,
+            json_bodies: false,
+            device_flow_by_client_id: false,
             device_code_grant_alias: None,
             redirect_uri_required_at_token: true,
             userinfo_requires_openid: oidc,

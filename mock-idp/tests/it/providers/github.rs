@@ -324,3 +324,131 @@ async fn github_authorize_needs_no_response_type_but_says_so() {
         "{back}"
     );
 }
+
+/// GitHub's own libraries (`@octokit/oauth-methods`, `@octokit/auth-oauth-device`) post JSON
+/// to `/login/oauth/access_token` and `/login/device/code`, and GitHub takes it: so does the
+/// personality, with an info finding (other providers require a form). The OIDC personality
+/// still refuses JSON, as RFC 6749 §4.1.3 has it.
+#[tokio::test]
+async fn github_takes_json_bodies_as_its_own_libraries_send_them() {
+    let idp = start(GitHub::oauth_app()).await;
+    let post_json = |url: String, body: Value| async move {
+        let resp = common::http(None)
+            .post(url)
+            .header("accept", "application/json")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+    };
+    let code = param(&login(&idp, &[]).await, "code").unwrap();
+    let token_url = idp.endpoint_url(mock_idp::Endpoint::Token).unwrap();
+    let (status, body) = post_json(
+        token_url.clone(),
+        json!({"client_id": "mock-client", "client_secret": "mock-secret", "code": code}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["access_token"]
+        .as_str()
+        .expect("a token for the JSON exchange");
+    assert!(token.starts_with("gho_"), "{body}");
+    let finding = idp
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|r| r.endpoint == Some(mock_idp::Endpoint::Token))
+        .and_then(|r| {
+            r.findings
+                .into_iter()
+                .find(|f| f.code == mock_idp::LintCode::JsonBody)
+        })
+        .expect("the JSON body is noted");
+    assert!(
+        finding.message.contains("application/x-www-form-urlencoded"),
+        "{finding:?}"
+    );
+
+    // The device flow, all in JSON.
+    let device_url = idp.endpoint_url(mock_idp::Endpoint::DeviceAuthorization).unwrap();
+    let (status, codes) = post_json(
+        device_url.clone(),
+        json!({"client_id": "mock-client", "scope": "read:user"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{codes}");
+    idp.approve_device(
+        codes["user_code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no user code: {codes}")),
+        "alice",
+    )
+    .unwrap();
+    idp.clock().advance(std::time::Duration::from_secs(6));
+    let (status, body) = post_json(
+        token_url.clone(),
+        json!({
+            "client_id": "mock-client",
+            "device_code": codes["device_code"],
+            "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["access_token"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("gho_")),
+        "{body}"
+    );
+
+    // GitHub's device flow names the app by client_id alone; a secret that is sent is still
+    // checked, and an unknown app is refused.
+    for (form, error) in [
+        (
+            json!({"client_id": "mock-client", "client_secret": "wrong"}),
+            "incorrect_client_credentials",
+        ),
+        (json!({"client_id": "nobody"}), "incorrect_client_credentials"),
+    ] {
+        let (status, body) = post_json(device_url.clone(), form.clone()).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (200, Some(error)),
+            "{form}: {body}"
+        );
+    }
+
+    // JSON that is not one flat object is a clear invalid_request (HTTP 200, GitHub's way).
+    for bad in [json!(["client_id"]), json!({"client_id": {"nested": true}})] {
+        let (status, body) = post_json(device_url.clone(), bad.clone()).await;
+        assert_eq!(status, 200, "{bad}: {body}");
+        assert_eq!(body["error"], "invalid_request", "{bad}: {body}");
+    }
+
+    // Elsewhere JSON stays refused, and a confidential client's device flow needs its secret
+    // (RFC 8628 §3.1).
+    let oidc = mock_idp::MockIdp::builder().start().await;
+    let resp = common::http(None)
+        .post(
+            oidc.endpoint_url(mock_idp::Endpoint::DeviceAuthorization)
+                .unwrap(),
+        )
+        .form(&[("client_id", "mock-client"), ("scope", "openid")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    assert_eq!(resp.json::<Value>().await.unwrap()["error"], "invalid_client");
+    let (status, body) = post_json(
+        oidc.endpoint_url(mock_idp::Endpoint::Token).unwrap(),
+        json!({"grant_type": "client_credentials", "client_id": "mock-client", "client_secret": "mock-secret"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{body}"
+    );
+}
