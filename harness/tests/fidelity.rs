@@ -6,8 +6,9 @@
 //! `fixtures/fidelity/known.toml` with the real provider's documented behaviour. A failure no
 //! entry explains, or an entry whose cell passes, fails the test. `docs/fidelity.md` is the
 //! matrix this produces (`GATECHECK_BLESS=1` rewrites it), with the grant tests below it
-//! (`GRANT_TESTS`): openid-client, `@azure/msal-node` and jose driving the grants beyond the
-//! browser login (`grants.js`, `password.js`, `entra.js`).
+//! (`GRANT_TESTS`): openid-client, `@azure/msal-node`, `@octokit/auth-oauth-device` and jose
+//! driving the grants beyond the browser login (`grants.js`, `password.js`, `entra.js`,
+//! `github.js`).
 //!
 //! The Rust crates (`oauth2`, `openidconnect`) drive every personality in mock-idp's own tests
 //! (`mock-idp/tests/it/providers/`); this corpus adds the npm libraries. Needs Node.js and
@@ -480,6 +481,13 @@ const GRANT_TESTS: &[(&[&str], &str, &str, &str)] = &[
 on-behalf-of, device code with a refresh; openid-client: on-behalf-of (and a dead assertion)",
         "msal_node_and_openid_client_drive_entra_grants",
     ),
+    (
+        &["@octokit/auth-oauth-device"],
+        "GitHub",
+        "GitHub's device flow as GitHub's own library sends it (JSON bodies, the app named by \
+`client_id` alone), the token used at `api.github.com/user`",
+        "octokit_runs_githubs_device_flow",
+    ),
 ];
 
 fn render(
@@ -875,3 +883,56 @@ const PUBLIC_CLIENT: &str = "6731de76-14a6-49ae-97bc-6eba6914391e";
 /// The middle-tier API: a confidential client (Entra's application ids are GUIDs).
 const API_CLIENT: &str = "b6f2e1c4-8d3a-4f5e-9c7b-2a1d0e3f4a5b";
 const API_SECRET: &str = "Xy8Q~mock.secret-value_0123456789abcdefgh";
+
+/// GitHub's own `@octokit/auth-oauth-device` runs the device flow at the github personality
+/// with its own URLs (`https://github.com/login/device/code`, `…/login/oauth/access_token`,
+/// `https://api.github.com/user`): codes shown, alice approves on "another device" (the admin
+/// API), and the token it polls for is one GitHub's `/user` answers for her. Before the mock
+/// took JSON bodies and a device flow named by `client_id` alone, this failed at the first
+/// request.
+#[tokio::test(flavor = "multi_thread")]
+async fn octokit_runs_githubs_device_flow() {
+    if !ready() {
+        return;
+    }
+    let idp = Provider::Github
+        .personality(MockIdp::builder(), Flavour::Standard)
+        .tls()
+        .user(alice())
+        .no_verify_on_drop()
+        .start()
+        .await;
+    let (_dir, ca) = ca_file(&idp);
+    let job = json!({
+        "base_url": idp.base_url(),
+        "client_id": idp.client().id,
+        "user": "alice",
+        "scopes": ["read:user", "user:email"],
+    });
+    let result = run_json("github.js", ca, job).await;
+    assert!(result.get("error").is_none(), "{result:#}");
+    // The page a person opens is the mock's own `/login/device` (GitHub's path).
+    assert_eq!(
+        result["shown"]["verification_uri"],
+        format!("{}/login/device", idp.base_url()),
+        "{result:#}"
+    );
+    assert_eq!(result["token"]["tokenType"], "oauth", "{result:#}");
+    // GitHub grants scopes comma-separated (`scope=read:user,user:email`) and octokit splits
+    // on whitespace, so it reports one entry, as it does against GitHub itself.
+    assert_eq!(
+        result["token"]["scopes"],
+        json!(["read:user,user:email"]),
+        "{result:#}"
+    );
+    assert_eq!(
+        result["user"]["status"], 200,
+        "GitHub refused the token: {result:#}"
+    );
+    assert_eq!(result["user"]["login"], "alice", "{result:#}");
+    assert_eq!(
+        result["origins"],
+        json!(["https://api.github.com", "https://github.com"]),
+        "{result:#}"
+    );
+}
