@@ -13,7 +13,7 @@ use crate::expect::Expectation;
 use crate::outcome::Outcome;
 use crate::script::{ScriptEntry, ScriptError, Times};
 use crate::shared::Shared;
-use crate::types::{ClientId, Endpoint};
+use crate::types::{ClientId, Endpoint, GrantType};
 
 /// Builds a script entry: which requests it answers, how often, after how long, then
 /// [`respond`](Self::respond) mounts it (or [`try_respond`](Self::try_respond),
@@ -47,6 +47,7 @@ pub struct ScriptBuilder {
     shared: Arc<Shared>,
     endpoint: Endpoint,
     client_id: Option<ClientId>,
+    grant: Option<GrantType>,
     times: Times,
     delay: Duration,
     name: Option<String>,
@@ -58,6 +59,7 @@ impl ScriptBuilder {
             shared,
             endpoint,
             client_id: None,
+            grant: None,
             times: Times::N(1),
             delay: Duration::ZERO,
             name: None,
@@ -66,6 +68,12 @@ impl ScriptBuilder {
     /// Only requests from this client match.
     pub fn for_client(mut self, client_id: impl Into<String>) -> Self {
         self.client_id = Some(ClientId::new(client_id));
+        self
+    }
+    /// Only token requests of this grant match (the token endpoint only; refresh requests
+    /// are [`Endpoint::Refresh`]): `idp.on_token().for_grant(GrantType::Password)`.
+    pub fn for_grant(mut self, grant: GrantType) -> Self {
+        self.grant = Some(grant);
         self
     }
     /// Answer one request (the default).
@@ -105,14 +113,17 @@ impl ScriptBuilder {
 
     /// Mounts the outcome, or says why it cannot apply.
     pub fn try_respond(self, outcome: Outcome) -> Result<ScriptHandle, ScriptError> {
-        let id = self.shared.mount(
-            self.endpoint,
-            self.client_id,
-            self.times,
-            self.delay,
-            self.name,
+        let id = self.shared.mount(ScriptEntry {
+            id: 0,
+            endpoint: self.endpoint,
+            client_id: self.client_id,
+            grant: self.grant,
+            times: self.times,
+            used: 0,
+            delay: self.delay,
+            name: self.name,
             outcome,
-        )?;
+        })?;
         Ok(ScriptHandle {
             shared: self.shared,
             id,

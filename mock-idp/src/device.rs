@@ -168,6 +168,21 @@ impl DeviceCodes {
         Ok(())
     }
 
+    /// Whether `device_code` is one of `client`'s that can still be polled (nothing changes).
+    pub fn check(&self, device_code: &str, client: &ClientId) -> Result<(), DeviceCodeProblem> {
+        let da = self
+            .by_device
+            .get(device_code)
+            .ok_or(DeviceCodeProblem::Unknown)?;
+        if &da.client != client {
+            Err(DeviceCodeProblem::OtherClient)
+        } else if da.decision == DeviceDecision::Redeemed {
+            Err(DeviceCodeProblem::Redeemed)
+        } else {
+            Ok(())
+        }
+    }
+
     /// A client polls with its device code: the approved user and scopes, once; or why not.
     pub fn poll(
         &mut self,

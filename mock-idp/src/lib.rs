@@ -115,7 +115,9 @@
 //! DELETE /__admin/clients/app
 //! POST   /__admin/outcomes                    {"endpoint":"token","outcome":{"kind":"invalid_grant"}}
 //!                                             ("token": every grant at the token endpoint but refresh,
-//!                                              device polls included)
+//!                                              device polls included; "grant":"device_code" (or
+//!                                              authorization_code, client_credentials, password,
+//!                                              token_exchange, jwt_bearer) for one of them)
 //!                                             {"endpoint":"authorize","outcome":{"kind":"deny"},"client_id":"app"}
 //!                                             {"endpoint":"token","outcome":{"kind":"id_token","fault":"invalid_iss"},
 //!                                              "times":3}
@@ -188,7 +190,7 @@ pub use server::{
     ClientCredentials, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, MockIdp, MockIdpBuilder, StartError,
 };
 pub use settings::Interaction;
-pub use types::{ClientId, Endpoint, Scope, ScopeSet, Secret, UserId};
+pub use types::{ClientId, Endpoint, GrantType, Scope, ScopeSet, Secret, UserId};
 pub use users::{User, UserPatch};
 
 /// The README's "mock-idp in a Rust test" example, extracted by `build.rs` and compiled

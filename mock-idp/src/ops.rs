@@ -2,7 +2,6 @@
 //! admin API and inspector, so the two can never drift apart.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use serde_json::Value;
 
@@ -11,11 +10,10 @@ use crate::expect::{Expectation, VerificationReport, verify};
 use crate::keys::SigningAlg;
 use crate::lint::Finding;
 use crate::log::RecordedRequest;
-use crate::outcome::Outcome;
 use crate::personality::DiscoveryContext;
-use crate::script::{ScriptEntry, ScriptError, Times, check_applies};
+use crate::script::{ScriptEntry, ScriptError, check_applies};
 use crate::shared::Shared;
-use crate::types::{ClientId, Endpoint, UserId};
+use crate::types::{ClientId, UserId};
 use crate::users::{User, UserPatch};
 
 /// A user that does not exist.
@@ -103,27 +101,10 @@ impl Shared {
         self.store.lock().unwrap().clients.values().cloned().collect()
     }
 
-    /// Queues an outcome.
-    pub fn mount(
-        &self,
-        endpoint: Endpoint,
-        client_id: Option<ClientId>,
-        times: Times,
-        delay: Duration,
-        name: Option<String>,
-        outcome: Outcome,
-    ) -> Result<u64, ScriptError> {
-        check_applies(&outcome, endpoint)?;
-        let entry = ScriptEntry {
-            id: 0,
-            endpoint,
-            client_id,
-            times,
-            used: 0,
-            delay,
-            name,
-            outcome,
-        };
+    /// Queues a script entry (its `id` and `used` are set here), if it can ever answer.
+    pub fn mount(&self, mut entry: ScriptEntry) -> Result<u64, ScriptError> {
+        check_applies(&entry)?;
+        entry.used = 0;
         Ok(self.script.lock().unwrap().push(entry))
     }
 

@@ -266,6 +266,9 @@ pub enum Outcome {
         change: AuthorizeResponseChange,
     },
     /// token / refresh / userinfo / revocation: an OAuth error response with this status.
+    /// `"kind": "oauth_error"` in the admin API (`"o_auth_error"`, serde's spelling before
+    /// 0.3, is still read).
+    #[serde(rename = "oauth_error", alias = "o_auth_error")]
     OAuthError {
         /// HTTP status.
         status: u16,

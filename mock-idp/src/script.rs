@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::outcome::Outcome;
-use crate::types::{ClientId, Endpoint};
+use crate::types::{ClientId, Endpoint, GrantType};
 
 /// How many requests a script entry answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +44,9 @@ pub struct ScriptEntry {
     pub endpoint: Endpoint,
     /// Only requests of this client match (all clients when `None`).
     pub client_id: Option<ClientId>,
+    /// Only token requests of this grant match (every grant when `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant: Option<GrantType>,
     /// How many requests it answers.
     pub times: Times,
     /// How many it has answered.
@@ -62,10 +65,37 @@ impl ScriptEntry {
     pub fn is_live(&self) -> bool {
         self.times.allows(self.used)
     }
-    fn matches(&self, endpoint: Endpoint, client: Option<&ClientId>) -> bool {
-        self.endpoint == endpoint
+    fn matches(&self, request: &Request<'_>) -> bool {
+        self.endpoint == request.endpoint
             && self.is_live()
-            && self.client_id.as_ref().is_none_or(|want| Some(want) == client)
+            && self
+                .client_id
+                .as_ref()
+                .is_none_or(|want| Some(want) == request.client)
+            && self.grant.is_none_or(|want| Some(want) == request.grant)
+    }
+}
+
+/// What a script entry is matched against: the request's endpoint, its client when known,
+/// and at the token endpoint its grant.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    /// The endpoint.
+    pub endpoint: Endpoint,
+    /// The client, when known.
+    pub client: Option<&'a ClientId>,
+    /// The grant of a token request.
+    pub grant: Option<GrantType>,
+}
+
+impl<'a> Request<'a> {
+    /// A request to `endpoint` from `client`, of no particular grant.
+    pub fn to(endpoint: Endpoint, client: Option<&'a ClientId>) -> Request<'a> {
+        Request {
+            endpoint,
+            client,
+            grant: None,
+        }
     }
 }
 
@@ -95,13 +125,13 @@ impl Script {
     }
 
     /// The first live entry for this request, without consuming it.
-    pub fn peek(&self, endpoint: Endpoint, client: Option<&ClientId>) -> Option<&ScriptEntry> {
-        self.entries.iter().find(|e| e.matches(endpoint, client))
+    pub fn peek(&self, request: &Request<'_>) -> Option<&ScriptEntry> {
+        self.entries.iter().find(|e| e.matches(request))
     }
 
     /// Consumes one use of the first live entry for this request.
-    pub fn take(&mut self, endpoint: Endpoint, client: Option<&ClientId>) -> Option<Taken> {
-        let entry = self.entries.iter_mut().find(|e| e.matches(endpoint, client))?;
+    pub fn take(&mut self, request: &Request<'_>) -> Option<Taken> {
+        let entry = self.entries.iter_mut().find(|e| e.matches(request))?;
         entry.used += 1;
         Some(Taken {
             outcome: entry.outcome.clone(),
@@ -144,8 +174,19 @@ pub struct ScriptError {
     pub allowed: String,
 }
 
-/// Checks that `outcome` fits `endpoint`.
-pub fn check_applies(outcome: &Outcome, endpoint: Endpoint) -> Result<(), ScriptError> {
+/// Checks that an entry can ever answer: its outcome fits its endpoint, and a grant is only
+/// named at the token endpoint (refresh requests are [`Endpoint::Refresh`]).
+pub fn check_applies(entry: &ScriptEntry) -> Result<(), ScriptError> {
+    let (outcome, endpoint) = (&entry.outcome, entry.endpoint);
+    if let Some(grant) = entry.grant
+        && endpoint != Endpoint::Token
+    {
+        return Err(ScriptError {
+            outcome: format!("grant {grant}"),
+            endpoint,
+            allowed: "token".into(),
+        });
+    }
     if outcome.applies_to(endpoint) {
         return Ok(());
     }
@@ -170,6 +211,7 @@ mod tests {
             id: 0,
             endpoint,
             client_id: client.map(ClientId::new),
+            grant: None,
             times,
             used: 0,
             delay: Duration::ZERO,
@@ -191,19 +233,19 @@ mod tests {
         let a = ClientId::new("a");
         let b = ClientId::new("b");
         assert_eq!(
-            s.take(Endpoint::Token, Some(&a)).unwrap().outcome,
+            s.take(&Request::to(Endpoint::Token, Some(&a))).unwrap().outcome,
             Outcome::InvalidGrant
         );
         assert_eq!(
-            s.take(Endpoint::Token, Some(&b)).unwrap().outcome,
+            s.take(&Request::to(Endpoint::Token, Some(&b))).unwrap().outcome,
             Outcome::ServerError
         );
         assert_eq!(
-            s.take(Endpoint::Token, Some(&b)).unwrap().outcome,
+            s.take(&Request::to(Endpoint::Token, Some(&b))).unwrap().outcome,
             Outcome::InvalidGrant
         );
-        assert!(s.take(Endpoint::Token, Some(&b)).is_none());
-        assert!(s.take(Endpoint::Refresh, Some(&b)).is_none());
+        assert!(s.take(&Request::to(Endpoint::Token, Some(&b))).is_none());
+        assert!(s.take(&Request::to(Endpoint::Refresh, Some(&b))).is_none());
     }
 
     #[test]
@@ -216,16 +258,22 @@ mod tests {
             Outcome::ServerError,
         ));
         for _ in 0..100 {
-            assert!(s.take(Endpoint::Userinfo, None).is_some());
+            assert!(s.take(&Request::to(Endpoint::Userinfo, None)).is_some());
         }
     }
 
     #[test]
     fn misapplied_outcome_names_where_it_fits() {
-        let err = check_applies(&Outcome::Deny, Endpoint::Token).unwrap_err();
+        let err = check_applies(&entry(Endpoint::Token, None, Times::N(1), Outcome::Deny)).unwrap_err();
         assert_eq!(
             err.to_string(),
             "outcome `deny` cannot be scripted on the token endpoint; it applies to: authorize"
+        );
+        let mut refresh = entry(Endpoint::Refresh, None, Times::N(1), Outcome::ServerError);
+        refresh.grant = Some(GrantType::DeviceCode);
+        assert_eq!(
+            check_applies(&refresh).unwrap_err().to_string(),
+            "outcome `grant device_code` cannot be scripted on the refresh endpoint; it applies to: token"
         );
     }
 }

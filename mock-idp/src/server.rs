@@ -29,7 +29,7 @@ use crate::settings::{Interaction, Settings};
 use crate::shared::{Parts, Shared};
 use crate::store::Store;
 use crate::tls::{self, CaSource};
-use crate::types::{ClientId, Endpoint, Secret, UserId, random_token};
+use crate::types::{ClientId, Endpoint, GrantType, Secret, UserId, random_token};
 use crate::users::{User, UserPatch};
 
 /// The id of the client created when none is configured.
@@ -668,9 +668,15 @@ impl MockIdp {
     pub fn on_authorize(&self) -> ScriptBuilder {
         self.on(Endpoint::Authorize)
     }
-    /// Scripts the code exchange at the token endpoint.
+    /// Scripts the token endpoint: every grant but refresh (narrow it with
+    /// [`ScriptBuilder::for_grant`]).
     pub fn on_token(&self) -> ScriptBuilder {
         self.on(Endpoint::Token)
+    }
+    /// Scripts a device's poll at the token endpoint (RFC 8628 §3.4) once its person has
+    /// decided: `idp.on_device_token().respond(Outcome::ServerError)`.
+    pub fn on_device_token(&self) -> ScriptBuilder {
+        self.on(Endpoint::Token).for_grant(GrantType::DeviceCode)
     }
     /// Scripts refresh requests at the token endpoint.
     pub fn on_refresh(&self) -> ScriptBuilder {

@@ -256,6 +256,45 @@ impl fmt::Display for ScopeSet {
     }
 }
 
+/// A grant at the token endpoint, for script entries that answer only one kind of token
+/// request (`idp.on_device_token()`, `"grant": "device_code"` in the admin API).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    /// `authorization_code`: the code exchange.
+    AuthorizationCode,
+    /// `client_credentials`.
+    ClientCredentials,
+    /// RFC 8628's device code (a device polling).
+    DeviceCode,
+    /// `password`: the resource-owner password grant.
+    Password,
+    /// RFC 8693 token exchange.
+    TokenExchange,
+    /// RFC 7523 JWT bearer (and Entra's on-behalf-of).
+    JwtBearer,
+}
+
+impl GrantType {
+    /// The snake_case name used in the admin API and in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::ClientCredentials => "client_credentials",
+            GrantType::DeviceCode => "device_code",
+            GrantType::Password => "password",
+            GrantType::TokenExchange => "token_exchange",
+            GrantType::JwtBearer => "jwt_bearer",
+        }
+    }
+}
+
+impl std::fmt::Display for GrantType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// The endpoints of the IdP that tests can script and count.
 ///
 /// `Refresh` is the token endpoint called with `grant_type=refresh_token`; it is scripted

@@ -22,10 +22,10 @@ use crate::clients::Client;
 use crate::expect::Expectation;
 use crate::keys::SigningAlg;
 use crate::outcome::Outcome;
-use crate::script::Times;
+use crate::script::{ScriptEntry, Times};
 use crate::settings::Settings;
 use crate::shared::Shared;
-use crate::types::{ClientId, Endpoint, UserId};
+use crate::types::{ClientId, Endpoint, GrantType, UserId};
 use crate::users::{User, UserPatch};
 
 type S = State<Arc<Shared>>;
@@ -227,6 +227,9 @@ struct OutcomeRequest {
     outcome: Outcome,
     #[serde(default)]
     client_id: Option<ClientId>,
+    /// Only token requests of this grant (`"device_code"`, `"password"`, …).
+    #[serde(default)]
+    grant: Option<GrantType>,
     /// A number, or `"always"`. Default 1.
     #[serde(default)]
     times: Option<Value>,
@@ -258,14 +261,17 @@ async fn add_outcome(State(s): S, body: Bytes) -> Result<(StatusCode, Json<Value
         }
     };
     let id = s
-        .mount(
-            req.endpoint,
-            req.client_id,
+        .mount(ScriptEntry {
+            id: 0,
+            endpoint: req.endpoint,
+            client_id: req.client_id,
+            grant: req.grant,
             times,
-            Duration::from_millis(req.delay_ms),
-            req.name,
-            req.outcome,
-        )
+            used: 0,
+            delay: Duration::from_millis(req.delay_ms),
+            name: req.name,
+            outcome: req.outcome,
+        })
         .map_err(|e| bad(e.to_string()))?;
     Ok((StatusCode::CREATED, Json(json!({"id": id}))))
 }

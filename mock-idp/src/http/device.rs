@@ -20,6 +20,7 @@ use super::scripted::{infrastructure_response, scripted_error, take_infrastructu
 use crate::lint::Finding;
 use crate::log::Recorder;
 use crate::personality::{DeviceContext, TokenFailure};
+use crate::script::Request;
 use crate::shared::Shared;
 use crate::types::{ClientId, Endpoint, ScopeSet, UserId};
 
@@ -39,7 +40,9 @@ pub(super) async fn start(
         rec.finding(Finding::json_body(&shared.personality.profile().display_name));
     }
     let hint = form.get("client_id").map(ClientId::new);
-    if let Some(fault) = take_infrastructure_fault(&shared, Endpoint::DeviceAuthorization, hint.as_ref()) {
+    if let Some(fault) =
+        take_infrastructure_fault(&shared, Request::to(Endpoint::DeviceAuthorization, hint.as_ref()))
+    {
         return infrastructure_response(&shared, Endpoint::DeviceAuthorization, fault, &rec).await;
     }
     let result = async {

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use super::scripted::{infrastructure_response, outcome, take_infrastructure_fault};
 use crate::log::Recorder;
 use crate::outcome::Outcome;
+use crate::script::Request;
 use crate::shared::Shared;
 use crate::types::Endpoint;
 
@@ -23,7 +24,7 @@ pub(super) async fn discovery(
     path: Option<Path<HashMap<String, String>>>,
 ) -> Response {
     rec.endpoint(Endpoint::Discovery);
-    if let Some(fault) = take_infrastructure_fault(&shared, Endpoint::Discovery, None) {
+    if let Some(fault) = take_infrastructure_fault(&shared, Request::to(Endpoint::Discovery, None)) {
         return infrastructure_response(&shared, Endpoint::Discovery, fault, &rec).await;
     }
     let params = path.map(|Path(p)| p).unwrap_or_default();
@@ -56,7 +57,9 @@ pub(super) async fn discovery(
             o.remove("authorization_response_iss_parameter_supported");
         }
     }
-    if outcome(&shared, &rec, Endpoint::Discovery, None).await == Some(Outcome::DiscoveryIssuerMismatch) {
+    if outcome(&shared, &rec, Request::to(Endpoint::Discovery, None)).await
+        == Some(Outcome::DiscoveryIssuerMismatch)
+    {
         let real = doc["issuer"].as_str().unwrap_or(&shared.issuer).to_owned();
         doc["issuer"] = json!(format!("{real}INVALID"));
     }
@@ -66,11 +69,11 @@ pub(super) async fn discovery(
 /// `GET /jwks`.
 pub(super) async fn jwks(State(shared): State<Arc<Shared>>, Extension(rec): Extension<Recorder>) -> Response {
     rec.endpoint(Endpoint::Jwks);
-    if let Some(fault) = take_infrastructure_fault(&shared, Endpoint::Jwks, None) {
+    if let Some(fault) = take_infrastructure_fault(&shared, Request::to(Endpoint::Jwks, None)) {
         return infrastructure_response(&shared, Endpoint::Jwks, fault, &rec).await;
     }
     // Any outcome that is not a fault only delays the key set.
-    let _ = outcome(&shared, &rec, Endpoint::Jwks, None).await;
+    let _ = outcome(&shared, &rec, Request::to(Endpoint::Jwks, None)).await;
     let doc = shared.keys.read().unwrap().jwks();
     cacheable_json(doc)
 }

@@ -21,6 +21,7 @@ use super::scripted::{infrastructure_response, outcome, take_infrastructure_faul
 use super::{idp_session, pages};
 use crate::clients::list_or_none;
 use crate::log::Recorder;
+use crate::script::Request;
 use crate::shared::Shared;
 use crate::types::{ClientId, Endpoint};
 
@@ -44,7 +45,9 @@ pub(super) async fn handle(
         |code: &str, msg: String, fix: &str| pages::error_page(StatusCode::BAD_REQUEST, code, &msg, fix);
 
     let mut client_id = params.get("client_id").map(ClientId::new);
-    if let Some(fault) = take_infrastructure_fault(&shared, Endpoint::EndSession, client_id.as_ref()) {
+    if let Some(fault) =
+        take_infrastructure_fault(&shared, Request::to(Endpoint::EndSession, client_id.as_ref()))
+    {
         return infrastructure_response(&shared, Endpoint::EndSession, fault, &rec).await;
     }
     if let Some(name) = params.repeated().first() {
@@ -125,7 +128,12 @@ pub(super) async fn handle(
         }
     };
     // Any outcome that is not a fault only delays the logout.
-    let _ = outcome(&shared, &rec, Endpoint::EndSession, client_id.as_ref()).await;
+    let _ = outcome(
+        &shared,
+        &rec,
+        Request::to(Endpoint::EndSession, client_id.as_ref()),
+    )
+    .await;
     let clear = idp_session::end(&shared, &headers);
     let mut resp = match target {
         Some(uri) => {

@@ -22,7 +22,7 @@ use serde::Deserialize;
 
 use super::pages::esc;
 use crate::outcome::Outcome;
-use crate::script::Times;
+use crate::script::{ScriptEntry, Times};
 use crate::shared::Shared;
 use crate::types::{Endpoint, ScopeSet, UserId};
 use crate::users::UserPatch;
@@ -364,14 +364,17 @@ pub(super) async fn queue(State(shared): State<Arc<Shared>>, Form(a): Form<Actio
 
 /// Queues `outcome` for the next request to `endpoint`, then back to the page.
 fn queue_once(shared: &Shared, endpoint: Endpoint, outcome: Outcome, delay: Duration) -> Response {
-    match shared.mount(
+    match shared.mount(ScriptEntry {
+        id: 0,
         endpoint,
-        None,
-        Times::N(1),
+        client_id: None,
+        grant: None,
+        times: Times::N(1),
+        used: 0,
         delay,
-        Some("inspector".into()),
+        name: Some("inspector".into()),
         outcome,
-    ) {
+    }) {
         Ok(_) => back(),
         Err(e) => bad(e.to_string()),
     }

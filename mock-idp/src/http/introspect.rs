@@ -20,6 +20,7 @@ use super::params::{Params, check_form_request};
 use super::scripted::{infrastructure_response, scripted_error, take_infrastructure_fault};
 use crate::log::Recorder;
 use crate::personality::TokenFailure;
+use crate::script::Request;
 use crate::shared::Shared;
 use crate::types::{ClientId, Endpoint};
 
@@ -34,7 +35,9 @@ pub(super) async fn handle(
     let form = Params::parse(&body);
     rec.params(form.pairs());
     let hint = form.get("client_id").map(ClientId::new);
-    if let Some(fault) = take_infrastructure_fault(&shared, Endpoint::Introspection, hint.as_ref()) {
+    if let Some(fault) =
+        take_infrastructure_fault(&shared, Request::to(Endpoint::Introspection, hint.as_ref()))
+    {
         return infrastructure_response(&shared, Endpoint::Introspection, fault, &rec).await;
     }
     let result = async {

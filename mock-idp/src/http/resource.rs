@@ -24,6 +24,7 @@ use crate::lint::Finding;
 use crate::log::Recorder;
 use crate::outcome::Outcome;
 use crate::personality::{BearerFailure, ResourceContext, TokenSource};
+use crate::script::Request;
 use crate::shared::Shared;
 use crate::store::TokenProblem;
 use crate::types::Endpoint;
@@ -83,7 +84,9 @@ async fn handle(
                 .ok()
         })
         .map(|info| info.grant.client);
-    if let Some(fault) = take_infrastructure_fault(&shared, Endpoint::Userinfo, client_hint.as_ref()) {
+    if let Some(fault) =
+        take_infrastructure_fault(&shared, Request::to(Endpoint::Userinfo, client_hint.as_ref()))
+    {
         return infrastructure_response(&shared, Endpoint::Userinfo, fault, &rec).await;
     }
 
@@ -124,7 +127,13 @@ async fn handle(
         );
     }
     let mut spoil_sub = false;
-    if let Some(scripted) = outcome(&shared, &rec, Endpoint::Userinfo, Some(&info.grant.client)).await {
+    if let Some(scripted) = outcome(
+        &shared,
+        &rec,
+        Request::to(Endpoint::Userinfo, Some(&info.grant.client)),
+    )
+    .await
+    {
         match scripted {
             Outcome::OAuthError {
                 status,

@@ -18,6 +18,7 @@ use super::params::{Params, check_form_request};
 use super::scripted::{infrastructure_response, scripted_error, take_infrastructure_fault};
 use crate::log::Recorder;
 use crate::personality::TokenFailure;
+use crate::script::Request;
 use crate::shared::Shared;
 use crate::types::{ClientId, Endpoint};
 
@@ -34,7 +35,8 @@ pub(super) async fn handle(
     let form = Params::parse(&body);
     rec.params(form.pairs());
     let hint = form.get("client_id").map(ClientId::new);
-    if let Some(fault) = take_infrastructure_fault(&shared, Endpoint::Revocation, hint.as_ref()) {
+    if let Some(fault) = take_infrastructure_fault(&shared, Request::to(Endpoint::Revocation, hint.as_ref()))
+    {
         return infrastructure_response(&shared, Endpoint::Revocation, fault, &rec).await;
     }
     let result = async {

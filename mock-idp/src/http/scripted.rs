@@ -9,20 +9,16 @@ use axum::response::{IntoResponse, Response};
 use crate::log::Recorder;
 use crate::outcome::Outcome;
 use crate::personality::TokenFailure;
-use crate::script::Taken;
+use crate::script::{Request, Taken};
 use crate::shared::Shared;
 use crate::types::{ClientId, Endpoint};
 
 /// Takes the next scripted outcome for this request if it is an infrastructure fault.
-pub(super) fn take_infrastructure_fault(
-    shared: &Shared,
-    endpoint: Endpoint,
-    client: Option<&ClientId>,
-) -> Option<Taken> {
+pub(super) fn take_infrastructure_fault(shared: &Shared, request: Request<'_>) -> Option<Taken> {
     let mut script = shared.script.lock().unwrap();
-    let first = script.peek(endpoint, client)?;
+    let first = script.peek(&request)?;
     if first.outcome.is_infrastructure_fault() {
-        script.take(endpoint, client)
+        script.take(&request)
     } else {
         None
     }
@@ -30,13 +26,8 @@ pub(super) fn take_infrastructure_fault(
 
 /// The next scripted outcome for a request that passed validation: taken from the script,
 /// recorded in the request's log entry, and answered after its delay.
-pub(super) async fn outcome(
-    shared: &Shared,
-    rec: &Recorder,
-    endpoint: Endpoint,
-    client: Option<&ClientId>,
-) -> Option<Outcome> {
-    let taken = shared.script.lock().unwrap().take(endpoint, client)?;
+pub(super) async fn outcome(shared: &Shared, rec: &Recorder, request: Request<'_>) -> Option<Outcome> {
+    let taken = shared.script.lock().unwrap().take(&request)?;
     rec.outcome(taken.outcome.describe());
     delay(shared, &taken).await;
     Some(taken.outcome)
@@ -50,7 +41,7 @@ pub(super) async fn scripted_error(
     endpoint: Endpoint,
     client: Option<&ClientId>,
 ) -> Result<(), TokenFailure> {
-    match outcome(shared, rec, endpoint, client).await {
+    match outcome(shared, rec, Request::to(endpoint, client)).await {
         Some(Outcome::OAuthError {
             status,
             error,

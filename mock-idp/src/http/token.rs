@@ -28,11 +28,12 @@ use crate::lint::Finding;
 use crate::log::Recorder;
 use crate::outcome::Outcome;
 use crate::personality::{DEVICE_CODE_GRANT, JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT};
-use crate::personality::{PkceSupport, TokenContext, TokenFailure, TokenSuccess};
+use crate::personality::{PkceSupport, Profile, TokenContext, TokenFailure, TokenSuccess};
+use crate::script::Request;
 use crate::shared::Shared;
 use crate::store::{Grant, GrantProblem};
 use crate::tokens::{MintRequest, mint};
-use crate::types::{ClientId, Endpoint, ScopeSet};
+use crate::types::{ClientId, Endpoint, GrantType, ScopeSet};
 
 /// The parameters of a token request, wherever the provider lets them come from.
 struct TokenRequest {
@@ -40,6 +41,23 @@ struct TokenRequest {
     form: Params,
     /// The URL query (client credentials there are refused unless the provider allows).
     query: Params,
+}
+
+/// The grant a token request asks for, as script entries name it (`None` for a refresh,
+/// which is [`Endpoint::Refresh`], and for grants the provider does not know).
+fn grant_of(form: &Params, profile: &Profile) -> Option<GrantType> {
+    match form.get("grant_type") {
+        None if profile.grant_type_optional => Some(GrantType::AuthorizationCode),
+        Some("authorization_code") => Some(GrantType::AuthorizationCode),
+        Some("client_credentials") => Some(GrantType::ClientCredentials),
+        Some("password") => Some(GrantType::Password),
+        Some(g) if g == DEVICE_CODE_GRANT || profile.device_code_grant_alias == Some(g) => {
+            Some(GrantType::DeviceCode)
+        }
+        Some(TOKEN_EXCHANGE_GRANT) => Some(GrantType::TokenExchange),
+        Some(JWT_BEARER_GRANT) => Some(GrantType::JwtBearer),
+        _ => None,
+    }
 }
 
 /// `POST /token` (and `GET` where the provider allows it).
@@ -80,7 +98,12 @@ pub(super) async fn handle(
         .get("client_id")
         .map(ClientId::new)
         .or_else(|| basic_client_id(&headers));
-    if let Some(fault) = take_infrastructure_fault(&shared, endpoint, client_hint.as_ref()) {
+    let request = Request {
+        endpoint,
+        client: client_hint.as_ref(),
+        grant: grant_of(&req.form, profile),
+    };
+    if let Some(fault) = take_infrastructure_fault(&shared, request) {
         return infrastructure_response(&shared, endpoint, fault, &rec).await;
     }
     match exchange(&shared, &rec, &headers, &req, from_query).await {
@@ -123,10 +146,7 @@ async fn exchange(
         // RFC 7523 §3.1: the signed assertion is enough (Google's service accounts).
         return jwt_bearer_grant(shared, rec, headers, form).await;
     }
-    let device_poll = form
-        .get("grant_type")
-        .is_some_and(|g| g == DEVICE_CODE_GRANT || profile.device_code_grant_alias == Some(g));
-    let client = if device_poll {
+    let client = if grant_of(form, profile) == Some(GrantType::DeviceCode) {
         device_flow_client(shared, headers, form, &req.query, rec)?.client
     } else {
         authenticate_client(shared, headers, form, &req.query, rec)?.client
@@ -262,7 +282,12 @@ async fn code_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
 
     let mut fault = None;
     let mut change = None;
-    if let Some(scripted) = outcome(shared, rec, Endpoint::Token, Some(&client.id)).await {
+    let request = Request {
+        endpoint: Endpoint::Token,
+        client: Some(&client.id),
+        grant: Some(GrantType::AuthorizationCode),
+    };
+    if let Some(scripted) = outcome(shared, rec, request).await {
         match scripted {
             Outcome::InvalidGrant => {
                 shared.store.lock().unwrap().revoke_grant(grant_id);
@@ -331,6 +356,21 @@ async fn device_code_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
     use crate::device::DeviceCodeProblem;
     let (shared, client) = (call.shared, call.client);
     let device_code = call.required("device_code")?;
+    let refused = |problem| match problem {
+        DeviceCodeProblem::Unknown => TokenFailure::InvalidGrant(GrantProblem::CodeUnknown),
+        DeviceCodeProblem::OtherClient => TokenFailure::InvalidGrant(GrantProblem::CodeClientMismatch),
+        DeviceCodeProblem::Redeemed => TokenFailure::InvalidGrant(GrantProblem::CodeReused),
+    };
+    let check = shared
+        .store
+        .lock()
+        .unwrap()
+        .devices
+        .check(device_code, &client.id);
+    check.map_err(refused)?;
+    // A scripted error answers this poll whatever the person decided, and the device may poll
+    // again (a scripted `slow_down` or server error does not spend its code).
+    let change = scripted_change(call).await?;
     let now = shared.clock.now();
     let polled = shared
         .store
@@ -339,16 +379,13 @@ async fn device_code_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
         .devices
         .poll(device_code, &client.id, now);
     let (user, scopes) = match polled {
-        Err(DeviceCodeProblem::Unknown) => return Err(TokenFailure::InvalidGrant(GrantProblem::CodeUnknown)),
-        Err(DeviceCodeProblem::OtherClient) => {
-            return Err(TokenFailure::InvalidGrant(GrantProblem::CodeClientMismatch));
-        }
-        Err(DeviceCodeProblem::Redeemed) => return Err(TokenFailure::InvalidGrant(GrantProblem::CodeReused)),
+        Err(problem) => return Err(refused(problem)),
         Ok(Err(problem)) => return Err(TokenFailure::Device(problem)),
         Ok(Ok(approved)) => approved,
     };
     // The person approved on the verification page: a consent, as at Google.
-    mint_direct(call, user, scopes, Direct::ForTheUser { consent_shown: true }).await
+    let direct = Direct::ForTheUser { consent_shown: true };
+    mint_direct_after(call, user, scopes, direct, change).await
 }
 
 /// Whom a grant made at the token endpoint itself (no authorization code) is for.
@@ -374,7 +411,12 @@ fn client_itself(client: &crate::clients::Client) -> crate::types::UserId {
 async fn scripted_change(
     call: &Call<'_>,
 ) -> Result<Option<crate::outcome::TokenResponseChange>, TokenFailure> {
-    match outcome(call.shared, call.rec, Endpoint::Token, Some(&call.client.id)).await {
+    let request = Request {
+        endpoint: Endpoint::Token,
+        client: Some(&call.client.id),
+        grant: grant_of(call.form, call.shared.personality.profile()),
+    };
+    match outcome(call.shared, call.rec, request).await {
         Some(Outcome::InvalidGrant) => Err(TokenFailure::InvalidGrant(GrantProblem::ScriptedCode)),
         Some(Outcome::OAuthError {
             status,
@@ -399,8 +441,19 @@ async fn mint_direct(
     scopes: ScopeSet,
     direct: Direct,
 ) -> Result<Response, TokenFailure> {
-    let (shared, client) = (call.shared, call.client);
     let change = scripted_change(call).await?;
+    mint_direct_after(call, user, scopes, direct, change).await
+}
+
+/// [`mint_direct`] with the scripted outcome already taken (a device poll takes it first).
+async fn mint_direct_after(
+    call: &Call<'_>,
+    user: crate::types::UserId,
+    scopes: ScopeSet,
+    direct: Direct,
+    change: Option<crate::outcome::TokenResponseChange>,
+) -> Result<Response, TokenFailure> {
+    let (shared, client) = (call.shared, call.client);
     let now = shared.clock.now();
     let grant = Grant {
         client: client.id.clone(),
@@ -669,7 +722,7 @@ async fn refresh_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
     let mut rotation = shared.personality.refresh_rotation(client);
     let mut fault = None;
     let mut change = None;
-    if let Some(scripted) = outcome(shared, rec, Endpoint::Refresh, Some(&client.id)).await {
+    if let Some(scripted) = outcome(shared, rec, Request::to(Endpoint::Refresh, Some(&client.id))).await {
         match scripted {
             Outcome::RefreshRevoked => {
                 shared.store.lock().unwrap().revoke_token(token, Some(&client.id));

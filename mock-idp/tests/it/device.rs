@@ -363,3 +363,88 @@ async fn the_inspector_lists_waiting_devices_and_a_person_approves_or_denies_the
     let (_, body) = poll(&idp, denied["device_code"].as_str().unwrap()).await;
     assert_eq!(body["error"], "access_denied", "{body}");
 }
+
+/// `on_device_token()` scripts only the device's polls: a client-credentials request of the
+/// same client passes it by; a scripted `slow_down` or server error answers the next poll
+/// whatever the person decided, and the device can poll again and get its tokens.
+#[tokio::test]
+async fn on_device_token_scripts_only_the_polls_and_does_not_spend_the_code() {
+    let idp = MockIdp::builder().start().await;
+    let slow = idp
+        .on_device_token()
+        .respond(Outcome::oauth_error(400, "slow_down", Some("scripted")));
+    let (status, body) = post(
+        &idp.endpoint_url(Endpoint::Token).unwrap(),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(status, 200, "another grant passes the entry by: {body}");
+    assert_eq!(slow.hits(), 0);
+
+    let codes = start(&idp, "openid").await;
+    let device = codes["device_code"].as_str().unwrap();
+    let (_, body) = poll(&idp, device).await;
+    assert_eq!(body["error"], "slow_down", "pending, but scripted: {body}");
+    assert_eq!(slow.hits(), 1);
+    idp.approve_device(codes["user_code"].as_str().unwrap(), "alice")
+        .unwrap();
+    idp.on_device_token().respond(Outcome::ServerError);
+    idp.clock().advance(Duration::from_secs(11));
+    let (status, _) = poll(&idp, device).await;
+    assert_eq!(status, 500);
+    idp.clock().advance(Duration::from_secs(11));
+    let (status, body) = poll(&idp, device).await;
+    assert_eq!(status, 200, "the code survived both scripted answers: {body}");
+
+    // The admin API names the grant the same way; a grant outside the token endpoint can
+    // never match and is refused.
+    let admin = format!("{}/__admin/outcomes", idp.base_url());
+    let add = |body: Value| {
+        let admin = admin.clone();
+        async move {
+            common::http(None)
+                .post(admin)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let outcome = json!({"kind": "oauth_error", "status": 400, "error": "access_denied"});
+    assert_eq!(
+        add(json!({"endpoint": "token", "grant": "device_code", "outcome": outcome})).await,
+        201
+    );
+    assert_eq!(
+        add(json!({"endpoint": "refresh", "grant": "device_code", "outcome": outcome})).await,
+        400
+    );
+    assert_eq!(
+        add(json!({"endpoint": "token", "grant": "carrier_pigeon", "outcome": outcome})).await,
+        400
+    );
+    let entries: Value = common::http(None)
+        .get(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        entries.as_array().unwrap().last().unwrap()["grant"],
+        "device_code",
+        "{entries}"
+    );
+    assert!(
+        idp.on(Endpoint::Refresh)
+            .for_grant(mock_idp::GrantType::Password)
+            .try_respond(Outcome::ServerError)
+            .is_err()
+    );
+    let codes = start(&idp, "openid").await;
+    let (_, body) = poll(&idp, codes["device_code"].as_str().unwrap()).await;
+    assert_eq!(body["error"], "access_denied", "{body}");
+}

@@ -27,6 +27,7 @@ use super::params::{Params, require_form};
 use super::scripted::{infrastructure_response, outcome, take_infrastructure_fault};
 use super::{idp_session, pages};
 use crate::log::Recorder;
+use crate::script::Request;
 use crate::shared::Shared;
 use crate::types::{ClientId, Endpoint};
 
@@ -66,7 +67,9 @@ async fn authorize(shared: Arc<Shared>, rec: Recorder, headers: HeaderMap, param
     if let Some(c) = &client_hint {
         rec.client(c);
     }
-    if let Some(fault) = take_infrastructure_fault(&shared, Endpoint::Authorize, client_hint.as_ref()) {
+    if let Some(fault) =
+        take_infrastructure_fault(&shared, Request::to(Endpoint::Authorize, client_hint.as_ref()))
+    {
         return infrastructure_response(&shared, Endpoint::Authorize, fault, &rec).await;
     }
     let req = match validate::validate(&shared, &params, &rec) {
@@ -74,7 +77,12 @@ async fn authorize(shared: Arc<Shared>, rec: Recorder, headers: HeaderMap, param
         Err(rejection) => return respond::rejected(&shared, &rec, rejection),
     };
     let session = idp_session::current(&shared, &headers);
-    let scripted = outcome(&shared, &rec, Endpoint::Authorize, Some(&req.client_id)).await;
+    let scripted = outcome(
+        &shared,
+        &rec,
+        Request::to(Endpoint::Authorize, Some(&req.client_id)),
+    )
+    .await;
     let decision = decide::decide(&shared, &req, session.as_ref(), scripted);
     respond::respond(&shared, &rec, &req, session.as_ref(), decision)
 }
