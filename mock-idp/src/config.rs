@@ -216,9 +216,12 @@ mod tests {
     fn the_committed_example_loads() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/mock-idp/example.toml");
         let cfg = ConfigFile::load(&path).unwrap();
-        assert_eq!(cfg.clients.len(), 2);
-        assert!(cfg.clients[1].is_public());
+        assert_eq!(cfg.clients.len(), 3);
+        assert!(cfg.clients[1].jwks.is_some(), "a private_key_jwt client");
+        assert!(cfg.clients[2].is_public());
+        assert!(cfg.users[0].password.is_some());
         assert!(cfg.users[2].disabled);
+        assert_eq!(cfg.jwt_access_tokens.as_deref(), Some("https://api.example"));
     }
 
     #[test]

@@ -66,9 +66,9 @@ struct Serve {
     /// twitch, amazon, facebook, generic — or `all` [default: oidc].
     #[arg(long)]
     provider: Option<String>,
-    /// Client id of the default client (ignored when the config file defines clients).
-    #[arg(long, default_value = mock_idp::DEFAULT_CLIENT_ID)]
-    client_id: String,
+    /// Client id of the default client [default: mock-client].
+    #[arg(long)]
+    client_id: Option<String>,
     /// Client secret of the default client [default: mock-secret]. A client that
     /// authenticates only with `none` or `private_key_jwt` has no secret.
     #[arg(long)]
@@ -91,11 +91,9 @@ struct Serve {
     /// same id keeps its claims and gets the password; richer users go in the config file.
     #[arg(long = "user", value_name = "ID[:PASSWORD]")]
     users: Vec<UserArg>,
-    /// Redirect URI(s) of the default client, matched exactly. Repeat for several.
-    #[arg(
-        long = "redirect-uri",
-        default_value = "http://localhost:8080/oauth2/callback"
-    )]
+    /// Redirect URI(s) of the default client, matched exactly. Repeat for several
+    /// [default: http://localhost:8080/oauth2/callback].
+    #[arg(long = "redirect-uri")]
     redirect_uris: Vec<String>,
     /// Post-logout redirect URI(s) of the default client.
     #[arg(long = "post-logout-redirect-uri")]
@@ -169,6 +167,9 @@ impl std::str::FromStr for UserArg {
         })
     }
 }
+
+/// The default client's redirect URI when `--redirect-uri` is not given.
+const DEFAULT_REDIRECT_URI: &str = "http://localhost:8080/oauth2/callback";
 
 fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
     eprintln!("mock-idp: {message}");
@@ -291,6 +292,13 @@ fn plan(args: &Serve) -> Result<Plan, String> {
         Some(default_client(args)?)
     } else {
         for (set, flag) in [
+            (args.client_id.is_some(), "--client-id"),
+            (args.client_secret.is_some(), "--client-secret"),
+            (!args.redirect_uris.is_empty(), "--redirect-uri"),
+            (
+                !args.post_logout_redirect_uris.is_empty(),
+                "--post-logout-redirect-uri",
+            ),
             (!args.auth_methods.is_empty(), "--auth-method"),
             (args.client_jwks.is_some(), "--client-jwks"),
             (args.no_client_credentials, "--no-client-credentials"),
@@ -298,7 +306,8 @@ fn plan(args: &Serve) -> Result<Plan, String> {
             if set {
                 return Err(format!(
                     "{flag} sets the default client, but the config file defines [[clients]]: \
-                     set auth_methods, jwks or client_credentials there instead"
+                     set the same key (id, secret, redirect_uris, post_logout_redirect_uris, \
+                     auth_methods, jwks, client_credentials) on a client there instead"
                 ));
             }
         }
@@ -372,17 +381,22 @@ fn default_client(args: &Serve) -> Result<Client, String> {
         (None, false) => Some(mock_idp::DEFAULT_CLIENT_SECRET.to_owned()),
         (None, true) => None,
     };
+    let id = args.client_id.as_deref().unwrap_or(mock_idp::DEFAULT_CLIENT_ID);
     let mut c = match secret {
-        Some(secret) => Client::confidential(&args.client_id, secret),
-        None if methods == [TokenAuthMethod::None] => Client::public(&args.client_id),
+        Some(secret) => Client::confidential(id, secret),
+        None if methods == [TokenAuthMethod::None] => Client::public(id),
         None => {
-            let mut c = Client::confidential(&args.client_id, "");
+            let mut c = Client::confidential(id, "");
             c.secret = None;
             c
         }
     };
     c = c.auth_methods(methods.iter().copied());
-    c.redirect_uris = args.redirect_uris.clone();
+    c.redirect_uris = if args.redirect_uris.is_empty() {
+        vec![DEFAULT_REDIRECT_URI.to_owned()]
+    } else {
+        args.redirect_uris.clone()
+    };
     c.post_logout_redirect_uris = args.post_logout_redirect_uris.clone();
     c.client_credentials = !args.no_client_credentials;
     match &args.client_jwks {
@@ -538,7 +552,7 @@ async fn serve(args: Serve) -> ExitCode {
         }
     }
     if let [one] = started.as_slice() {
-        print_banner(one, plan.interaction, ca_path.as_deref(), &plan.file);
+        print_banner(one, &plan, ca_path.as_deref());
     } else {
         print_table(&started, plan.interaction, ca_path.as_deref());
     }
@@ -560,8 +574,12 @@ fn login_mode(interaction: Interaction) -> &'static str {
     }
 }
 
-fn print_banner(idp: &MockIdp, interaction: Interaction, ca: Option<&Path>, file: &ConfigFile) {
+fn print_banner(idp: &MockIdp, plan: &Plan, ca: Option<&Path>) {
+    let (interaction, file) = (plan.interaction, &plan.file);
     let client = idp.client();
+    // How the default client authenticates, when the flags made it (the config file's first
+    // client otherwise).
+    let registered = plan.client.as_ref().or(file.clients.first());
     println!("mock-idp ({}) is ready", idp.provider());
     println!("  issuer         {}", idp.issuer());
     if idp.discovery().is_some() {
@@ -579,7 +597,16 @@ fn print_banner(idp: &MockIdp, interaction: Interaction, ca: Option<&Path>, file
     println!("  client id      {}", client.id);
     match &client.secret {
         Some(s) => println!("  client secret  {}", s.expose()),
-        None => println!("  client secret  (public client: use PKCE)"),
+        None => match registered.filter(|c| !c.is_public()) {
+            Some(c) => {
+                let methods: Vec<&str> = c.auth_methods.iter().map(|m| m.as_str()).collect();
+                println!(
+                    "  client secret  (none: authenticates with {})",
+                    methods.join(", ")
+                );
+            }
+            None => println!("  client secret  (public client: use PKCE)"),
+        },
     }
     let redirect = if file.clients.is_empty() {
         "see --redirect-uri".to_owned()

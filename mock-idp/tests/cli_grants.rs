@@ -247,6 +247,8 @@ struct Answer {
 struct Run {
     child: Child,
     base: String,
+    /// What `mock-idp serve` printed before it was ready.
+    banner: Vec<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -274,8 +276,10 @@ fn serve(args: &[String], dir: tempfile::TempDir) -> Run {
         .spawn()
         .expect("spawn mock-idp");
     let mut base = None;
+    let mut banner = Vec::new();
     for line in BufReader::new(child.stdout.take().unwrap()).lines() {
         let line = line.unwrap();
+        banner.push(line.clone());
         if let Some(admin) = line.trim_start().strip_prefix("admin API") {
             base = Some(admin.trim().trim_end_matches("/__admin/").to_owned());
         }
@@ -294,6 +298,7 @@ fn serve(args: &[String], dir: tempfile::TempDir) -> Run {
     Run {
         child,
         base,
+        banner,
         _dir: dir,
     }
 }
@@ -575,6 +580,14 @@ async fn private_key_jwt_client_as_documented() {
     )
     .await;
     assert!(ok(&answers[0])["access_token"].is_string());
+    // The banner says how the client authenticates (it has no secret, but is not public).
+    assert!(
+        run.banner
+            .iter()
+            .any(|l| l.trim() == "client secret  (none: authenticates with private_key_jwt)"),
+        "{:#?}",
+        run.banner
+    );
     // What the comment says: the same assertion again is a replay.
     let (status, body) = curl(&answers[0].args, &run.base).await;
     assert_eq!(
@@ -720,6 +733,23 @@ fn bad_grant_flags_exit_2_naming_the_flag() {
         "--no-client-credentials sets the default client, but the config file defines [[clients]]",
         d,
     );
+    // The older default-client flags too: they used to be ignored without a word.
+    for flag in [
+        &["--client-id", "other"][..],
+        &["--client-secret", "s"],
+        &["--redirect-uri", "http://127.0.0.1:9/cb"],
+        &["--post-logout-redirect-uri", "http://127.0.0.1:9/"],
+    ] {
+        let args = [&["--config", config.to_str().unwrap()][..], flag].concat();
+        refused(
+            &args,
+            &format!(
+                "{} sets the default client, but the config file defines [[clients]]",
+                flag[0]
+            ),
+            d,
+        );
+    }
     refused(&["--user", ":pw"], "a user needs an id", d);
     refused(
         &["--jwt-access-tokens", " "],
