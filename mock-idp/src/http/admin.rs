@@ -59,6 +59,7 @@ pub(super) fn router() -> Router<Arc<Shared>> {
         .route("/expectations", get(list_expectations).post(add_expectation))
         .route("/verify", get(verify))
         .route("/reset", post(reset))
+        .fallback(unknown_route)
 }
 
 struct AdminError(StatusCode, &'static str, String);
@@ -78,6 +79,19 @@ fn not_found(message: impl Into<String>) -> AdminError {
 
 fn parse<T: DeserializeOwned>(body: &Bytes, what: &str) -> Result<T, AdminError> {
     serde_json::from_slice(body).map_err(|e| bad(format!("invalid {what} JSON: {e}")))
+}
+
+/// An admin path or method that does not exist: said in the admin API's own JSON, not in the
+/// personality's not-found shape (that is for the provider's URLs).
+async fn unknown_route(
+    method: axum::http::Method,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> AdminError {
+    AdminError(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no admin route {method} {}: GET /__admin/ lists them", uri.path()),
+    )
 }
 
 pub(super) async fn index() -> Json<Value> {

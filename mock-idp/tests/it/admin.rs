@@ -352,3 +352,25 @@ async fn revoke_user_ends_grants_and_idp_sessions() {
         401
     );
 }
+
+/// A path under /__admin that is no route answers in the admin API's JSON and points to the
+/// index — at every personality, not in the provider's not-found shape.
+#[tokio::test]
+async fn an_unknown_admin_route_says_so_in_the_admin_apis_words() {
+    for idp in [
+        common::idp().await,
+        mock_idp::MockIdp::builder()
+            .personality(mock_idp::personality::GitHub::oauth_app())
+            .start()
+            .await,
+    ] {
+        let a = Admin::new(&idp);
+        let (status, e) = a.call("GET", "/userz", None).await;
+        assert_eq!(status, 404, "{e}");
+        assert_eq!(e["error"], "not_found", "{e}");
+        assert_eq!(
+            e["message"], "no admin route GET /__admin/userz: GET /__admin/ lists them",
+            "{e}"
+        );
+    }
+}
