@@ -6,6 +6,7 @@
 //!
 //! Usage: peers_bench --axa BIN --opm BIN [--bin PATH] [--starts N] [--logins N]
 //!                    [--slow-logins N] [--concurrency N] [--only NAME] [--new-connections yes]
+//!                    [--threads N]
 //!
 //! oidc-provider-mock manages a few dozen logins a second: it gets `--slow-logins` (1,000)
 //! instead of `--logins` (10,000), and its line says how many it did.
@@ -62,6 +63,8 @@ struct Args {
     only: Option<String>,
     /// Open a new connection for every request (no keep-alive), as many real clients do.
     new_connections: bool,
+    /// `mock-idp serve --threads N` (its default, 1, when not given).
+    threads: Option<u16>,
 }
 
 fn args() -> Args {
@@ -77,6 +80,7 @@ fn args() -> Args {
         concurrency: 16,
         only: None,
         new_connections: false,
+        threads: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -91,6 +95,7 @@ fn args() -> Args {
             "--only" => a.only = Some(v),
             "--concurrency" => a.concurrency = v.parse().expect("--concurrency N"),
             "--new-connections" => a.new_connections = v == "yes",
+            "--threads" => a.threads = Some(v.parse().expect("--threads N")),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -353,6 +358,9 @@ async fn main() {
             "--redirect-uri".into(),
             REDIRECT.into(),
         ];
+        if let Some(n) = a.threads {
+            argv.extend(["--threads".into(), n.to_string()]);
+        }
         if keep {
             argv.extend(["--keys-dir".into(), keys.path().to_string_lossy().into_owned()]);
         } else {
