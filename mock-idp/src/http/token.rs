@@ -626,16 +626,20 @@ async fn jwt_bearer_grant(
             TokenFailure::BadAssertion(format!("the assertion's iss {issuer} is not a registered client"))
         })?;
     let now = shared.clock.now();
+    // The mock's own URLs, and the real provider's token URL its libraries sign.
+    let mut audiences = token_audiences(shared);
+    audiences.extend(
+        shared
+            .personality
+            .profile()
+            .grant_assertion_audiences
+            .iter()
+            .cloned(),
+    );
     {
         let mut store = shared.store.lock().unwrap();
         assertion
-            .verify_with(
-                &client,
-                &token_audiences(shared),
-                now,
-                &mut store.assertions,
-                true,
-            )
+            .verify_with(&client, &audiences, now, &mut store.assertions, true)
             .map_err(TokenFailure::BadAssertion)?;
     }
     let (user, direct) = match assertion.subject() {

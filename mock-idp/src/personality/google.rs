@@ -26,6 +26,41 @@ use crate::users::User;
 
 const EMAIL_URL: &str = "https://www.googleapis.com/auth/userinfo.email";
 const PROFILE_URL: &str = "https://www.googleapis.com/auth/userinfo.profile";
+/// Google's token endpoint, the `aud` its service-account assertions name.
+const TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
+
+/// How Google refuses a service account's assertion (RFC 7523 §2.1), from the mock's own
+/// reason (kept in the request log): Google's status, error and words, from the error table of
+/// Google's service-account guide ("Invalid JWT Signature.", "Invalid email or User ID", …);
+/// an account Google does not know is an `invalid_client`.
+fn assertion_refusal(reason: &str) -> (u16, &'static str, &'static str) {
+    if reason.contains("signature does not verify") {
+        // Signed with a key the account does not have (rotated, deleted, another account's).
+        (400, "invalid_grant", "Invalid JWT Signature.")
+    } else if reason.contains("is not a registered client") {
+        // An account Google does not know: the client is not found.
+        (401, "invalid_client", "The OAuth client was not found.")
+    } else if reason.contains("aud must name") {
+        (
+            400,
+            "invalid_grant",
+            "Invalid JWT: Failed audience check. The right audience is https://oauth2.googleapis.com/token",
+        )
+    } else if reason.contains("expired") || reason.contains("not valid yet") || reason.contains("no exp") {
+        (
+            400,
+            "invalid_grant",
+            "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. \
+             Check your 'iat' and 'exp' values and use a clock with skew to account for clock \
+             differences between systems.",
+        )
+    } else if reason.contains("is not a user of this IdP") {
+        // Domain-wide delegation to a person the domain does not have.
+        (400, "invalid_grant", "Invalid email or User ID")
+    } else {
+        (400, "invalid_grant", "Bad Request")
+    }
+}
 
 /// Google's OpenID Connect provider (Sign in with Google, web server flow).
 ///
@@ -67,6 +102,12 @@ impl Google {
             // (googleapis/node-gtoken#466) yet the default of passport-google-oauth20 2.0, which
             // 3.5 million installs a month still log in with.
             token_path_aliases: vec!["/oauth2/v4/token".into()],
+            // What Google's libraries sign as a service account assertion's `aud`: Google's own
+            // token URLs, for `/token` and its alias, whatever host the request goes to.
+            grant_assertion_audiences: vec![
+                TOKEN_URL.into(),
+                "https://www.googleapis.com/oauth2/v4/token".into(),
+            ],
             // Service accounts: a JWT signed with the account's key, no client authentication.
             jwt_bearer: true,
             ..Profile::standard(
@@ -154,9 +195,12 @@ fn token_scope(granted: &ScopeSet) -> String {
     out.join(" ")
 }
 
+/// The user's claims the scopes release; `profile` and `email` in either form (Google grants
+/// `https://www.googleapis.com/auth/userinfo.email` as it grants `email`: a service account
+/// acting for a person asks for the URL form).
 fn google_claims(user: &User, scopes: &ScopeSet) -> Map<String, Value> {
     let mut c = Map::new();
-    if scopes.contains("profile") {
+    if scopes.contains("profile") || scopes.contains(PROFILE_URL) {
         for (k, v) in [
             ("name", &user.name),
             ("given_name", &user.given_name),
@@ -168,7 +212,7 @@ fn google_claims(user: &User, scopes: &ScopeSet) -> Map<String, Value> {
             }
         }
     }
-    if scopes.contains("email")
+    if (scopes.contains("email") || scopes.contains(EMAIL_URL))
         && let Some(e) = &user.email
     {
         c.insert("email".into(), json!(e));
@@ -385,6 +429,7 @@ impl Hooks for Google {
             }
             TokenFailure::InvalidGrant(G::UserGone) => (400, "invalid_grant", "Account has been deleted"),
             TokenFailure::InvalidGrant(_) => (400, "invalid_grant", "Bad Request"),
+            TokenFailure::BadAssertion(reason) => assertion_refusal(reason),
             other => return standard::token_error(other),
         };
         json_no_store(

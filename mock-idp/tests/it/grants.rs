@@ -633,6 +633,124 @@ async fn a_google_service_account_signs_its_own_way_in() {
     );
 }
 
+/// What Google's own google-auth-library 10 sends and expects (harness/tests/fidelity.rs runs
+/// it): the assertion's `aud` is Google's token URL whatever host it posts to, a token with the
+/// `userinfo.email` URL scope reads the email, and a refusal is worded as Google words it.
+/// Before, the mock refused that `aud` ("client_assertion's aud must name this IdP"), answered
+/// such a token's userinfo with `sub` alone, and refused other keys in its own words.
+#[tokio::test]
+async fn google_service_accounts_sign_googles_audience_and_are_refused_in_googles_words() {
+    use mock_idp::User;
+    use mock_idp::keys::{SigningAlg, SigningKey};
+    let key = SigningKey::generate(SigningAlg::RS256);
+    let sa = "reports@project.iam.gserviceaccount.com";
+    let idp = MockIdp::builder()
+        .personality(Google::new())
+        .user(User::new("alice").email("alice@example.com"))
+        .start()
+        .await;
+    idp.add_client(Client::private_key_jwt(sa, json!({"keys": [key.jwk()]})))
+        .unwrap();
+    let token = idp.endpoint_url(Endpoint::Token).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let email = "https://www.googleapis.com/auth/userinfo.email";
+    let assertion = |signer: &SigningKey, claims: Value| {
+        let mut c = json!({"scope": email, "aud": "https://oauth2.googleapis.com/token", "iat": now, "exp": now + 3600});
+        c.as_object_mut()
+            .unwrap()
+            .extend(claims.as_object().unwrap().clone());
+        signer.sign(&c)
+    };
+    let grant = |jwt: String| {
+        let token = token.clone();
+        async move {
+            post(
+                &token,
+                &[
+                    ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                    ("assertion", &jwt),
+                ],
+                None,
+            )
+            .await
+        }
+    };
+    let (status, body) = grant(assertion(&key, json!({"iss": sa}))).await;
+    assert_eq!(status, 200, "Google's own aud: {body}");
+    // Domain-wide delegation for alice: userinfo releases her email for the URL scope.
+    let (status, body) = grant(assertion(&key, json!({"iss": sa, "sub": "alice@example.com"}))).await;
+    assert_eq!(status, 200, "{body}");
+    let me: Value = common::http(None)
+        .get(idp.url("/v1/userinfo"))
+        .bearer_auth(body["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], "alice@example.com", "{me}");
+    assert_eq!(me["email_verified"], true, "{me}");
+    assert!(me.get("name").is_none(), "profile was not granted: {me}");
+    // Refusals, from Google's service-account error table.
+    let other = SigningKey::generate(SigningAlg::RS256);
+    let google = |error: &str, description: &str| json!({"error": error, "error_description": description});
+    for (jwt, status, body) in [
+        (
+            assertion(&other, json!({"iss": sa})),
+            400,
+            google("invalid_grant", "Invalid JWT Signature."),
+        ),
+        (
+            assertion(
+                &other,
+                json!({"iss": "intruder@elsewhere.iam.gserviceaccount.com"}),
+            ),
+            401,
+            google("invalid_client", "The OAuth client was not found."),
+        ),
+        (
+            assertion(&key, json!({"iss": sa, "sub": "nobody@example.com"})),
+            400,
+            google("invalid_grant", "Invalid email or User ID"),
+        ),
+        (
+            assertion(&key, json!({"iss": sa, "aud": "https://elsewhere.example/token"})),
+            400,
+            google(
+                "invalid_grant",
+                "Invalid JWT: Failed audience check. The right audience is https://oauth2.googleapis.com/token",
+            ),
+        ),
+        (
+            assertion(&key, json!({"iss": sa, "iat": now - 7200, "exp": now - 3600})),
+            400,
+            google(
+                "invalid_grant",
+                "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. \
+                 Check your 'iat' and 'exp' values and use a clock with skew to account for clock \
+                 differences between systems.",
+            ),
+        ),
+    ] {
+        assert_eq!(grant(jwt).await, (status, body));
+    }
+    // The mock's own reason stays in the request log.
+    let log = idp.requests_to(Endpoint::Token);
+    assert!(
+        log[2]
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .contains("signature does not verify"),
+        "{:?}",
+        log[2].error
+    );
+}
+
 #[tokio::test]
 async fn entra_on_behalf_of_trades_a_users_token_for_another_api() {
     let idp = crate::providers::start(Microsoft::new()).await;
