@@ -6,9 +6,9 @@
 //! `fixtures/fidelity/known.toml` with the real provider's documented behaviour. A failure no
 //! entry explains, or an entry whose cell passes, fails the test. `docs/fidelity.md` is the
 //! matrix this produces (`GATECHECK_BLESS=1` rewrites it), with the grant tests below it
-//! (`GRANT_TESTS`): openid-client, `@azure/msal-node`, `@octokit/auth-oauth-device` and jose
-//! driving the grants beyond the browser login (`grants.js`, `password.js`, `entra.js`,
-//! `github.js`).
+//! (`GRANT_TESTS`): openid-client, `@azure/msal-node`, `@octokit/auth-oauth-device`,
+//! `google-auth-library` and jose driving the grants beyond the browser login (`grants.js`,
+//! `password.js`, `entra.js`, `github.js`, `google.js`).
 //!
 //! The Rust crates (`oauth2`, `openidconnect`) drive every personality in mock-idp's own tests
 //! (`mock-idp/tests/it/providers/`); this corpus adds the npm libraries. Needs Node.js and
@@ -488,6 +488,14 @@ on-behalf-of, device code with a refresh; openid-client: on-behalf-of (and a dea
 `client_id` alone), the token used at `api.github.com/user`",
         "octokit_runs_githubs_device_flow",
     ),
+    (
+        &["google-auth-library"],
+        "Google",
+        "a service account's JWT bearer grant (RFC 7523 §2.1, `JWT` client, aud \
+`https://oauth2.googleapis.com/token`) and its cache; domain-wide delegation, the token used at \
+userinfo; another key and an unknown account refused in Google's words",
+        "google_auth_library_signs_in_as_a_service_account",
+    ),
 ];
 
 fn render(
@@ -935,4 +943,155 @@ async fn octokit_runs_githubs_device_flow() {
         json!(["https://api.github.com", "https://github.com"]),
         "{result:#}"
     );
+}
+
+/// A Google service account: its address, as Google's IAM names them.
+const SERVICE_ACCOUNT: &str = "reports@gatecheck-fidelity.iam.gserviceaccount.com";
+
+/// A key as a service account's JSON key file carries it (`private_key`: PKCS#8 PEM).
+fn pkcs8_pem(key: &mock_idp::keys::SigningKey) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(key.to_pkcs8());
+    let mut pem = String::from("-----BEGIN PRIVATE KEY-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+        pem.push('\n');
+    }
+    pem + "-----END PRIVATE KEY-----\n"
+}
+
+/// Google's own `google-auth-library` (its `JWT` client, with its own URLs) signs a service
+/// account's RFC 7523 §2.1 assertion with the account's RSA key and trades it at
+/// `https://oauth2.googleapis.com/token` without client authentication: the google personality
+/// mints a token for the account with the requested scopes, which Google's userinfo answers
+/// for (as the account, and as alice through domain-wide delegation, `subject`). A key the mock
+/// does not know — another key of the same account, another account — gets no token, and the
+/// library reports Google's `invalid_grant` as Google words it.
+#[tokio::test(flavor = "multi_thread")]
+async fn google_auth_library_signs_in_as_a_service_account() {
+    use mock_idp::keys::SigningKey;
+    if !ready() {
+        return;
+    }
+    let idp = Provider::Google
+        .personality(MockIdp::builder(), Flavour::Standard)
+        .tls()
+        .user(alice())
+        .no_verify_on_drop()
+        .start()
+        .await;
+    let key = SigningKey::generate(mock_idp::SigningAlg::RS256);
+    idp.add_client(mock_idp::Client::private_key_jwt(
+        SERVICE_ACCOUNT,
+        json!({"keys": [key.jwk()]}),
+    ))
+    .expect("the service account registers");
+    let other = SigningKey::generate(mock_idp::SigningAlg::RS256);
+    let (_dir, ca) = ca_file(&idp);
+    let scopes = [
+        "https://www.googleapis.com/auth/userinfo.email",
+        "https://www.googleapis.com/auth/cloud-platform",
+    ];
+    let job = json!({
+        "base_url": idp.base_url(),
+        "email": SERVICE_ACCOUNT,
+        "key": pkcs8_pem(&key),
+        "other_key": pkcs8_pem(&other),
+        "scopes": scopes,
+        "subject": "alice@example.com",
+        "stranger": "intruder@elsewhere.iam.gserviceaccount.com",
+    });
+    let result = run_json("google.js", ca, job).await;
+    assert!(result.get("error").is_none(), "{result:#}");
+    // The library kept its own URLs, and reached them through node's https (gaxios' node-fetch).
+    assert_eq!(
+        result["layers"],
+        json!({
+            "https://oauth2.googleapis.com": ["https.request"],
+            "https://openidconnect.googleapis.com": ["https.request"],
+        }),
+        "{result:#}"
+    );
+    // The service account: a token for the scopes it asked, a second call from the cache.
+    let sa = &result["service_account"];
+    assert!(text(&sa["access_token"]).starts_with("ya29."), "{result:#}");
+    assert_eq!(sa["token_type"], "Bearer", "{result:#}");
+    assert!(
+        (3590..=3600).contains(&sa["expires_in_s"].as_i64().unwrap_or(0)),
+        "{result:#}"
+    );
+    assert_eq!(sa["scope"], scopes.join(" "), "{result:#}");
+    assert_eq!(sa["cached_same_token"], true, "{result:#}");
+    // What the library signed: Google's service-account assertion, no client authentication.
+    let sent: Vec<(u16, Value, Vec<String>)> = idp
+        .requests_to(mock_idp::Endpoint::Token)
+        .into_iter()
+        .map(|r| {
+            let assertion = r
+                .params
+                .iter()
+                .find(|(k, _)| k == "assertion")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            let names = r.params.into_iter().map(|(k, _)| k).collect();
+            (r.status, jwt_claims(&assertion), names)
+        })
+        .collect();
+    assert_eq!(
+        sent.iter().map(|(status, _, _)| *status).collect::<Vec<_>>(),
+        [200, 200, 400, 401],
+        "one token each (getAccessToken answered from the cache), then the two refusals: {sent:#?}"
+    );
+    let (_, claims, names) = &sent[0];
+    assert_eq!(names, &["grant_type", "assertion"], "{sent:#?}");
+    assert_eq!(claims["iss"], SERVICE_ACCOUNT, "{claims}");
+    assert_eq!(claims["aud"], "https://oauth2.googleapis.com/token", "{claims}");
+    assert_eq!(claims["scope"], scopes.join(" "), "{claims}");
+    assert!(claims.get("sub").is_none(), "{claims}");
+    assert_eq!(sent[1].1["sub"], "alice@example.com", "{sent:#?}");
+    // Acting for alice, Google's userinfo answers for her, with what the email scope releases.
+    let me = &result["delegated"]["userinfo"];
+    assert_eq!(me["status"], 200, "{result:#}");
+    assert_eq!(
+        me["data"],
+        json!({
+            "sub": idp.provider_user_id("alice").expect("alice"),
+            "email": "alice@example.com",
+            "email_verified": true,
+        }),
+        "{result:#}"
+    );
+    // Keys the mock does not know get no token, refused in Google's words.
+    for (case, status, error, description) in [
+        ("wrong_key", 400, "invalid_grant", "Invalid JWT Signature."),
+        (
+            "stranger",
+            401,
+            "invalid_client",
+            "The OAuth client was not found.",
+        ),
+    ] {
+        let refused = &result[case];
+        assert!(refused.get("access_token").is_none(), "{case}: {result:#}");
+        assert_eq!(
+            refused["error"]["response"],
+            json!({"status": status, "data": {"error": error, "error_description": description}}),
+            "{case}: {result:#}"
+        );
+        assert_eq!(
+            refused["error"]["message"],
+            format!("{error}: {description}"),
+            "{case}: {result:#}"
+        );
+    }
+}
+
+/// The claims of a JWT, unverified; `null` when it is not one.
+fn jwt_claims(jwt: &str) -> Value {
+    use base64::Engine as _;
+    jwt.split('.')
+        .nth(1)
+        .and_then(|c| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).ok())
+        .and_then(|c| serde_json::from_slice(&c).ok())
+        .unwrap_or(Value::Null)
 }
