@@ -19,6 +19,52 @@ pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-be
 /// Clock skew allowed for `exp`, `nbf` and `iat`.
 const SKEW: Duration = Duration::from_secs(60);
 
+/// What kind of check an assertion failed, so a personality can word the refusal as its
+/// provider does (Google: "Invalid JWT Signature.").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AssertionFault {
+    /// Not a JWS with JSON header and claims, an algorithm not accepted, no `iss`, `iss` ≠
+    /// `sub` for a client assertion.
+    Malformed,
+    /// `iss` names no registered client (an account the provider does not know).
+    UnknownIssuer,
+    /// `sub` names no user of the IdP.
+    UnknownSubject,
+    /// No key or secret of the client verifies the signature.
+    Signature,
+    /// The IdP is not among the audiences.
+    Audience,
+    /// No `exp`, expired, or `nbf`/`iat` in the future.
+    Lifetime,
+    /// No `jti` where one is required, or one used before.
+    Replay,
+}
+
+/// Why an assertion was refused: the kind of fault and the mock's own description (kept in
+/// the request log).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{description}")]
+pub struct AssertionProblem {
+    /// The check that failed.
+    pub fault: AssertionFault,
+    /// What was wrong, in the mock's words.
+    pub description: String,
+}
+
+impl AssertionProblem {
+    /// A refusal for `fault`, described.
+    pub fn new(fault: AssertionFault, description: impl Into<String>) -> AssertionProblem {
+        AssertionProblem {
+            fault,
+            description: description.into(),
+        }
+    }
+}
+
+fn malformed(description: impl Into<String>) -> AssertionProblem {
+    AssertionProblem::new(AssertionFault::Malformed, description)
+}
+
 /// An assertion read but not yet verified: who it says it is and how it is signed.
 #[derive(Debug)]
 pub struct Unverified {
@@ -35,34 +81,38 @@ pub struct Unverified {
 
 /// Reads a client assertion's header and claims (`iss` = `sub` = the client); the error says
 /// what is malformed.
-pub fn read(jwt: &str) -> Result<Unverified, String> {
+pub fn read(jwt: &str) -> Result<Unverified, AssertionProblem> {
     let a = read_any(jwt)?;
     if a.claims["sub"].as_str() != Some(a.client_id.as_str()) {
-        return Err("client_assertion's iss and sub must both be the client_id (RFC 7523 §3)".into());
+        return Err(malformed(
+            "client_assertion's iss and sub must both be the client_id (RFC 7523 §3)",
+        ));
     }
     Ok(a)
 }
 
 /// Reads an authorization grant assertion (RFC 7523 §2.1): `iss` the client that signed it,
 /// `sub` the user it is for (or absent: the client itself, as Google's service accounts).
-pub fn read_grant(jwt: &str) -> Result<Unverified, String> {
+pub fn read_grant(jwt: &str) -> Result<Unverified, AssertionProblem> {
     read_any(jwt)
 }
 
-fn read_any(jwt: &str) -> Result<Unverified, String> {
+fn read_any(jwt: &str) -> Result<Unverified, AssertionProblem> {
     let mut parts = jwt.split('.');
     let (Some(h), Some(c), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
-        return Err("client_assertion is not a JWS (three dot-separated parts)".into());
+        return Err(malformed(
+            "client_assertion is not a JWS (three dot-separated parts)",
+        ));
     };
     let decode = |p: &str, what: &str| {
         URL_SAFE_NO_PAD
             .decode(p)
-            .map_err(|_| format!("client_assertion's {what} is not base64url"))
+            .map_err(|_| malformed(format!("client_assertion's {what} is not base64url")))
     };
     let header: Value = serde_json::from_slice(&decode(h, "header")?)
-        .map_err(|_| "client_assertion's header is not JSON".to_owned())?;
+        .map_err(|_| malformed("client_assertion's header is not JSON"))?;
     let claims: Value = serde_json::from_slice(&decode(c, "payload")?)
-        .map_err(|_| "client_assertion's payload is not JSON".to_owned())?;
+        .map_err(|_| malformed("client_assertion's payload is not JSON"))?;
     let alg = header["alg"].as_str().unwrap_or("").to_owned();
     let method = match alg.as_str() {
         "HS256" | "HS384" | "HS512" => TokenAuthMethod::ClientSecretJwt,
@@ -70,14 +120,14 @@ fn read_any(jwt: &str) -> Result<Unverified, String> {
             TokenAuthMethod::PrivateKeyJwt
         }
         other => {
-            return Err(format!(
+            return Err(malformed(format!(
                 "client_assertion alg {other:?} is not accepted (HS256, RS256, PS256, ES256…)"
-            ));
+            )));
         }
     };
     let iss = claims["iss"].as_str().unwrap_or("");
     if iss.is_empty() {
-        return Err("the assertion has no iss (RFC 7523 §3)".into());
+        return Err(malformed("the assertion has no iss (RFC 7523 §3)"));
     }
     Ok(Unverified {
         client_id: iss.to_owned(),
@@ -122,7 +172,7 @@ impl Unverified {
         audiences: &[String],
         now: SystemTime,
         seen: &mut SeenAssertions,
-    ) -> Result<(), String> {
+    ) -> Result<(), AssertionProblem> {
         self.verify_with(client, audiences, now, seen, false)
     }
 
@@ -134,9 +184,16 @@ impl Unverified {
         now: SystemTime,
         seen: &mut SeenAssertions,
         jti_optional: bool,
-    ) -> Result<(), String> {
-        if !self.signature_ok(client)? {
-            return Err("client_assertion's signature does not verify".into());
+    ) -> Result<(), AssertionProblem> {
+        use AssertionFault::{Audience, Lifetime, Replay, Signature};
+        let ok = self
+            .signature_ok(client)
+            .map_err(|why| AssertionProblem::new(Signature, why))?;
+        if !ok {
+            return Err(AssertionProblem::new(
+                Signature,
+                "client_assertion's signature does not verify",
+            ));
         }
         let aud_ok = match &self.claims["aud"] {
             Value::String(a) => audiences.contains(a),
@@ -147,9 +204,12 @@ impl Unverified {
             _ => false,
         };
         if !aud_ok {
-            return Err(format!(
-                "client_assertion's aud must name this IdP: {}",
-                audiences.join(" or ")
+            return Err(AssertionProblem::new(
+                Audience,
+                format!(
+                    "client_assertion's aud must name this IdP: {}",
+                    audiences.join(" or ")
+                ),
             ));
         }
         let at = |name: &str| {
@@ -157,22 +217,32 @@ impl Unverified {
                 .as_u64()
                 .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s))
         };
-        let exp = at("exp").ok_or("client_assertion has no exp (RFC 7523 §3)")?;
+        let exp = at("exp")
+            .ok_or_else(|| AssertionProblem::new(Lifetime, "client_assertion has no exp (RFC 7523 §3)"))?;
         if now >= exp + SKEW {
-            return Err("client_assertion has expired".into());
+            return Err(AssertionProblem::new(Lifetime, "client_assertion has expired"));
         }
         if at("nbf").is_some_and(|nbf| nbf > now + SKEW) || at("iat").is_some_and(|iat| iat > now + SKEW) {
-            return Err("client_assertion is not valid yet (nbf or iat in the future)".into());
+            return Err(AssertionProblem::new(
+                Lifetime,
+                "client_assertion is not valid yet (nbf or iat in the future)",
+            ));
         }
         let Some(jti) = self.claims["jti"].as_str().filter(|j| !j.is_empty()) else {
             return if jti_optional {
                 Ok(())
             } else {
-                Err("the assertion has no jti: a strict server needs one to refuse replays".into())
+                Err(AssertionProblem::new(
+                    Replay,
+                    "the assertion has no jti: a strict server needs one to refuse replays",
+                ))
             };
         };
         if seen.until.get(jti).is_some_and(|until| *until > now) {
-            return Err(format!("client_assertion jti {jti:?} was used before (replay)"));
+            return Err(AssertionProblem::new(
+                Replay,
+                format!("client_assertion jti {jti:?} was used before (replay)"),
+            ));
         }
         seen.until.insert(jti.to_owned(), exp + SKEW);
         Ok(())

@@ -219,7 +219,7 @@ fn assertion_client(
     let jwt = body
         .get("client_assertion")
         .ok_or_else(|| TokenFailure::InvalidRequest("client_assertion is missing".into()))?;
-    let assertion = read(jwt).map_err(|why| invalid(ClientProblem::Malformed, why))?;
+    let assertion = read(jwt).map_err(|why| invalid(ClientProblem::Malformed, why.description))?;
     if let Some(id) = body.get("client_id")
         && id != assertion.client_id
     {
@@ -238,7 +238,7 @@ fn assertion_client(
     store.purge(now);
     assertion
         .verify(&client, &audiences, now, &mut store.assertions)
-        .map_err(|why| invalid(ClientProblem::WrongSecret, why))?;
+        .map_err(|why| invalid(ClientProblem::WrongSecret, why.description))?;
     Ok(AuthenticatedClient { client })
 }
 

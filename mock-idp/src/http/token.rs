@@ -23,6 +23,7 @@ use super::client_auth::{
 };
 use super::params::{Params, check_body};
 use super::scripted::{infrastructure_response, outcome, take_infrastructure_fault};
+use crate::assertion::{AssertionFault, AssertionProblem};
 use crate::clients::{Client, RefreshRotation};
 use crate::lint::Finding;
 use crate::log::Recorder;
@@ -623,7 +624,10 @@ async fn jwt_bearer_grant(
         .get(&issuer)
         .cloned()
         .ok_or_else(|| {
-            TokenFailure::BadAssertion(format!("the assertion's iss {issuer} is not a registered client"))
+            TokenFailure::BadAssertion(AssertionProblem::new(
+                AssertionFault::UnknownIssuer,
+                format!("the assertion's iss {issuer} is not a registered client"),
+            ))
         })?;
     let now = shared.clock.now();
     // The mock's own URLs, and the real provider's token URL its libraries sign.
@@ -652,8 +656,9 @@ async fn jwt_bearer_grant(
                 .find(|u| u.id.as_str() == sub || u.email.as_deref() == Some(sub))
                 .filter(|u| !u.disabled)
                 .ok_or_else(|| {
-                    TokenFailure::BadAssertion(format!(
-                        "the assertion's sub {sub:?} is not a user of this IdP"
+                    TokenFailure::BadAssertion(AssertionProblem::new(
+                        AssertionFault::UnknownSubject,
+                        format!("the assertion's sub {sub:?} is not a user of this IdP"),
                     ))
                 })?;
             (user.id.clone(), Direct::ForTheUser { consent_shown: false })

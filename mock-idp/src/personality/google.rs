@@ -19,6 +19,7 @@ use super::wire::{
     AuthorizeFailure, BearerFailure, ClientProblem, DeviceProblem, TokenFailure, TokenSuccess, json_no_store,
     stable_digits,
 };
+use crate::assertion::{AssertionFault, AssertionProblem};
 use crate::clients::{Client, Lifetimes, RefreshRotation};
 use crate::store::{Grant, GrantProblem};
 use crate::types::{Endpoint, ScopeSet};
@@ -29,36 +30,31 @@ const PROFILE_URL: &str = "https://www.googleapis.com/auth/userinfo.profile";
 /// Google's token endpoint, the `aud` its service-account assertions name.
 const TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
 
-/// How Google refuses a service account's assertion (RFC 7523 §2.1), from the mock's own
-/// reason (kept in the request log): Google's status, error and words, from the error table of
-/// Google's service-account guide ("Invalid JWT Signature.", "Invalid email or User ID", …);
-/// an account Google does not know is an `invalid_client`.
-fn assertion_refusal(reason: &str) -> (u16, &'static str, &'static str) {
-    if reason.contains("signature does not verify") {
+/// How Google refuses a service account's assertion (RFC 7523 §2.1), by the check it failed
+/// (the mock's own description stays in the request log): Google's status, error and words,
+/// from the error table of Google's service-account guide ("Invalid JWT Signature.", "Invalid
+/// email or User ID", …); an account Google does not know is an `invalid_client`.
+fn assertion_refusal(problem: &AssertionProblem) -> (u16, &'static str, &'static str) {
+    match problem.fault {
         // Signed with a key the account does not have (rotated, deleted, another account's).
-        (400, "invalid_grant", "Invalid JWT Signature.")
-    } else if reason.contains("is not a registered client") {
+        AssertionFault::Signature => (400, "invalid_grant", "Invalid JWT Signature."),
         // An account Google does not know: the client is not found.
-        (401, "invalid_client", "The OAuth client was not found.")
-    } else if reason.contains("aud must name") {
-        (
+        AssertionFault::UnknownIssuer => (401, "invalid_client", "The OAuth client was not found."),
+        AssertionFault::Audience => (
             400,
             "invalid_grant",
             "Invalid JWT: Failed audience check. The right audience is https://oauth2.googleapis.com/token",
-        )
-    } else if reason.contains("expired") || reason.contains("not valid yet") || reason.contains("no exp") {
-        (
+        ),
+        AssertionFault::Lifetime => (
             400,
             "invalid_grant",
             "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. \
              Check your 'iat' and 'exp' values and use a clock with skew to account for clock \
              differences between systems.",
-        )
-    } else if reason.contains("is not a user of this IdP") {
+        ),
         // Domain-wide delegation to a person the domain does not have.
-        (400, "invalid_grant", "Invalid email or User ID")
-    } else {
-        (400, "invalid_grant", "Bad Request")
+        AssertionFault::UnknownSubject => (400, "invalid_grant", "Invalid email or User ID"),
+        AssertionFault::Malformed | AssertionFault::Replay => (400, "invalid_grant", "Bad Request"),
     }
 }
 

@@ -74,7 +74,7 @@ pub enum TokenFailure {
     /// A device-code poll that gets no tokens (yet): RFC 8628 §3.5.
     Device(DeviceProblem),
     /// An authorization grant assertion that does not hold (RFC 7523 §3.1: `invalid_grant`).
-    BadAssertion(String),
+    BadAssertion(crate::assertion::AssertionProblem),
     /// Scripted error body.
     Scripted {
         /// Status.
@@ -112,7 +112,7 @@ impl TokenFailure {
             TokenFailure::InvalidGrant(p) => Some(p.describe().to_owned()),
             TokenFailure::Scripted { description, .. } => description.clone(),
             TokenFailure::Device(p) => Some(p.describe().to_owned()),
-            TokenFailure::BadAssertion(d) => Some(d.clone()),
+            TokenFailure::BadAssertion(p) => Some(p.description.clone()),
         }
     }
 }
