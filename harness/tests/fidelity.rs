@@ -1022,6 +1022,17 @@ async fn google_auth_library_signs_in_as_a_service_account() {
     );
     assert_eq!(sa["scope"], scopes.join(" "), "{result:#}");
     assert_eq!(sa["cached_same_token"], true, "{result:#}");
+    // An API checks the token with getTokenInfo (Google's /tokeninfo): the account's token,
+    // its scopes, no person behind it; a made-up token is refused with Google's 400.
+    let info = &sa["token_info"];
+    assert_eq!(info["azp"], SERVICE_ACCOUNT, "{result:#}");
+    assert_eq!(info["aud"], SERVICE_ACCOUNT, "{result:#}");
+    assert_eq!(info["scopes"], json!(scopes), "{result:#}");
+    assert!(info.get("sub").is_none(), "{result:#}");
+    assert!(info["expiry_date"].as_f64().is_some(), "{result:#}");
+    let dead = &result["dead_token_info"];
+    assert_eq!(dead["response"]["status"], 400, "{result:#}");
+    assert_eq!(dead["response"]["data"]["error"], "invalid_token", "{result:#}");
     // What the library signed: Google's service-account assertion, no client authentication.
     let sent: Vec<(u16, Value, Vec<String>)> = idp
         .requests_to(mock_idp::Endpoint::Token)
@@ -1061,6 +1072,10 @@ async fn google_auth_library_signs_in_as_a_service_account() {
         }),
         "{result:#}"
     );
+    let info = &result["delegated"]["token_info"];
+    assert_eq!(info["sub"], me["data"]["sub"], "{result:#}");
+    assert_eq!(info["email"], "alice@example.com", "{result:#}");
+    assert_eq!(info["azp"], SERVICE_ACCOUNT, "{result:#}");
     // Keys the mock does not know get no token, refused in Google's words.
     for (case, status, error, description) in [
         ("wrong_key", 400, "invalid_grant", "Invalid JWT Signature."),

@@ -23,6 +23,7 @@ mod resource;
 mod revoke;
 mod scripted;
 mod token;
+mod tokeninfo;
 
 use std::sync::Arc;
 
@@ -72,6 +73,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     }
     if let Some(p) = &paths.introspection {
         r = r.route(p, post(introspect::handle));
+    }
+    if let Some(p) = &profile.token_info {
+        r = r.route(p, get(tokeninfo::handle).post(tokeninfo::handle));
     }
     if let Some(p) = &paths.end_session {
         r = r.route(p, get(end_session::handle).post(end_session::handle));

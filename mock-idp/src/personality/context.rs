@@ -85,6 +85,22 @@ pub struct ClaimsContext<'a> {
     pub refresh: bool,
 }
 
+/// What a token-info answer (Google's `/tokeninfo`) is made from: a live access token.
+#[derive(Debug)]
+pub struct TokenInfoContext<'a> {
+    /// The grant of the token.
+    pub grant: &'a Grant,
+    /// The user it is for; `None` for a token that stands for the client itself (client
+    /// credentials, a service account).
+    pub user: Option<&'a User>,
+    /// Scopes of the token.
+    pub scopes: &'a ScopeSet,
+    /// When it expires, Unix seconds.
+    pub exp: u64,
+    /// Seconds until then (IdP clock).
+    pub expires_in: u64,
+}
+
 /// What a resource (profile API) handler sees, after the bearer token checked out.
 #[derive(Debug)]
 pub struct ResourceContext<'a> {

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::context::{
     AuthorizeContext, ClaimsContext, DeviceContext, DiscoveryContext, ResourceContext, TokenContext,
-    request_param,
+    TokenInfoContext, request_param,
 };
 use super::hooks::Hooks;
 use super::profile::{Paths, Profile, ProviderId, Resource};
@@ -98,6 +98,9 @@ impl Google {
             // (googleapis/node-gtoken#466) yet the default of passport-google-oauth20 2.0, which
             // 3.5 million installs a month still log in with.
             token_path_aliases: vec!["/oauth2/v4/token".into()],
+            // `https://oauth2.googleapis.com/tokeninfo`: how an API checks a Google access
+            // token (google-auth-library's `getTokenInfo`).
+            token_info: Some("/tokeninfo".into()),
             // What Google's libraries sign as a service account assertion's `aud`: Google's own
             // token URLs, for `/token` and its alias, whatever host the request goes to.
             grant_assertion_audiences: vec![
@@ -432,6 +435,32 @@ impl Hooks for Google {
             StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
             &json!({"error": error, "error_description": description}),
         )
+    }
+
+    /// Google's `/tokeninfo` for an access token: the client as `azp` and `aud`, the scopes in
+    /// Google's spelling, `exp` and `expires_in` as strings; `sub`, and with the email scope
+    /// `email` and `email_verified` (a string), when the token is a person's. Google also sends
+    /// `access_type`; the mock does not know whether the app asked for offline access, so it
+    /// leaves it out rather than guess.
+    fn token_info(&self, ctx: &TokenInfoContext<'_>) -> Response {
+        let client = ctx.grant.client.to_string();
+        let mut info = json!({
+            "azp": client,
+            "aud": client,
+            "scope": token_scope(ctx.scopes),
+            "exp": ctx.exp.to_string(),
+            "expires_in": ctx.expires_in.to_string(),
+        });
+        if let Some(user) = ctx.user {
+            info["sub"] = json!(self.subject(user));
+            if (ctx.scopes.contains("email") || ctx.scopes.contains(EMAIL_URL))
+                && let Some(email) = &user.email
+            {
+                info["email"] = json!(email);
+                info["email_verified"] = json!(user.email_verified.to_string());
+            }
+        }
+        (StatusCode::OK, axum::Json(info)).into_response()
     }
 
     fn resource(&self, _name: &str, ctx: &ResourceContext<'_>) -> Response {

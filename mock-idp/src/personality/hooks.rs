@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 
 use super::context::{
     AuthorizeContext, ClaimsContext, DeviceContext, DiscoveryContext, ResourceContext, TokenContext,
-    TokenSource,
+    TokenInfoContext, TokenSource,
 };
 use super::profile::Profile;
 use super::standard;
@@ -120,6 +120,21 @@ pub trait Hooks: Send + Sync + fmt::Debug + 'static {
     fn resource_missing_scope(&self, name: &str, scopes: &ScopeSet) -> Option<&'static str> {
         (name == "userinfo" && self.profile().userinfo_requires_openid && !scopes.contains("openid"))
             .then_some("openid")
+    }
+
+    /// The token-info answer for a live access token (`Profile::token_info`: Google).
+    fn token_info(&self, ctx: &TokenInfoContext<'_>) -> Response {
+        let _ = ctx;
+        (StatusCode::NOT_FOUND, "no token-info endpoint").into_response()
+    }
+
+    /// The token-info answer for a token that is not live (unknown, expired, revoked).
+    fn token_info_refused(&self) -> Response {
+        (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"error": "invalid_token", "error_description": "Invalid Value"})),
+        )
+            .into_response()
     }
 
     /// The answer of a profile API.

@@ -60,7 +60,7 @@ pub use twitch::Twitch;
 
 pub(crate) use context::{
     AuthorizeContext, ClaimsContext, DeviceContext, DiscoveryContext, ResourceContext, TokenContext,
-    TokenSource,
+    TokenInfoContext, TokenSource,
 };
 pub(crate) use hooks::Hooks;
 pub(crate) use wire::{AuthorizeFailure, BearerFailure, ClientProblem, TokenFailure, TokenSuccess};

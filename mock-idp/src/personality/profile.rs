@@ -217,6 +217,9 @@ pub struct Profile {
     /// Other paths the token endpoint answers on, as the real provider does (Google's
     /// `/oauth2/v4/token`, which long-lived client libraries still call).
     pub token_path_aliases: Vec<String>,
+    /// Google's token-info endpoint (`/tokeninfo`): an API checks an opaque access token
+    /// without client authentication. `None` elsewhere.
+    pub token_info: Option<String>,
     /// The real provider's token endpoint URLs an RFC 7523 §2.1 grant assertion may name as
     /// `aud` besides the mock's own: its libraries sign their own URL, whatever host the
     /// request goes to (Google's sign `https://oauth2.googleapis.com/token`).
@@ -316,6 +319,7 @@ impl Profile {
             jwt_bearer: false,
             on_behalf_of: false,
             token_path_aliases: Vec::new(),
+            token_info: None,
             grant_assertion_audiences: Vec::new(),
             resources_with_trailing_slash: false,
             client_auth_in_query: false,

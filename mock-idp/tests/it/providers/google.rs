@@ -257,3 +257,85 @@ async fn userinfo_serves_a_profile_only_token() {
     let resp = super::get_resource(&url, Some(none["access_token"].as_str().unwrap())).await;
     assert_eq!(resp.status(), 403, "a token for another API is refused");
 }
+
+/// Google's `/tokeninfo`: an API checks an opaque access token without client credentials.
+/// The person's token names the client, Google's scopes, its expiry (strings, as Google sends
+/// them), the same `sub` as userinfo and the verified email; a dead or missing token is
+/// `400 invalid_token` "Invalid Value"; it is scriptable as the introspection endpoint.
+#[tokio::test]
+async fn tokeninfo_describes_a_live_token_and_refuses_a_dead_one() {
+    let idp = start(Google::new()).await;
+    let t = tokens(&idp, &[]).await;
+    let token = t["access_token"].as_str().unwrap();
+    let url = idp.url("/tokeninfo");
+    let http = common::http(None);
+    let (_, userinfo, _) = common::userinfo(&idp, &http, token).await;
+
+    let resp = http.post(&url).bearer_auth(token).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let info: Value = resp.json().await.unwrap();
+    assert_eq!(info["azp"], "mock-client", "{info}");
+    assert_eq!(info["aud"], "mock-client", "{info}");
+    assert_eq!(info["sub"], userinfo["sub"], "{info}");
+    assert_eq!(info["email"], "alice@example.com", "{info}");
+    assert_eq!(
+        info["email_verified"], "true",
+        "a string, as Google sends it: {info}"
+    );
+    assert!(
+        info["scope"]
+            .as_str()
+            .unwrap()
+            .split(' ')
+            .any(|s| s == "https://www.googleapis.com/auth/userinfo.email"),
+        "{info}"
+    );
+    let expires_in: u64 = info["expires_in"].as_str().unwrap().parse().unwrap();
+    assert!((3500..=3599).contains(&expires_in), "{info}");
+    assert!(info["exp"].as_str().unwrap().parse::<u64>().is_ok(), "{info}");
+
+    // The query form works too, and is noted (a token in a URL ends up in logs).
+    let resp = http
+        .get(format!("{url}?access_token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let noted = idp
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|r| r.endpoint == Some(Endpoint::Introspection))
+        .unwrap();
+    assert!(
+        noted
+            .findings
+            .iter()
+            .any(|f| f.code == mock_idp::LintCode::TokenInQuery),
+        "{noted:?}"
+    );
+
+    let refused = |resp: reqwest::Response| async move {
+        let status = resp.status().as_u16();
+        (status, resp.json::<Value>().await.unwrap())
+    };
+    let dead = json!({"error": "invalid_token", "error_description": "Invalid Value"});
+    assert_eq!(
+        refused(http.post(&url).bearer_auth("ya29.made-up").send().await.unwrap()).await,
+        (400, dead.clone())
+    );
+    assert_eq!(
+        refused(http.post(&url).send().await.unwrap()).await,
+        (400, dead.clone())
+    );
+
+    idp.on(Endpoint::Introspection).respond(Outcome::ServerError);
+    let resp = http.post(&url).bearer_auth(token).send().await.unwrap();
+    assert_eq!(resp.status(), 500);
+
+    idp.clock().advance(std::time::Duration::from_secs(3600));
+    assert_eq!(
+        refused(http.post(&url).bearer_auth(token).send().await.unwrap()).await,
+        (400, dead)
+    );
+}
