@@ -673,8 +673,10 @@ impl MockIdp {
     pub fn on_token(&self) -> ScriptBuilder {
         self.on(Endpoint::Token)
     }
-    /// Scripts a device's poll at the token endpoint (RFC 8628 §3.4) once its person has
-    /// decided: `idp.on_device_token().respond(Outcome::ServerError)`.
+    /// Scripts a device's polls at the token endpoint (RFC 8628 §3.4):
+    /// `idp.on_device_token().respond(Outcome::ServerError)`. An error answers the next poll
+    /// whatever the person decided (the device code stays usable); a changed answer waits for
+    /// the poll that gets tokens.
     pub fn on_device_token(&self) -> ScriptBuilder {
         self.on(Endpoint::Token).for_grant(GrantType::DeviceCode)
     }

@@ -43,6 +43,17 @@ pub struct Grant {
 }
 
 impl Grant {
+    /// The owner of a grant that stands for the client itself, not a user (client credentials,
+    /// a service account): an id no registered user has.
+    pub fn owner_for_client(client: &ClientId) -> UserId {
+        UserId::new(format!("client:{client}"))
+    }
+
+    /// Whether the grant stands for its client itself rather than a user.
+    pub fn is_for_the_client(&self) -> bool {
+        self.user == Grant::owner_for_client(&self.client)
+    }
+
     /// The authorization request's parameters a grant keeps for the provider hooks that read
     /// them later (`access_type`, `max_age`, `claims`, `prompt`…): everything but what the
     /// grant holds elsewhere (client, scopes, nonce) or what only the authorization step needs

@@ -174,7 +174,10 @@ pub(super) fn device_flow_client(
 ) -> Result<AuthenticatedClient, TokenFailure> {
     let by_id = shared.personality.profile().device_flow_by_client_id
         && !headers.contains_key(header::AUTHORIZATION)
-        && !["client_secret", "client_assertion"].iter().any(|p| body.has(p));
+        && !["client_secret", "client_assertion", "client_assertion_type"]
+            .iter()
+            .any(|p| body.has(p))
+        && !query.has("client_secret");
     match body.get("client_id") {
         Some(id) if by_id => known_client(shared, rec, &ClientId::new(id))
             .map(|client| AuthenticatedClient { client })

@@ -24,7 +24,7 @@ use super::pages::esc;
 use crate::outcome::Outcome;
 use crate::script::{ScriptEntry, Times};
 use crate::shared::Shared;
-use crate::types::{Endpoint, ScopeSet, UserId};
+use crate::types::{Endpoint, GrantType, ScopeSet, UserId};
 use crate::users::UserPatch;
 
 /// Where the inspector lives.
@@ -353,22 +353,38 @@ pub(super) async fn queue(State(shared): State<Arc<Shared>>, Form(a): Form<Actio
         ),
         "refresh-revoked" => (Endpoint::Refresh, Outcome::RefreshRevoked, Duration::ZERO),
         "refresh-expired" => (Endpoint::Refresh, Outcome::RefreshExpired, Duration::ZERO),
-        "invalid-grant" => (Endpoint::Token, Outcome::InvalidGrant, Duration::ZERO),
+        "invalid-grant" => {
+            // "Next code exchange": not a client-credentials request or a device's poll.
+            let grant = Some(GrantType::AuthorizationCode);
+            return queue_once(
+                &shared,
+                Endpoint::Token,
+                grant,
+                Outcome::InvalidGrant,
+                Duration::ZERO,
+            );
+        }
         "token-error" => (Endpoint::Token, Outcome::ServerError, Duration::ZERO),
         "userinfo-error" => (Endpoint::Userinfo, Outcome::ServerError, Duration::ZERO),
         "slow-token" => (Endpoint::Token, Outcome::Success, Duration::from_secs(10)),
         other => return bad(format!("unknown outcome {other:?}")),
     };
-    queue_once(&shared, endpoint, outcome, delay)
+    queue_once(&shared, endpoint, None, outcome, delay)
 }
 
 /// Queues `outcome` for the next request to `endpoint`, then back to the page.
-fn queue_once(shared: &Shared, endpoint: Endpoint, outcome: Outcome, delay: Duration) -> Response {
+fn queue_once(
+    shared: &Shared,
+    endpoint: Endpoint,
+    grant: Option<GrantType>,
+    outcome: Outcome,
+    delay: Duration,
+) -> Response {
     match shared.mount(ScriptEntry {
         id: 0,
         endpoint,
         client_id: None,
-        grant: None,
+        grant,
         times: Times::N(1),
         used: 0,
         delay,
@@ -389,6 +405,7 @@ pub(super) async fn user(State(shared): State<Arc<Shared>>, Form(a): Form<Action
     queue_once(
         &shared,
         Endpoint::Authorize,
+        None,
         Outcome::Approve { user: id },
         Duration::ZERO,
     )

@@ -52,10 +52,15 @@ pub(super) async fn handle(
         let Ok(info) = store.check_access_token(token, now) else {
             return Ok(Json(json!({"active": false})).into_response());
         };
-        let sub = match store.users.get(&info.grant.user) {
-            Some(user) => shared.personality.subject_for_client(user, &info.grant.client),
+        let sub = if info.grant.is_for_the_client() {
             // A client_credentials token stands for the client.
-            None => info.grant.client.to_string(),
+            info.grant.client.to_string()
+        } else {
+            match store.active_user(&info.grant.user) {
+                Some(user) => shared.personality.subject_for_client(user, &info.grant.client),
+                // A disabled or deleted user's token is no longer active (as at userinfo).
+                None => return Ok(Json(json!({"active": false})).into_response()),
+            }
         };
         let exp = info
             .expires_at

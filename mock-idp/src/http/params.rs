@@ -32,10 +32,10 @@ impl Params {
         if !(json_ok && mime_of(headers).eq_ignore_ascii_case("application/json")) {
             return Params::parse(body);
         }
-        let flat = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body)
+        let flat = serde_json::from_slice::<FlatObject>(body)
             .map_err(|e| format!("the JSON body is not one object: {e}"))
-            .and_then(|object| {
-                object
+            .and_then(|FlatObject(members)| {
+                members
                     .into_iter()
                     .filter(|(_, v)| !v.is_null())
                     .map(|(k, v)| match v {
@@ -108,6 +108,30 @@ pub(super) fn check_form_request(
             "parameter {name} is repeated (RFC 6749 §3.1)"
         ))),
         None => Ok(()),
+    }
+}
+
+/// A JSON object's members in arrival order, a repeated name kept twice (serde_json's `Map`
+/// would keep the last one silently), so [`Params::repeated`] sees it as in a form.
+struct FlatObject(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for FlatObject {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<FlatObject, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = FlatObject;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<FlatObject, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry::<String, serde_json::Value>()? {
+                    members.push(member);
+                }
+                Ok(FlatObject(members))
+            }
+        }
+        d.deserialize_map(Members)
     }
 }
 

@@ -207,6 +207,14 @@ struct Call<'a> {
 }
 
 impl Call<'_> {
+    /// What script entries are matched against for this token request.
+    fn script_request(&self) -> Request<'_> {
+        Request {
+            endpoint: Endpoint::Token,
+            client: Some(&self.client.id),
+            grant: grant_of(self.form, self.shared.personality.profile()),
+        }
+    }
     /// A parameter the grant cannot do without.
     fn required(&self, name: &str) -> Result<&str, TokenFailure> {
         self.form
@@ -369,9 +377,18 @@ async fn device_code_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
         .devices
         .check(device_code, &client.id);
     check.map_err(refused)?;
-    // A scripted error answers this poll whatever the person decided, and the device may poll
-    // again (a scripted `slow_down` or server error does not spend its code).
-    let change = scripted_change(call).await?;
+    // An error scripted for device polls (`on_device_token()`) answers this poll whatever the
+    // person decided, and the device may poll again: its code is not spent. Anything else
+    // scripted — a changed answer, or an entry for every token request — waits for the poll
+    // that gets tokens, so a device polling in the background does not use it up.
+    let request = call.script_request();
+    let error_for_polls = shared.script.lock().unwrap().peek(&request).is_some_and(|e| {
+        e.grant == Some(GrantType::DeviceCode)
+            && matches!(e.outcome, Outcome::InvalidGrant | Outcome::OAuthError { .. })
+    });
+    if error_for_polls {
+        scripted_change(call).await?;
+    }
     let now = shared.clock.now();
     let polled = shared
         .store
@@ -385,8 +402,7 @@ async fn device_code_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
         Ok(Ok(approved)) => approved,
     };
     // The person approved on the verification page: a consent, as at Google.
-    let direct = Direct::ForTheUser { consent_shown: true };
-    mint_direct_after(call, user, scopes, direct, change).await
+    mint_direct(call, user, scopes, Direct::ForTheUser { consent_shown: true }).await
 }
 
 /// Whom a grant made at the token endpoint itself (no authorization code) is for.
@@ -401,10 +417,10 @@ enum Direct {
     ForTheClient,
 }
 
-/// The owner of a grant that stands for the client itself, not a user: an id no registered user
-/// has, so introspection and JWT access tokens name the client as `sub`.
+/// The owner of a grant that stands for the client itself ([`Grant::owner_for_client`]), so
+/// introspection and JWT access tokens name the client as `sub`.
 fn client_itself(client: &crate::clients::Client) -> crate::types::UserId {
-    crate::types::UserId::new(format!("client:{}", client.id))
+    Grant::owner_for_client(&client.id)
 }
 
 /// The scripted token-endpoint outcome for a grant without a code: a failure, a changed
@@ -412,12 +428,7 @@ fn client_itself(client: &crate::clients::Client) -> crate::types::UserId {
 async fn scripted_change(
     call: &Call<'_>,
 ) -> Result<Option<crate::outcome::TokenResponseChange>, TokenFailure> {
-    let request = Request {
-        endpoint: Endpoint::Token,
-        client: Some(&call.client.id),
-        grant: grant_of(call.form, call.shared.personality.profile()),
-    };
-    match outcome(call.shared, call.rec, request).await {
+    match outcome(call.shared, call.rec, call.script_request()).await {
         Some(Outcome::InvalidGrant) => Err(TokenFailure::InvalidGrant(GrantProblem::ScriptedCode)),
         Some(Outcome::OAuthError {
             status,

@@ -20,6 +20,7 @@ use crate::log::Recorder;
 use crate::personality::TokenInfoContext;
 use crate::script::Request;
 use crate::shared::Shared;
+use crate::store::TokenProblem;
 use crate::types::Endpoint;
 
 /// `GET` or `POST /tokeninfo`.
@@ -79,12 +80,23 @@ pub(super) async fn handle(
         rec.error(failure.code().to_owned());
         return shared.personality.token_error(&failure, &headers);
     }
-    let user = shared
-        .store
-        .lock()
-        .unwrap()
-        .active_user(&info.grant.user)
-        .cloned();
+    // A person's token is described only while the person can still log in (a disabled or
+    // deleted user's token is dead, as at userinfo); the client's own token has no person.
+    let user = if info.grant.is_for_the_client() {
+        None
+    } else {
+        let user = shared
+            .store
+            .lock()
+            .unwrap()
+            .active_user(&info.grant.user)
+            .cloned();
+        if user.is_none() {
+            rec.error(format!("invalid_token: {}", TokenProblem::UserGone.describe()));
+            return shared.personality.token_info_refused();
+        }
+        user
+    };
     let exp = info
         .expires_at
         .duration_since(std::time::UNIX_EPOCH)

@@ -448,3 +448,36 @@ async fn on_device_token_scripts_only_the_polls_and_does_not_spend_the_code() {
     let (_, body) = poll(&idp, codes["device_code"].as_str().unwrap()).await;
     assert_eq!(body["error"], "access_denied", "{body}");
 }
+
+/// What is not an error for device polls waits for the poll that gets tokens: a changed answer
+/// scripted with `on_device_token()`, or an entry for every token request, is not used up by
+/// the polls while the person has not decided.
+#[tokio::test]
+async fn pending_polls_leave_a_changed_answer_for_the_poll_that_gets_tokens() {
+    let idp = MockIdp::builder().start().await;
+    let changed = idp.on_device_token().respond(Outcome::token_response(
+        mock_idp::TokenResponseChange::OmitIdToken,
+    ));
+    let refused = idp.on_token().respond(Outcome::invalid_grant());
+    let codes = start(&idp, "openid").await;
+    let device = codes["device_code"].as_str().unwrap();
+    for _ in 0..3 {
+        let (_, body) = poll(&idp, device).await;
+        assert_eq!(body["error"], "authorization_pending", "{body}");
+        idp.clock().advance(Duration::from_secs(6));
+    }
+    idp.approve_device(codes["user_code"].as_str().unwrap(), "alice")
+        .unwrap();
+    let (status, body) = poll(&idp, device).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.get("id_token").is_none(),
+        "the scripted change applied: {body}"
+    );
+    assert!(body["access_token"].is_string(), "{body}");
+    assert!(
+        refused.is_live(),
+        "the entry for every token request is still there"
+    );
+    assert_eq!(changed.hits(), 1);
+}

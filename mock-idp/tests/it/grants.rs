@@ -136,7 +136,7 @@ async fn providers_without_the_grant_refuse_it_in_their_own_shape() {
 
 #[tokio::test]
 async fn introspection_describes_active_tokens_to_an_authenticated_caller_only() {
-    let idp = MockIdp::builder().start().await;
+    let idp = common::idp().await;
     let url = idp
         .endpoint_url(Endpoint::Introspection)
         .expect("advertised by the OIDC personality");
@@ -167,6 +167,21 @@ async fn introspection_describes_active_tokens_to_an_authenticated_caller_only()
         json!({"active": false}),
         "an inactive token reveals nothing"
     );
+    // A person's token is active while the person can log in.
+    let tokens = common::tokens(&idp, &common::http(None)).await;
+    let person = tokens["access_token"].as_str().unwrap();
+    let (_, body) = post(&url, &[("token", person)], Some(MOCK)).await;
+    assert_eq!(body["active"], true, "{body}");
+    idp.update_user(
+        "alice",
+        mock_idp::UserPatch {
+            disabled: Some(true),
+            ..Default::default()
+        },
+    );
+    let (_, body) = post(&url, &[("token", person)], Some(MOCK)).await;
+    assert_eq!(body, json!({"active": false}), "a disabled user's token");
+
     idp.clock().advance(std::time::Duration::from_secs(24 * 3600));
     let (_, body) = post(&url, &[("token", token)], Some(MOCK)).await;
     assert_eq!(body, json!({"active": false}), "expired");

@@ -128,3 +128,38 @@ async fn buttons_queue_the_next_outcome_and_switch_users() {
     assert_eq!(claims["email_verified"], false, "{claims}");
     assert!(page(&idp).await.contains("(unverified)"));
 }
+
+/// "Next code exchange: invalid_grant" waits for a code exchange: a client-credentials
+/// request of the same client passes it by.
+#[tokio::test]
+async fn the_invalid_grant_button_waits_for_a_code_exchange() {
+    let idp = common::idp().await;
+    let http = http(None);
+    assert_eq!(
+        press(&idp, "/__inspector/queue", &[("what", "invalid-grant")]).await,
+        303
+    );
+    let (status, body) = token(
+        &idp,
+        &http,
+        &[("grant_type", "client_credentials"), ("scope", "reports.read")],
+    )
+    .await;
+    assert_eq!(status, 200, "not a code exchange: {body}");
+    let code = common::code(&idp, &http, &[]).await;
+    let (status, body) = token(
+        &idp,
+        &http,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+}

@@ -420,11 +420,49 @@ async fn github_takes_json_bodies_as_its_own_libraries_send_them() {
         );
     }
 
+    // A wrong secret in the query (where GitHub reads credentials too) is checked as well.
+    let (status, body) = post_json(
+        format!("{device_url}?client_secret=wrong"),
+        json!({"client_id": "mock-client"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (200, Some("incorrect_client_credentials")),
+        "{body}"
+    );
+
     // JSON that is not one flat object is a clear invalid_request (HTTP 200, GitHub's way).
     for bad in [json!(["client_id"]), json!({"client_id": {"nested": true}})] {
         let (status, body) = post_json(device_url.clone(), bad.clone()).await;
         assert_eq!(status, 200, "{bad}: {body}");
         assert_eq!(body["error"], "invalid_request", "{bad}: {body}");
+    }
+
+    // A name given twice is refused as in a form (RFC 6749 §3.1), not silently the last one.
+    for raw in [
+        r#"{"client_id":"other","client_id":"mock-client","client_secret":"mock-secret","code":"x"}"#,
+        r#"{"client_id":"mock-client","client_secret":"wrong","client_secret":"mock-secret","code":"x"}"#,
+    ] {
+        let body: Value = common::http(None)
+            .post(&token_url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json")
+            .body(raw)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["error"], "invalid_request", "{raw}: {body}");
+        assert!(
+            body["error_description"]
+                .as_str()
+                .unwrap_or("")
+                .contains("repeated"),
+            "{raw}: {body}"
+        );
     }
 
     // Elsewhere JSON stays refused, and a confidential client's device flow needs its secret

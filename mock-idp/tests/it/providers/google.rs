@@ -329,6 +329,22 @@ async fn tokeninfo_describes_a_live_token_and_refuses_a_dead_one() {
         (400, dead.clone())
     );
 
+    // A disabled person's token is dead here as at userinfo; so is a revoked one.
+    let disable = |on: bool| mock_idp::UserPatch {
+        disabled: Some(on),
+        ..Default::default()
+    };
+    idp.update_user("alice", disable(true));
+    assert_eq!(
+        refused(http.post(&url).bearer_auth(token).send().await.unwrap()).await,
+        (400, dead.clone())
+    );
+    idp.update_user("alice", disable(false));
+    assert_eq!(
+        http.post(&url).bearer_auth(token).send().await.unwrap().status(),
+        200
+    );
+
     idp.on(Endpoint::Introspection).respond(Outcome::ServerError);
     let resp = http.post(&url).bearer_auth(token).send().await.unwrap();
     assert_eq!(resp.status(), 500);
@@ -336,6 +352,17 @@ async fn tokeninfo_describes_a_live_token_and_refuses_a_dead_one() {
     idp.clock().advance(std::time::Duration::from_secs(3600));
     assert_eq!(
         refused(http.post(&url).bearer_auth(token).send().await.unwrap()).await,
+        (400, dead.clone())
+    );
+    let fresh = tokens(&idp, &[]).await;
+    let fresh = fresh["access_token"].as_str().unwrap();
+    assert_eq!(
+        http.post(&url).bearer_auth(fresh).send().await.unwrap().status(),
+        200
+    );
+    idp.revoke_user("alice");
+    assert_eq!(
+        refused(http.post(&url).bearer_auth(fresh).send().await.unwrap()).await,
         (400, dead)
     );
 }
