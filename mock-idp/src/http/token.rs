@@ -94,11 +94,19 @@ pub(super) async fn handle(
         Endpoint::Token
     };
     rec.endpoint(endpoint);
+    // Who the request says it is from, before anything is checked: for script entries of one
+    // client, including one that authenticates by an assertion only (its unverified `iss`).
     let client_hint = req
         .form
         .get("client_id")
         .map(ClientId::new)
-        .or_else(|| basic_client_id(&headers));
+        .or_else(|| basic_client_id(&headers))
+        .or_else(|| {
+            let assertion = req.form.get("client_assertion").or(req.form.get("assertion"))?;
+            crate::assertion::read_grant(assertion)
+                .ok()
+                .map(|a| ClientId::new(a.client_id))
+        });
     let request = Request {
         endpoint,
         client: client_hint.as_ref(),
@@ -425,9 +433,14 @@ fn client_itself(client: &crate::clients::Client) -> crate::types::UserId {
 
 /// The scripted token-endpoint outcome for a grant without a code: a failure, a changed
 /// response, or nothing.
-async fn scripted_change(
-    call: &Call<'_>,
-) -> Result<Option<crate::outcome::TokenResponseChange>, TokenFailure> {
+/// What a scripted outcome changes in a successful answer.
+#[derive(Default)]
+struct ScriptedMint {
+    change: Option<crate::outcome::TokenResponseChange>,
+    fault: Option<crate::outcome::IdTokenFault>,
+}
+
+async fn scripted_change(call: &Call<'_>) -> Result<ScriptedMint, TokenFailure> {
     match outcome(call.shared, call.rec, call.script_request()).await {
         Some(Outcome::InvalidGrant) => Err(TokenFailure::InvalidGrant(GrantProblem::ScriptedCode)),
         Some(Outcome::OAuthError {
@@ -439,8 +452,15 @@ async fn scripted_change(
             error,
             description,
         }),
-        Some(Outcome::TokenResponse { change }) => Ok(Some(change)),
-        _ => Ok(None),
+        Some(Outcome::TokenResponse { change }) => Ok(ScriptedMint {
+            change: Some(change),
+            fault: None,
+        }),
+        Some(Outcome::IdToken { fault }) => Ok(ScriptedMint {
+            change: None,
+            fault: Some(fault),
+        }),
+        _ => Ok(ScriptedMint::default()),
     }
 }
 
@@ -453,18 +473,7 @@ async fn mint_direct(
     scopes: ScopeSet,
     direct: Direct,
 ) -> Result<Response, TokenFailure> {
-    let change = scripted_change(call).await?;
-    mint_direct_after(call, user, scopes, direct, change).await
-}
-
-/// [`mint_direct`] with the scripted outcome already taken (a device poll takes it first).
-async fn mint_direct_after(
-    call: &Call<'_>,
-    user: crate::types::UserId,
-    scopes: ScopeSet,
-    direct: Direct,
-    change: Option<crate::outcome::TokenResponseChange>,
-) -> Result<Response, TokenFailure> {
+    let scripted = scripted_change(call).await?;
     let (shared, client) = (call.shared, call.client);
     let now = shared.clock.now();
     let grant = Grant {
@@ -496,8 +505,8 @@ async fn mint_direct_after(
                 grant: &grant,
                 refresh,
                 is_refresh: false,
-                fault: None,
-                change,
+                fault: scripted.fault,
+                change: scripted.change,
             },
         )
     };

@@ -948,3 +948,61 @@ async fn snapshots_of_service_account_password_and_on_behalf_of_answers() {
         crate::providers::capture(&entra, obo).await
     );
 }
+
+/// Outcomes scripted for one client or one grant reach requests that name no `client_id`
+/// (a service account's assertion) and grants minted at the token endpoint (an ID-token
+/// fault on the password grant), instead of being used up and ignored.
+#[tokio::test]
+async fn scripted_faults_reach_assertion_clients_and_direct_grants() {
+    use mock_idp::keys::{SigningAlg, SigningKey};
+    use mock_idp::personality::Microsoft;
+    use mock_idp::{GrantType, IdTokenFault, User};
+    let key = SigningKey::generate(SigningAlg::RS256);
+    let sa = "reports@project.iam.gserviceaccount.com";
+    let idp = MockIdp::builder().personality(Google::new()).start().await;
+    idp.add_client(Client::private_key_jwt(sa, json!({"keys": [key.jwk()]})))
+        .unwrap();
+    idp.on_token().for_client(sa).respond(Outcome::ServerError);
+    let token = idp.endpoint_url(Endpoint::Token).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let jwt = key.sign(&json!({"iss": sa, "scope": "https://www.googleapis.com/auth/drive.readonly", "aud": token, "iat": now, "exp": now + 3600}));
+    let form = [
+        ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+        ("assertion", jwt.as_str()),
+    ];
+    let (status, _) = post(&token, &form, None).await;
+    assert_eq!(status, 500, "the entry for the service account answered");
+
+    let idp = MockIdp::builder()
+        .personality(Microsoft::new())
+        .user(
+            User::new("alice")
+                .email("alice@example.com")
+                .password("correct horse"),
+        )
+        .start()
+        .await;
+    idp.on_token()
+        .for_grant(GrantType::Password)
+        .respond(Outcome::IdToken {
+            fault: IdTokenFault::InvalidIss,
+        });
+    let token = idp.endpoint_url(Endpoint::Token).unwrap();
+    let form = [
+        ("grant_type", "password"),
+        ("username", "alice@example.com"),
+        ("password", "correct horse"),
+        ("scope", "openid"),
+    ];
+    let (status, body) = post(&token, &form, Some(MOCK)).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, claims) = common::jwt_parts(body["id_token"].as_str().expect("an ID token"));
+    assert_ne!(
+        claims["iss"],
+        idp.issuer(),
+        "the scripted fault applied: {claims}"
+    );
+}
