@@ -321,6 +321,35 @@ fn plan(args: &Serve) -> Result<Plan, String> {
                 .into(),
         );
     }
+    if let Some(host) = args.host.as_deref().or(file.host.as_deref()) {
+        let from = if args.host.is_some() {
+            "--host"
+        } else {
+            "host (config file)"
+        };
+        let usable = url::Url::parse(&format!("http://{host}:1/"))
+            .is_ok_and(|u| u.host_str().is_some() && u.path() == "/" && u.username().is_empty());
+        if !usable || host.is_empty() {
+            return Err(format!(
+                "{from}: {host:?} is not a host name; give one such as idp.localhost or 127.0.0.1 (no scheme, port or path)"
+            ));
+        }
+    }
+    if let Some(issuer) = args.issuer.as_deref().or(file.issuer.as_deref()) {
+        let from = if args.issuer.is_some() {
+            "--issuer"
+        } else {
+            "issuer (config file)"
+        };
+        let usable = url::Url::parse(issuer).is_ok_and(|u| {
+            matches!(u.scheme(), "http" | "https") && u.host_str().is_some() && u.query().is_none()
+        });
+        if !usable {
+            return Err(format!(
+                "{from}: {issuer:?} is not an http(s) URL without a query; give one such as https://idp.example"
+            ));
+        }
+    }
     let key = if args.fresh_keys {
         None
     } else {
@@ -376,6 +405,13 @@ fn default_client(args: &Serve) -> Result<Client, String> {
                  drop --client-secret or add --auth-method client_secret_basic",
                 names(&methods)
             ));
+        }
+        (Some(s), false) if s.is_empty() => {
+            return Err(
+                "--client-secret: must not be empty; give a secret, or make a public client \
+                 with --auth-method none"
+                    .into(),
+            );
         }
         (Some(s), false) => Some(s.clone()),
         (None, false) => Some(mock_idp::DEFAULT_CLIENT_SECRET.to_owned()),
@@ -554,7 +590,7 @@ async fn serve(args: Serve) -> ExitCode {
     if let [one] = started.as_slice() {
         print_banner(one, &plan, ca_path.as_deref());
     } else {
-        print_table(&started, plan.interaction, ca_path.as_deref());
+        print_table(&started, &plan, ca_path.as_deref());
     }
     if args.open {
         open_in_browser(&started[0].url("/__inspector"));
@@ -577,9 +613,6 @@ fn login_mode(interaction: Interaction) -> &'static str {
 fn print_banner(idp: &MockIdp, plan: &Plan, ca: Option<&Path>) {
     let (interaction, file) = (plan.interaction, &plan.file);
     let client = idp.client();
-    // How the default client authenticates, when the flags made it (the config file's first
-    // client otherwise).
-    let registered = plan.client.as_ref().or(file.clients.first());
     println!("mock-idp ({}) is ready", idp.provider());
     println!("  issuer         {}", idp.issuer());
     if idp.discovery().is_some() {
@@ -595,19 +628,7 @@ fn print_banner(idp: &MockIdp, plan: &Plan, ca: Option<&Path>) {
         }
     }
     println!("  client id      {}", client.id);
-    match &client.secret {
-        Some(s) => println!("  client secret  {}", s.expose()),
-        None => match registered.filter(|c| !c.is_public()) {
-            Some(c) => {
-                let methods: Vec<&str> = c.auth_methods.iter().map(|m| m.as_str()).collect();
-                println!(
-                    "  client secret  (none: authenticates with {})",
-                    methods.join(", ")
-                );
-            }
-            None => println!("  client secret  (public client: use PKCE)"),
-        },
-    }
+    println!("  client secret  {}", secret_text(&client, plan));
     let redirect = if file.clients.is_empty() {
         "see --redirect-uri".to_owned()
     } else {
@@ -624,13 +645,31 @@ fn print_banner(idp: &MockIdp, plan: &Plan, ca: Option<&Path>) {
     println!("Press ctrl-c to stop.");
 }
 
-fn print_table(idps: &[MockIdp], interaction: Interaction, ca: Option<&Path>) {
+/// The default client's secret for the banner, or how it authenticates without one.
+fn secret_text(client: &mock_idp::ClientCredentials, plan: &Plan) -> String {
+    // How the default client authenticates, when the flags made it (the config file's first
+    // client otherwise).
+    let registered = plan.client.as_ref().or(plan.file.clients.first());
+    match &client.secret {
+        Some(s) => s.expose().to_owned(),
+        None => match registered.filter(|c| !c.is_public()) {
+            Some(c) => {
+                let methods: Vec<&str> = c.auth_methods.iter().map(|m| m.as_str()).collect();
+                format!("(none: authenticates with {})", methods.join(", "))
+            }
+            None => "(public client: use PKCE)".to_owned(),
+        },
+    }
+}
+
+fn print_table(idps: &[MockIdp], plan: &Plan, ca: Option<&Path>) {
+    let interaction = plan.interaction;
     let client = idps[0].client();
     println!("mock-idp: {} providers are ready", idps.len());
     println!(
         "  client id {}   client secret {}",
         client.id,
-        client.secret.as_ref().map_or("(public)", |s| s.expose())
+        secret_text(&client, plan)
     );
     println!("  login     {}", login_mode(interaction));
     if let Some(ca) = ca {

@@ -751,6 +751,18 @@ fn bad_grant_flags_exit_2_naming_the_flag() {
         );
     }
     refused(&["--user", ":pw"], "a user needs an id", d);
+    refused(&["--client-secret", ""], "--client-secret: must not be empty", d);
+    refused(
+        &["--host", "exa mple"],
+        "--host: \"exa mple\" is not a host name",
+        d,
+    );
+    refused(&["--host", "idp.localhost/x"], "is not a host name", d);
+    refused(
+        &["--issuer", "not a url"],
+        "--issuer: \"not a url\" is not an http(s) URL",
+        d,
+    );
     refused(
         &["--jwt-access-tokens", " "],
         "--jwt-access-tokens: name the API",
