@@ -167,34 +167,28 @@ async fn exchange(
         headers,
         form,
     };
-    let grant_type = match form.get("grant_type") {
-        None if shared.personality.profile().grant_type_optional => Some("authorization_code"),
-        other => other,
-    };
-    match grant_type {
-        None => Err(TokenFailure::InvalidRequest("grant_type is missing".into())),
-        Some("authorization_code") => code_grant(&call).await,
-        Some("refresh_token") => refresh_grant(&call).await,
-        Some("client_credentials") if shared.personality.profile().client_credentials => {
+    let grant = grant_of(form, profile);
+    match (grant, form.get("grant_type")) {
+        (Some(GrantType::AuthorizationCode), _) => code_grant(&call).await,
+        (_, Some("refresh_token")) => refresh_grant(&call).await,
+        (Some(GrantType::ClientCredentials), _) if profile.client_credentials => {
             client_credentials_grant(&call).await
         }
-        Some(grant)
-            if (grant == DEVICE_CODE_GRANT || profile.device_code_grant_alias == Some(grant))
-                && profile.paths.device_authorization.is_some() =>
-        {
+        (Some(GrantType::DeviceCode), _) if profile.paths.device_authorization.is_some() => {
             device_code_grant(&call).await
         }
-        Some("password") if shared.personality.profile().password_grant => password_grant(&call).await,
-        Some(TOKEN_EXCHANGE_GRANT) if shared.personality.profile().token_exchange => {
-            token_exchange_grant(&call).await
-        }
-        Some(JWT_BEARER_GRANT)
+        (Some(GrantType::Password), _) if profile.password_grant => password_grant(&call).await,
+        (Some(GrantType::TokenExchange), _) if profile.token_exchange => token_exchange_grant(&call).await,
+        (Some(GrantType::JwtBearer), _)
             if profile.on_behalf_of && form.get("requested_token_use") == Some("on_behalf_of") =>
         {
             on_behalf_of_grant(&call).await
         }
-        Some(JWT_BEARER_GRANT) if profile.jwt_bearer => jwt_bearer_grant(shared, rec, headers, form).await,
-        Some(other) => {
+        (Some(GrantType::JwtBearer), _) if profile.jwt_bearer => {
+            jwt_bearer_grant(shared, rec, headers, form).await
+        }
+        (_, None) => Err(TokenFailure::InvalidRequest("grant_type is missing".into())),
+        (_, Some(other)) => {
             let mut grants = shared.personality.profile().grant_types();
             let last = grants.pop().expect("two at least");
             Err(TokenFailure::UnsupportedGrantType(format!(

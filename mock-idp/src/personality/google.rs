@@ -194,6 +194,11 @@ fn token_scope(granted: &ScopeSet) -> String {
     out.join(" ")
 }
 
+/// Whether the scopes release the email: `email` or its URL form, which Google grants alike.
+fn releases_email(scopes: &ScopeSet) -> bool {
+    scopes.contains("email") || scopes.contains(EMAIL_URL)
+}
+
 /// The user's claims the scopes release; `profile` and `email` in either form (Google grants
 /// `https://www.googleapis.com/auth/userinfo.email` as it grants `email`: a service account
 /// acting for a person asks for the URL form).
@@ -211,7 +216,7 @@ fn google_claims(user: &User, scopes: &ScopeSet) -> Map<String, Value> {
             }
         }
     }
-    if (scopes.contains("email") || scopes.contains(EMAIL_URL))
+    if releases_email(scopes)
         && let Some(e) = &user.email
     {
         c.insert("email".into(), json!(e));
@@ -453,7 +458,7 @@ impl Hooks for Google {
         });
         if let Some(user) = ctx.user {
             info["sub"] = json!(self.subject(user));
-            if (ctx.scopes.contains("email") || ctx.scopes.contains(EMAIL_URL))
+            if releases_email(ctx.scopes)
                 && let Some(email) = &user.email
             {
                 info["email"] = json!(email);
