@@ -136,12 +136,9 @@ fn scope(provider: Provider) -> &'static str {
 }
 
 async fn run_cell(library: Library, provider: Provider, case: Case) -> Cell {
-    let idp = provider
-        .personality(MockIdp::builder(), Flavour::Standard)
-        .tls()
+    let idp = https_idp(provider)
         .redirect_uri(REDIRECT)
         .user(alice())
-        .no_verify_on_drop()
         .start()
         .await;
     match case {
@@ -362,6 +359,15 @@ fn cargo_versions() -> BTreeMap<String, String> {
 
 fn ready() -> bool {
     gatecheck::system::node_project("fixtures/fidelity", "the fidelity corpus")
+}
+
+/// A `provider` personality served over https (the libraries keep their https URLs), not
+/// verified on drop; the test adds its users and clients, then starts it.
+fn https_idp(provider: Provider) -> mock_idp::MockIdpBuilder {
+    provider
+        .personality(MockIdp::builder(), Flavour::Standard)
+        .tls()
+        .no_verify_on_drop()
 }
 
 /// The mock's CA in a temporary file, for `NODE_EXTRA_CA_CERTS`.
@@ -713,13 +719,7 @@ async fn openid_client_uses_the_password_grant_at_generic_and_entra() {
         return;
     }
     for provider in [Provider::Generic, Provider::Microsoft] {
-        let idp = provider
-            .personality(MockIdp::builder(), Flavour::Standard)
-            .tls()
-            .user(alice_with_password())
-            .no_verify_on_drop()
-            .start()
-            .await;
+        let idp = https_idp(provider).user(alice_with_password()).start().await;
         let (_dir, ca) = ca_file(&idp);
         let entra = provider == Provider::Microsoft;
         let job = json!({
@@ -782,13 +782,10 @@ async fn msal_node_and_openid_client_drive_entra_grants() {
     if !ready() {
         return;
     }
-    let idp = Provider::Microsoft
-        .personality(MockIdp::builder(), Flavour::Standard)
-        .tls()
+    let idp = https_idp(Provider::Microsoft)
         .user(alice_with_password())
         .client(mock_idp::Client::confidential(API_CLIENT, API_SECRET))
         .client(mock_idp::Client::public(PUBLIC_CLIENT))
-        .no_verify_on_drop()
         .start()
         .await;
     let (_dir, ca) = ca_file(&idp);
@@ -903,13 +900,7 @@ async fn octokit_runs_githubs_device_flow() {
     if !ready() {
         return;
     }
-    let idp = Provider::Github
-        .personality(MockIdp::builder(), Flavour::Standard)
-        .tls()
-        .user(alice())
-        .no_verify_on_drop()
-        .start()
-        .await;
+    let idp = https_idp(Provider::Github).user(alice()).start().await;
     let (_dir, ca) = ca_file(&idp);
     let job = json!({
         "base_url": idp.base_url(),
@@ -973,13 +964,7 @@ async fn google_auth_library_signs_in_as_a_service_account() {
     if !ready() {
         return;
     }
-    let idp = Provider::Google
-        .personality(MockIdp::builder(), Flavour::Standard)
-        .tls()
-        .user(alice())
-        .no_verify_on_drop()
-        .start()
-        .await;
+    let idp = https_idp(Provider::Google).user(alice()).start().await;
     let key = SigningKey::generate(mock_idp::SigningAlg::RS256);
     idp.add_client(mock_idp::Client::private_key_jwt(
         SERVICE_ACCOUNT,

@@ -11,6 +11,7 @@ use crate::outcome::Outcome;
 use crate::personality::TokenFailure;
 use crate::script::{Request, Taken};
 use crate::shared::Shared;
+use crate::store::GrantProblem;
 use crate::types::{ClientId, Endpoint};
 
 /// Takes the next scripted outcome for this request if it is an infrastructure fault.
@@ -42,16 +43,26 @@ pub(super) async fn scripted_error(
     client: Option<&ClientId>,
 ) -> Result<(), TokenFailure> {
     match outcome(shared, rec, Request::to(endpoint, client)).await {
-        Some(Outcome::OAuthError {
+        Some(scripted) => scripted_failure(scripted).map(|_| ()),
+        None => Ok(()),
+    }
+}
+
+/// A scripted outcome that is a refusal, as the failure every token-style endpoint answers
+/// with (an OAuth error body, or the personality's "invalid grant"); any other outcome back.
+pub(super) fn scripted_failure(scripted: Outcome) -> Result<Outcome, TokenFailure> {
+    match scripted {
+        Outcome::InvalidGrant => Err(TokenFailure::InvalidGrant(GrantProblem::ScriptedCode)),
+        Outcome::OAuthError {
             status,
             error,
             description,
-        }) => Err(TokenFailure::Scripted {
+        } => Err(TokenFailure::Scripted {
             status,
             error,
             description,
         }),
-        _ => Ok(()),
+        other => Ok(other),
     }
 }
 

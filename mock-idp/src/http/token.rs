@@ -22,7 +22,7 @@ use super::client_auth::{
     authenticate_client, basic_client_id, device_flow_client, presents_credentials, token_audiences,
 };
 use super::params::{Params, check_body};
-use super::scripted::{infrastructure_response, outcome, take_infrastructure_fault};
+use super::scripted::{infrastructure_response, outcome, scripted_failure, take_infrastructure_fault};
 use crate::assertion::{AssertionFault, AssertionProblem};
 use crate::clients::{Client, RefreshRotation};
 use crate::lint::Finding;
@@ -291,36 +291,14 @@ async fn code_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
             .check_code_exchange(form.pairs(), &grant, user)?;
     }
 
-    let mut fault = None;
-    let mut change = None;
-    let request = Request {
-        endpoint: Endpoint::Token,
-        client: Some(&client.id),
-        grant: Some(GrantType::AuthorizationCode),
-    };
-    if let Some(scripted) = outcome(shared, rec, request).await {
-        match scripted {
-            Outcome::InvalidGrant => {
-                shared.store.lock().unwrap().revoke_grant(grant_id);
-                return Err(TokenFailure::InvalidGrant(GrantProblem::ScriptedCode));
-            }
-            Outcome::OAuthError {
-                status,
-                error,
-                description,
-            } => {
-                shared.store.lock().unwrap().revoke_grant(grant_id);
-                return Err(TokenFailure::Scripted {
-                    status,
-                    error,
-                    description,
-                });
-            }
-            Outcome::IdToken { fault: f } => fault = Some(f),
-            Outcome::TokenResponse { change: c } => change = Some(c),
-            _ => {}
+    // A scripted refusal spends the code's grant, as a real refused exchange would.
+    let scripted = match scripted_change(call).await {
+        Ok(scripted) => scripted,
+        Err(failure) => {
+            shared.store.lock().unwrap().revoke_grant(grant_id);
+            return Err(failure);
         }
-    }
+    };
     let refresh = shared.personality.issues_refresh_token(&grant, client);
     let success = {
         let mut store = shared.store.lock().unwrap();
@@ -332,8 +310,8 @@ async fn code_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
                 grant: &grant,
                 refresh,
                 is_refresh: false,
-                fault,
-                change,
+                fault: scripted.fault,
+                change: scripted.change,
             },
         )
     };
@@ -435,17 +413,8 @@ struct ScriptedMint {
 }
 
 async fn scripted_change(call: &Call<'_>) -> Result<ScriptedMint, TokenFailure> {
-    match outcome(call.shared, call.rec, call.script_request()).await {
-        Some(Outcome::InvalidGrant) => Err(TokenFailure::InvalidGrant(GrantProblem::ScriptedCode)),
-        Some(Outcome::OAuthError {
-            status,
-            error,
-            description,
-        }) => Err(TokenFailure::Scripted {
-            status,
-            error,
-            description,
-        }),
+    let scripted = outcome(call.shared, call.rec, call.script_request()).await;
+    match scripted.map(scripted_failure).transpose()? {
         Some(Outcome::TokenResponse { change }) => Ok(ScriptedMint {
             change: Some(change),
             fault: None,

@@ -77,14 +77,7 @@ async fn a_device_polls_until_the_person_approves_then_gets_tokens_once() {
         "only once: {body}"
     );
 
-    let discovery: Value = common::http(None)
-        .get(idp.discovery_url())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery: Value = common::get_json(&idp.discovery_url()).await;
     assert_eq!(
         discovery["device_authorization_endpoint"],
         json!(idp.endpoint_url(Endpoint::DeviceAuthorization).unwrap())
@@ -425,14 +418,7 @@ async fn on_device_token_scripts_only_the_polls_and_does_not_spend_the_code() {
         add(json!({"endpoint": "token", "grant": "carrier_pigeon", "outcome": outcome})).await,
         400
     );
-    let entries: Value = common::http(None)
-        .get(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let entries: Value = common::get_json(&admin).await;
     assert_eq!(
         entries.as_array().unwrap().last().unwrap()["grant"],
         "device_code",

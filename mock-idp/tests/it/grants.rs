@@ -10,9 +10,14 @@ use crate::common;
 
 use common::post_form as post;
 
+/// POSTs `form` to `idp`'s token endpoint, authenticated as `client` (Basic) when given.
+async fn token_at(idp: &MockIdp, form: &[(&str, &str)], client: Option<(&str, &str)>) -> (u16, Value) {
+    post(&idp.endpoint_url(Endpoint::Token).unwrap(), form, client).await
+}
+
 async fn client_credentials(idp: &MockIdp, scope: &str, client: (&str, &str)) -> (u16, Value) {
-    post(
-        &idp.endpoint_url(Endpoint::Token).unwrap(),
+    token_at(
+        idp,
         &[("grant_type", "client_credentials"), ("scope", scope)],
         Some(client),
     )
@@ -34,14 +39,7 @@ async fn client_credentials_issue_an_access_token_for_the_client_and_nothing_els
         "no refresh token (RFC 6749 §4.4.3): {body}"
     );
     assert!(body.get("id_token").is_none(), "no user, no ID token: {body}");
-    let discovery: Value = common::http(None)
-        .get(idp.discovery_url())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery: Value = common::get_json(&idp.discovery_url()).await;
     assert!(
         discovery["grant_types_supported"]
             .as_array()
@@ -186,14 +184,7 @@ async fn introspection_describes_active_tokens_to_an_authenticated_caller_only()
     let (_, body) = post(&url, &[("token", token)], Some(MOCK)).await;
     assert_eq!(body, json!({"active": false}), "expired");
 
-    let discovery: Value = common::http(None)
-        .get(idp.discovery_url())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery: Value = common::get_json(&idp.discovery_url()).await;
     assert_eq!(discovery["introspection_endpoint"], json!(url));
 }
 
@@ -294,8 +285,8 @@ async fn the_password_grant_checks_the_users_password_where_the_provider_has_it(
         .user(User::new("alice").password("correct horse"))
         .start()
         .await;
-    let (_, body) = post(
-        &oidc.endpoint_url(Endpoint::Token).unwrap(),
+    let (_, body) = token_at(
+        &oidc,
         &[
             ("grant_type", "password"),
             ("username", "alice"),
@@ -314,8 +305,8 @@ async fn the_password_grant_checks_the_users_password_where_the_provider_has_it(
         .user(User::new("alice").password("correct horse"))
         .start()
         .await;
-    let (_, body) = post(
-        &entra.endpoint_url(Endpoint::Token).unwrap(),
+    let (_, body) = token_at(
+        &entra,
         &[
             ("grant_type", "password"),
             ("username", "alice"),
@@ -540,14 +531,7 @@ async fn private_key_jwt_and_client_secret_jwt_authenticate_with_every_strict_ch
             .contains("may not authenticate with client_secret_jwt"),
         "a method the client did not register: {body}"
     );
-    let discovery: Value = common::http(None)
-        .get(idp.discovery_url())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery: Value = common::get_json(&idp.discovery_url()).await;
     assert!(
         discovery["token_endpoint_auth_methods_supported"]
             .as_array()
@@ -814,14 +798,7 @@ async fn access_tokens_are_rfc_9068_jwts_for_a_configured_api() {
         claims["exp"].is_u64() && claims["iat"].is_u64() && claims["jti"].is_string(),
         "{claims}"
     );
-    let jwks: Value = common::http(None)
-        .get(idp.endpoint_url(Endpoint::Jwks).unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = common::get_json(&idp.endpoint_url(Endpoint::Jwks).unwrap()).await;
     assert!(
         jwks["keys"]
             .as_array()

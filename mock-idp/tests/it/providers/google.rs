@@ -131,14 +131,7 @@ async fn quirk_11_google_iss_without_scheme() {
 #[tokio::test]
 async fn quirk_12_google_sends_iss_on_the_callback_without_advertising_it() {
     let idp = start(Google::new()).await;
-    let doc: Value = common::http(None)
-        .get(idp.discovery_url())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = common::get_json(&idp.discovery_url()).await;
     assert!(
         doc.get("authorization_response_iss_parameter_supported")
             .is_none()

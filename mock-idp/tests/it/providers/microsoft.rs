@@ -88,23 +88,11 @@ async fn login_redirect(idp: &mock_idp::MockIdp) -> String {
 async fn quirk_04_microsoft_common_discovery_issuer_is_the_tenantid_template() {
     let idp = start(Microsoft::new()).await;
     let base = idp.base_url();
-    let common_doc: Value = common::http(None)
-        .get(format!("{base}/common/v2.0/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let common_doc: Value =
+        common::get_json(&format!("{base}/common/v2.0/.well-known/openid-configuration")).await;
     assert_eq!(common_doc["issuer"], format!("{base}/{{tenantid}}/v2.0"));
-    let consumers: Value = common::http(None)
-        .get(format!("{base}/consumers/v2.0/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let consumers: Value =
+        common::get_json(&format!("{base}/consumers/v2.0/.well-known/openid-configuration")).await;
     assert_eq!(consumers["issuer"], format!("{base}/{CONSUMERS_TENANT}/v2.0"));
     // A strict client discovering through /common fails: the issuer is not the URL it asked.
     let http = common::oidc_http(common::http(None));
@@ -168,14 +156,7 @@ async fn quirk_05_microsoft_sub_is_pairwise_email_is_mutable_key_users_by_tid_an
 #[tokio::test]
 async fn quirk_15_microsoft_refresh_needs_offline_access_and_pkce_is_not_advertised() {
     let idp = start(Microsoft::new()).await;
-    let doc: Value = common::http(None)
-        .get(idp.discovery_url())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = common::get_json(&idp.discovery_url()).await;
     assert!(doc.get("code_challenge_methods_supported").is_none());
     let without = tokens(&idp, &[("scope", "openid profile email User.Read")]).await;
     assert!(without.get("refresh_token").is_none());
