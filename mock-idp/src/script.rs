@@ -124,14 +124,19 @@ impl Script {
         self.next_id
     }
 
-    /// The first live entry for this request, without consuming it.
-    pub fn peek(&self, request: &Request<'_>) -> Option<&ScriptEntry> {
-        self.entries.iter().find(|e| e.matches(request))
+    /// Consumes one use of the first live entry for this request.
+    #[cfg(test)]
+    pub fn take(&mut self, request: &Request<'_>) -> Option<Taken> {
+        self.take_if(request, |_| true)
     }
 
-    /// Consumes one use of the first live entry for this request.
-    pub fn take(&mut self, request: &Request<'_>) -> Option<Taken> {
+    /// Consumes one use of the first live entry for this request if `wanted` says so (an
+    /// infrastructure fault before anything is checked; an error for a pending device poll).
+    pub fn take_if(&mut self, request: &Request<'_>, wanted: impl Fn(&ScriptEntry) -> bool) -> Option<Taken> {
         let entry = self.entries.iter_mut().find(|e| e.matches(request))?;
+        if !wanted(entry) {
+            return None;
+        }
         entry.used += 1;
         Some(Taken {
             outcome: entry.outcome.clone(),

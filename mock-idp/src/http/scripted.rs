@@ -9,26 +9,34 @@ use axum::response::{IntoResponse, Response};
 use crate::log::Recorder;
 use crate::outcome::Outcome;
 use crate::personality::TokenFailure;
-use crate::script::{Request, Taken};
+use crate::script::{Request, ScriptEntry, Taken};
 use crate::shared::Shared;
 use crate::store::GrantProblem;
 use crate::types::{ClientId, Endpoint};
 
 /// Takes the next scripted outcome for this request if it is an infrastructure fault.
 pub(super) fn take_infrastructure_fault(shared: &Shared, request: Request<'_>) -> Option<Taken> {
-    let mut script = shared.script.lock().unwrap();
-    let first = script.peek(&request)?;
-    if first.outcome.is_infrastructure_fault() {
-        script.take(&request)
-    } else {
-        None
-    }
+    shared
+        .script
+        .lock()
+        .unwrap()
+        .take_if(&request, |e| e.outcome.is_infrastructure_fault())
 }
 
 /// The next scripted outcome for a request that passed validation: taken from the script,
 /// recorded in the request's log entry, and answered after its delay.
 pub(super) async fn outcome(shared: &Shared, rec: &Recorder, request: Request<'_>) -> Option<Outcome> {
-    let taken = shared.script.lock().unwrap().take(&request)?;
+    outcome_if(shared, rec, request, |_| true).await
+}
+
+/// [`outcome`], only if the first matching entry is one `wanted` says to take now.
+pub(super) async fn outcome_if(
+    shared: &Shared,
+    rec: &Recorder,
+    request: Request<'_>,
+    wanted: impl Fn(&ScriptEntry) -> bool,
+) -> Option<Outcome> {
+    let taken = shared.script.lock().unwrap().take_if(&request, wanted)?;
     rec.outcome(taken.outcome.describe());
     delay(shared, &taken).await;
     Some(taken.outcome)

@@ -22,7 +22,9 @@ use super::client_auth::{
     authenticate_client, basic_client_id, device_flow_client, presents_credentials, token_audiences,
 };
 use super::params::{Params, check_body};
-use super::scripted::{infrastructure_response, outcome, scripted_failure, take_infrastructure_fault};
+use super::scripted::{
+    infrastructure_response, outcome, outcome_if, scripted_failure, take_infrastructure_fault,
+};
 use crate::assertion::{AssertionFault, AssertionProblem};
 use crate::clients::{Client, RefreshRotation};
 use crate::lint::Finding;
@@ -31,6 +33,7 @@ use crate::outcome::Outcome;
 use crate::personality::{DEVICE_CODE_GRANT, JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT};
 use crate::personality::{PkceSupport, Profile, TokenContext, TokenFailure, TokenSuccess};
 use crate::script::Request;
+use crate::script::ScriptEntry;
 use crate::shared::Shared;
 use crate::store::{Grant, GrantProblem};
 use crate::tokens::{MintRequest, mint};
@@ -336,7 +339,13 @@ async fn client_credentials_grant(call: &Call<'_>) -> Result<Response, TokenFail
     let separators = &shared.personality.profile().scope_separators;
     let requested = ScopeSet::parse(form.get("scope").unwrap_or(""), separators);
     let scopes = shared.personality.client_credentials_scopes(&requested)?;
-    mint_direct(call, client_itself(client), scopes, Direct::ForTheClient).await
+    mint_direct(
+        call,
+        Grant::owner_for_client(&client.id),
+        scopes,
+        Direct::ForTheClient,
+    )
+    .await
 }
 
 /// A device polls (RFC 8628 §3.4–3.5): pending, too fast, denied or expired until a person
@@ -361,13 +370,12 @@ async fn device_code_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
     // person decided, and the device may poll again: its code is not spent. Anything else
     // scripted — a changed answer, or an entry for every token request — waits for the poll
     // that gets tokens, so a device polling in the background does not use it up.
-    let request = call.script_request();
-    let error_for_polls = shared.script.lock().unwrap().peek(&request).is_some_and(|e| {
+    let error_for_polls = |e: &ScriptEntry| {
         e.grant == Some(GrantType::DeviceCode)
             && matches!(e.outcome, Outcome::InvalidGrant | Outcome::OAuthError { .. })
-    });
-    if error_for_polls {
-        scripted_change(call).await?;
+    };
+    if let Some(scripted) = outcome_if(shared, call.rec, call.script_request(), error_for_polls).await {
+        scripted_failure(scripted)?;
     }
     let now = shared.clock.now();
     let polled = shared
@@ -397,14 +405,6 @@ enum Direct {
     ForTheClient,
 }
 
-/// The owner of a grant that stands for the client itself ([`Grant::owner_for_client`]), so
-/// introspection and JWT access tokens name the client as `sub`.
-fn client_itself(client: &crate::clients::Client) -> crate::types::UserId {
-    Grant::owner_for_client(&client.id)
-}
-
-/// The scripted token-endpoint outcome for a grant without a code: a failure, a changed
-/// response, or nothing.
 /// What a scripted outcome changes in a successful answer.
 #[derive(Default)]
 struct ScriptedMint {
@@ -412,6 +412,8 @@ struct ScriptedMint {
     fault: Option<crate::outcome::IdTokenFault>,
 }
 
+/// The scripted outcome of a token request that passed its checks: a refusal, a changed
+/// successful answer, or nothing.
 async fn scripted_change(call: &Call<'_>) -> Result<ScriptedMint, TokenFailure> {
     let scripted = outcome(call.shared, call.rec, call.script_request()).await;
     match scripted.map(scripted_failure).transpose()? {
@@ -630,7 +632,7 @@ async fn jwt_bearer_grant(
             .map_err(TokenFailure::BadAssertion)?;
     }
     let (user, direct) = match assertion.subject() {
-        None => (client_itself(&client), Direct::ForTheClient),
+        None => (Grant::owner_for_client(&client.id), Direct::ForTheClient),
         Some(sub) => {
             let store = shared.store.lock().unwrap();
             let user = store
