@@ -199,7 +199,7 @@ async fn handle(
 }
 
 /// Every token the request carries, with where it was found.
-fn presented_tokens(
+pub(super) fn presented_tokens(
     sources: &[TokenSource],
     headers: &HeaderMap,
     form: &Params,

@@ -10,14 +10,15 @@ use std::sync::Arc;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, Uri, header};
+use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 
 use super::params::{Params, require_form};
+use super::resource::presented_tokens;
 use super::scripted::{infrastructure_response, scripted_error, take_infrastructure_fault};
 use crate::lint::Finding;
 use crate::log::Recorder;
-use crate::personality::TokenInfoContext;
+use crate::personality::{TokenInfoContext, TokenSource};
 use crate::script::Request;
 use crate::shared::Shared;
 use crate::store::TokenProblem;
@@ -41,18 +42,16 @@ pub(super) async fn handle(
     };
     rec.params(query.pairs());
     rec.params(form.pairs());
-    if query.has("access_token") {
+    // Read as a resource reads its bearer token (RFC 6750), exactly one way.
+    const SOURCES: &[TokenSource] = &[TokenSource::Bearer, TokenSource::Form, TokenSource::Query];
+    let presented = presented_tokens(SOURCES, &headers, &form, &query).unwrap_or_default();
+    if presented.iter().any(|(_, s)| *s == TokenSource::Query) {
         rec.finding(Finding::token_in_query());
     }
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
-    let token = bearer
-        .or_else(|| query.get("access_token"))
-        .or_else(|| form.get("access_token"));
+    let token = match presented.as_slice() {
+        [(one, _)] => Some(one.as_str()),
+        _ => None,
+    };
     let now = shared.clock.now();
     let checked = token.map(|t| shared.store.lock().unwrap().check_access_token(t, now));
     let client = checked
@@ -71,7 +70,9 @@ pub(super) async fn handle(
             return shared.personality.token_info_refused();
         }
         None => {
-            rec.error("invalid_token: no access token (Authorization: Bearer, or access_token)");
+            rec.error(
+                "invalid_token: no access token, or more than one (send one: Authorization: Bearer, or access_token)",
+            );
             return shared.personality.token_info_refused();
         }
     };
