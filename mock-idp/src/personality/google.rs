@@ -448,24 +448,18 @@ impl Hooks for Google {
     /// `access_type`; the mock does not know whether the app asked for offline access, so it
     /// leaves it out rather than guess.
     fn token_info(&self, ctx: &TokenInfoContext<'_>) -> Response {
-        let client = ctx.grant.client.to_string();
-        let mut info = json!({
-            "azp": client,
-            "aud": client,
-            "scope": token_scope(ctx.scopes),
-            "exp": ctx.exp.to_string(),
-            "expires_in": ctx.expires_in.to_string(),
-        });
-        if let Some(user) = ctx.user {
-            info["sub"] = json!(self.subject(user));
-            if releases_email(ctx.scopes)
-                && let Some(email) = &user.email
-            {
-                info["email"] = json!(email);
-                info["email_verified"] = json!(user.email_verified.to_string());
-            }
+        let mut info = standard::token_info(ctx, ctx.user.map(|u| self.subject(u)));
+        info.insert("scope".into(), json!(token_scope(ctx.scopes)));
+        info.insert("exp".into(), json!(ctx.exp.to_string()));
+        info.insert("expires_in".into(), json!(ctx.expires_in.to_string()));
+        if let Some(user) = ctx.user
+            && releases_email(ctx.scopes)
+            && let Some(email) = &user.email
+        {
+            info.insert("email".into(), json!(email));
+            info.insert("email_verified".into(), json!(user.email_verified.to_string()));
         }
-        (StatusCode::OK, axum::Json(info)).into_response()
+        (StatusCode::OK, axum::Json(Value::Object(info))).into_response()
     }
 
     fn resource(&self, _name: &str, ctx: &ResourceContext<'_>) -> Response {

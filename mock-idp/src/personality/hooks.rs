@@ -122,10 +122,12 @@ pub trait Hooks: Send + Sync + fmt::Debug + 'static {
             .then_some("openid")
     }
 
-    /// The token-info answer for a live access token (`Profile::token_info`: Google).
+    /// The token-info answer for a live access token (`Profile::token_info`: Google, which
+    /// overrides it with its own spelling): the client as `azp` and `aud`, the scopes, `exp`
+    /// and `expires_in`, and `sub` when the token is a person's.
     fn token_info(&self, ctx: &TokenInfoContext<'_>) -> Response {
-        let _ = ctx;
-        (StatusCode::NOT_FOUND, "no token-info endpoint").into_response()
+        let info = standard::token_info(ctx, ctx.user.map(|u| self.subject(u)));
+        (StatusCode::OK, axum::Json(Value::Object(info))).into_response()
     }
 
     /// The token-info answer for a token that is not live (unknown, expired, revoked).

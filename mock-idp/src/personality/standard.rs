@@ -6,10 +6,27 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::context::{DeviceContext, DiscoveryContext};
+use super::context::{DeviceContext, DiscoveryContext, TokenInfoContext};
 use super::profile::Profile;
 use super::wire::{AuthorizeFailure, BearerFailure, TokenFailure, TokenSuccess, json_no_store};
 use crate::types::Endpoint;
+
+/// A token-info description of a live access token: the client as `azp` and `aud`, the
+/// scopes (space-separated), `exp` and `expires_in`, and `sub` (the person's id at the provider,
+/// `None` for the client's own token).
+pub fn token_info(ctx: &TokenInfoContext<'_>, sub: Option<String>) -> Map<String, Value> {
+    let client = ctx.grant.client.to_string();
+    let mut info = Map::new();
+    info.insert("azp".into(), json!(client));
+    info.insert("aud".into(), json!(client));
+    info.insert("scope".into(), json!(ctx.scopes.join(" ")));
+    info.insert("exp".into(), json!(ctx.exp));
+    info.insert("expires_in".into(), json!(ctx.expires_in));
+    if let Some(sub) = sub {
+        info.insert("sub".into(), json!(sub));
+    }
+    info
+}
 
 /// The standard discovery document for `profile`.
 pub fn discovery(p: &Profile, ctx: &DiscoveryContext<'_>) -> Option<Value> {
