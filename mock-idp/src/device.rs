@@ -174,13 +174,7 @@ impl DeviceCodes {
             .by_device
             .get(device_code)
             .ok_or(DeviceCodeProblem::Unknown)?;
-        if &da.client != client {
-            Err(DeviceCodeProblem::OtherClient)
-        } else if da.decision == DeviceDecision::Redeemed {
-            Err(DeviceCodeProblem::Redeemed)
-        } else {
-            Ok(())
-        }
+        pollable(da, client)
     }
 
     /// A client polls with its device code: the approved user and scopes, once; or why not.
@@ -194,12 +188,7 @@ impl DeviceCodes {
             .by_device
             .get_mut(device_code)
             .ok_or(DeviceCodeProblem::Unknown)?;
-        if &da.client != client {
-            return Err(DeviceCodeProblem::OtherClient);
-        }
-        if da.decision == DeviceDecision::Redeemed {
-            return Err(DeviceCodeProblem::Redeemed);
-        }
+        pollable(da, client)?;
         if now >= da.expires_at {
             return Ok(Err(DeviceProblem::ExpiredToken));
         }
@@ -240,6 +229,17 @@ impl DeviceCodes {
         self.by_device.retain(|_, da| now < da.expires_at + day);
         let live: std::collections::HashSet<&String> = self.by_device.keys().collect();
         self.by_user.retain(|_, d| live.contains(d));
+    }
+}
+
+/// Whether `client` may poll `da`: its own device code, not yet redeemed.
+fn pollable(da: &DeviceAuthorization, client: &ClientId) -> Result<(), DeviceCodeProblem> {
+    if &da.client != client {
+        Err(DeviceCodeProblem::OtherClient)
+    } else if da.decision == DeviceDecision::Redeemed {
+        Err(DeviceCodeProblem::Redeemed)
+    } else {
+        Ok(())
     }
 }
 
