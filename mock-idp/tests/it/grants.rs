@@ -983,3 +983,40 @@ async fn scripted_faults_reach_assertion_clients_and_direct_grants() {
         "the scripted fault applied: {claims}"
     );
 }
+
+/// Every outcome the issue lists answers a grant minted at the token endpoint, in FIFO order:
+/// the client's own refusals (`invalid_client`, `invalid_grant`, `invalid_scope`,
+/// `unauthorized_client`), a server error, and a slow success; then back to normal.
+#[tokio::test]
+async fn each_scripted_outcome_answers_a_client_credentials_request_in_turn() {
+    use mock_idp::GrantType;
+    use std::time::{Duration, Instant};
+    let idp = MockIdp::builder().start().await;
+    let on = || idp.on_token().for_grant(GrantType::ClientCredentials);
+    on().respond(Outcome::oauth_error(401, "invalid_client", None));
+    on().respond(Outcome::invalid_grant());
+    on().respond(Outcome::oauth_error(400, "invalid_scope", None));
+    on().respond(Outcome::oauth_error(400, "unauthorized_client", None));
+    on().respond(Outcome::ServerError);
+    on().after(Duration::from_millis(300)).respond(Outcome::Success);
+    for (status, error) in [
+        (401, Some("invalid_client")),
+        (400, Some("invalid_grant")),
+        (400, Some("invalid_scope")),
+        (400, Some("unauthorized_client")),
+    ] {
+        let (got, body) = client_credentials(&idp, "reports.read", MOCK).await;
+        assert_eq!((got, body["error"].as_str()), (status, error), "{body}");
+    }
+    let (status, _) = client_credentials(&idp, "reports.read", MOCK).await;
+    assert_eq!(status, 500);
+    let started = Instant::now();
+    let (status, body) = client_credentials(&idp, "reports.read", MOCK).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "the slow answer waited its delay"
+    );
+    let (status, body) = client_credentials(&idp, "reports.read", MOCK).await;
+    assert_eq!(status, 200, "back to normal: {body}");
+}
