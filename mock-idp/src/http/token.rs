@@ -303,14 +303,28 @@ async fn code_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
         }
     };
     let refresh = shared.personality.issues_refresh_token(&grant, client);
+    Ok(mint_answer(call, Some(grant_id), &grant, refresh, scripted))
+}
+
+/// Mints the tokens of `grant` (not a refresh) with what the script changes, and answers. A
+/// grant made at the token endpoint itself (`grant_id` `None`) is stored under the same lock,
+/// so no purge can come between it and its tokens.
+fn mint_answer(
+    call: &Call<'_>,
+    grant_id: Option<u64>,
+    grant: &Grant,
+    refresh: bool,
+    scripted: ScriptedMint,
+) -> Response {
     let success = {
-        let mut store = shared.store.lock().unwrap();
+        let mut store = call.shared.store.lock().unwrap();
+        let grant_id = grant_id.unwrap_or_else(|| store.create_grant(grant.clone()));
         mint(
-            shared,
+            call.shared,
             &mut store,
             MintRequest {
                 grant_id,
-                grant: &grant,
+                grant,
                 refresh,
                 is_refresh: false,
                 fault: scripted.fault,
@@ -318,7 +332,7 @@ async fn code_grant(call: &Call<'_>) -> Result<Response, TokenFailure> {
             },
         )
     };
-    Ok(call.success(&success, &grant, false))
+    call.success(&success, grant, false)
 }
 
 /// `client_credentials` (RFC 6749 §4.4): a confidential client allowed the grant, the scopes
@@ -459,23 +473,7 @@ async fn mint_direct(
         Direct::ForTheUser { .. } => shared.personality.issues_refresh_token(&grant, client),
         Direct::ForTheClient => false,
     };
-    let success = {
-        let mut store = shared.store.lock().unwrap();
-        let grant_id = store.create_grant(grant.clone());
-        mint(
-            shared,
-            &mut store,
-            MintRequest {
-                grant_id,
-                grant: &grant,
-                refresh,
-                is_refresh: false,
-                fault: scripted.fault,
-                change: scripted.change,
-            },
-        )
-    };
-    Ok(call.success(&success, &grant, false))
+    Ok(mint_answer(call, None, &grant, refresh, scripted))
 }
 
 /// The resource-owner password grant (RFC 6749 §4.3), where the provider still has it: the
